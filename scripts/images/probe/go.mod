@@ -1,0 +1,3 @@
+module berth.local/images/probe
+
+go 1.24
