@@ -1,0 +1,228 @@
+// The Docker driver of the runtime port, and the only module that imports
+// dockerode. Every call that changes something logs before and after, and
+// errors come back as BerthError: RUNTIME_UNAVAILABLE when the engine does not
+// answer, IMAGE_MISSING, or RUNTIME_ERROR carrying Docker's own message.
+import Docker from 'dockerode';
+import { PassThrough } from 'node:stream';
+import { BerthError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type {
+  ContainerInfo,
+  ContainerRuntime,
+  ContainerSpec,
+  ContainerState,
+  ContainerSummary,
+  ExecResult,
+  Labels,
+  NetworkSpec,
+  VolumeSpec
+} from './types.js';
+
+interface DockerError extends Error {
+  statusCode?: number;
+  code?: string;
+  json?: { message?: string };
+}
+
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOENT', 'EACCES', 'ECONNRESET', 'EPIPE']);
+
+function labelFilter(labels: Labels): string[] {
+  return Object.entries(labels).map(([k, v]) => `${k}=${v}`);
+}
+
+export class DockerRuntime implements ContainerRuntime {
+  private readonly docker: Docker;
+
+  constructor(private readonly log: Logger, socketPath = '/var/run/docker.sock') {
+    this.docker = new Docker({ socketPath });
+  }
+
+  private fail(err: unknown, action: string): never {
+    const e = err as DockerError;
+    if (e.code && UNREACHABLE.has(e.code)) {
+      throw new BerthError('RUNTIME_UNAVAILABLE', `Docker engine does not answer (${e.code}) while trying to ${action}; is dockerd running? (scripts/docker-up)`, undefined, { cause: err });
+    }
+    const message = e.json?.message ?? e.message;
+    if (e.statusCode === 404 && /no such image/i.test(message)) {
+      throw new BerthError('IMAGE_MISSING', `${message}: build it with scripts/build-images`, undefined, { cause: err });
+    }
+    this.log.error({ action, status: e.statusCode, err: message }, 'docker call failed');
+    throw new BerthError('RUNTIME_ERROR', `Docker refused to ${action}: ${message}`, { status: e.statusCode }, { cause: err });
+  }
+
+  private async call<T>(action: string, work: () => Promise<T>, tolerate: number[] = []): Promise<T | undefined> {
+    try {
+      return await work();
+    } catch (err) {
+      if (tolerate.includes((err as DockerError).statusCode ?? -1)) return undefined;
+      return this.fail(err, action);
+    }
+  }
+
+  async ping(): Promise<void> {
+    await this.call('ping the engine', () => this.docker.ping());
+  }
+
+  async imageExists(ref: string): Promise<boolean> {
+    const found = await this.call(`inspect image ${ref}`, () => this.docker.getImage(ref).inspect(), [404]);
+    return found !== undefined;
+  }
+
+  async ensureNetwork(spec: NetworkSpec): Promise<void> {
+    const existing = await this.call(`inspect network ${spec.name}`, () => this.docker.getNetwork(spec.name).inspect(), [404]);
+    if (existing) return;
+    this.log.info({ network: spec.name }, 'creating network');
+    // 409: a concurrent create won the race; the network exists, which is all we want.
+    await this.call(
+      `create network ${spec.name}`,
+      () => this.docker.createNetwork({ Name: spec.name, Driver: 'bridge', Labels: spec.labels, Internal: spec.internal ?? false, CheckDuplicate: true }),
+      [409]
+    );
+    this.log.info({ network: spec.name }, 'created network');
+  }
+
+  async removeNetwork(name: string): Promise<void> {
+    this.log.info({ network: name }, 'removing network');
+    await this.call(`remove network ${name}`, () => this.docker.getNetwork(name).remove(), [404]);
+  }
+
+  async listNetworks(labels: Labels) {
+    const list = await this.call('list networks', () => this.docker.listNetworks({ filters: { label: labelFilter(labels) } }));
+    return (list ?? []).map((n) => ({ name: n.Name, labels: n.Labels ?? {} }));
+  }
+
+  async ensureVolume(spec: VolumeSpec): Promise<void> {
+    // Creating a volume that exists returns it unchanged, so this is idempotent.
+    await this.call(`create volume ${spec.name}`, () => this.docker.createVolume({ Name: spec.name, Labels: spec.labels }));
+  }
+
+  async removeVolume(name: string): Promise<void> {
+    this.log.info({ volume: name }, 'removing volume');
+    await this.call(`remove volume ${name}`, () => this.docker.getVolume(name).remove(), [404]);
+  }
+
+  async listVolumes(labels: Labels) {
+    const list = await this.call('list volumes', () => this.docker.listVolumes({ filters: { label: labelFilter(labels) } }));
+    return (list?.Volumes ?? []).map((v) => ({ name: v.Name, labels: v.Labels ?? {} }));
+  }
+
+  async createContainer(spec: ContainerSpec): Promise<string> {
+    this.log.info({ container: spec.name, image: spec.image }, 'creating container');
+    const port = spec.publish ? `${spec.publish.containerPort}/tcp` : undefined;
+    const created = await this.call(`create container ${spec.name}`, () =>
+      this.docker.createContainer({
+        name: spec.name,
+        Image: spec.image,
+        Cmd: spec.cmd,
+        Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
+        Labels: spec.labels,
+        ExposedPorts: port ? { [port]: {} } : undefined,
+        HostConfig: {
+          NetworkMode: spec.network,
+          Mounts: spec.mounts.map((m) => ({ Type: 'volume' as const, Source: m.volume, Target: m.target })),
+          PortBindings: port ? { [port]: [{ HostIp: '127.0.0.1', HostPort: spec.publish!.hostPort ? String(spec.publish!.hostPort) : '' }] } : undefined,
+          Memory: spec.limits.memoryBytes,
+          MemorySwap: spec.limits.memoryBytes, // no swap beyond the memory limit
+          NanoCpus: spec.limits.nanoCpus,
+          PidsLimit: spec.limits.pids,
+          CapDrop: spec.capDrop,
+          CapAdd: spec.capAdd,
+          SecurityOpt: spec.securityOpt,
+          // Berth's health monitor restarts unhealthy services, with backoff; Docker must not.
+          RestartPolicy: { Name: 'no' }
+        },
+        NetworkingConfig: { EndpointsConfig: { [spec.network]: { Aliases: spec.aliases } } }
+      })
+    );
+    this.log.info({ container: spec.name, id: created!.id }, 'created container');
+    return created!.id;
+  }
+
+  async startContainer(name: string): Promise<void> {
+    this.log.info({ container: name }, 'starting container');
+    // 304: already running.
+    await this.call(`start container ${name}`, () => this.docker.getContainer(name).start(), [304]);
+  }
+
+  async stopContainer(name: string, timeoutSeconds = 10): Promise<void> {
+    this.log.info({ container: name }, 'stopping container');
+    await this.call(`stop container ${name}`, () => this.docker.getContainer(name).stop({ t: timeoutSeconds }), [304, 404]);
+  }
+
+  async removeContainer(name: string): Promise<void> {
+    this.log.info({ container: name }, 'removing container');
+    await this.call(`remove container ${name}`, () => this.docker.getContainer(name).remove({ force: true, v: false }), [404]);
+  }
+
+  async inspectContainer(name: string): Promise<ContainerInfo | null> {
+    const c = await this.call(`inspect container ${name}`, () => this.docker.getContainer(name).inspect(), [404]);
+    if (!c) return null;
+    const published: Record<number, number> = {};
+    for (const [port, bindings] of Object.entries(c.NetworkSettings.Ports ?? {})) {
+      const hostPort = bindings?.find((b) => b.HostIp === '127.0.0.1')?.HostPort;
+      if (hostPort) published[Number.parseInt(port, 10)] = Number(hostPort);
+    }
+    return {
+      id: c.Id,
+      name: c.Name.replace(/^\//, ''),
+      image: c.Config.Image,
+      state: c.State.Status as ContainerState,
+      labels: c.Config.Labels ?? {},
+      running: c.State.Running,
+      startedAt: c.State.StartedAt,
+      exitCode: c.State.ExitCode,
+      published
+    };
+  }
+
+  async listContainers(labels: Labels): Promise<ContainerSummary[]> {
+    const list = await this.call('list containers', () => this.docker.listContainers({ all: true, filters: { label: labelFilter(labels) } }));
+    return (list ?? []).map((c) => ({
+      id: c.Id,
+      name: (c.Names[0] ?? '').replace(/^\//, ''),
+      image: c.Image,
+      state: c.State as ContainerState,
+      labels: c.Labels ?? {}
+    }));
+  }
+
+  async exec(name: string, argv: string[], timeoutMs: number): Promise<ExecResult> {
+    const container = this.docker.getContainer(name);
+    const exec = await this.call(`exec in ${name}`, () => container.exec({ Cmd: argv, AttachStdout: true, AttachStderr: true }));
+    const stream = await this.call(`exec in ${name}`, () => exec!.start({ hijack: true, stdin: false }));
+    const chunks: Buffer[] = [];
+    const sink = new PassThrough();
+    sink.on('data', (c: Buffer) => chunks.push(c));
+    this.docker.modem.demuxStream(stream!, sink, sink);
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        stream!.destroy();
+        reject(new BerthError('RUNTIME_ERROR', `exec ${argv[0]} in ${name} gave no answer within ${timeoutMs} ms`));
+      }, timeoutMs);
+      stream!.on('end', () => { clearTimeout(timer); resolve(); });
+      stream!.on('close', () => { clearTimeout(timer); resolve(); });
+      stream!.on('error', (err) => { clearTimeout(timer); reject(err); });
+    });
+    const info = await this.call(`inspect exec in ${name}`, () => exec!.inspect());
+    return { exitCode: info?.ExitCode ?? -1, output: Buffer.concat(chunks).toString('utf8') };
+  }
+
+  async logs(name: string, tail: number): Promise<string> {
+    const raw = await this.call(`read logs of ${name}`, () =>
+      this.docker.getContainer(name).logs({ stdout: true, stderr: true, tail, follow: false })
+    );
+    return demux(raw as unknown as Buffer);
+  }
+}
+
+/** Docker multiplexes stdout and stderr of non-TTY containers into 8-byte-headed frames. */
+export function demux(buf: Buffer): string {
+  const out: Buffer[] = [];
+  let i = 0;
+  while (i + 8 <= buf.length) {
+    const size = buf.readUInt32BE(i + 4);
+    out.push(buf.subarray(i + 8, i + 8 + size));
+    i += 8 + size;
+  }
+  return Buffer.concat(out).toString('utf8');
+}

@@ -1,0 +1,88 @@
+// The container-runtime port: the only way the engine touches containers.
+// It speaks Berth's own types; a driver (Docker today) translates them.
+
+export type Labels = Record<string, string>;
+
+export interface NetworkSpec {
+  name: string;
+  labels: Labels;
+  /** No route out of the network (and so none to other tenants' networks). */
+  internal?: boolean;
+}
+
+export interface VolumeSpec {
+  name: string;
+  labels: Labels;
+}
+
+export interface ResourceLimits {
+  memoryBytes: number;
+  nanoCpus: number;
+  pids: number;
+}
+
+export interface ContainerSpec {
+  name: string;
+  image: string;
+  cmd?: string[];
+  env: Record<string, string>;
+  labels: Labels;
+  network: string;
+  /** DNS names other containers on the network reach this one by. */
+  aliases: string[];
+  mounts: { volume: string; target: string }[];
+  /** Publish containerPort on 127.0.0.1; hostPort 0 lets the engine choose. */
+  publish?: { containerPort: number; hostPort: number };
+  limits: ResourceLimits;
+  capDrop: string[];
+  capAdd: string[];
+  securityOpt: string[];
+}
+
+export type ContainerState = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
+
+export interface ContainerSummary {
+  id: string;
+  name: string;
+  image: string;
+  state: ContainerState;
+  labels: Labels;
+}
+
+export interface ContainerInfo extends ContainerSummary {
+  running: boolean;
+  startedAt?: string;
+  exitCode?: number;
+  /** Host port on 127.0.0.1 for each published container port. */
+  published: Record<number, number>;
+}
+
+export interface ExecResult {
+  exitCode: number;
+  output: string;
+}
+
+export interface ContainerRuntime {
+  /** Throws RUNTIME_UNAVAILABLE when the engine does not answer. */
+  ping(): Promise<void>;
+  imageExists(ref: string): Promise<boolean>;
+
+  ensureNetwork(spec: NetworkSpec): Promise<void>;
+  removeNetwork(name: string): Promise<void>;
+  listNetworks(labels: Labels): Promise<{ name: string; labels: Labels }[]>;
+
+  ensureVolume(spec: VolumeSpec): Promise<void>;
+  removeVolume(name: string): Promise<void>;
+  listVolumes(labels: Labels): Promise<{ name: string; labels: Labels }[]>;
+
+  createContainer(spec: ContainerSpec): Promise<string>;
+  startContainer(name: string): Promise<void>;
+  stopContainer(name: string, timeoutSeconds?: number): Promise<void>;
+  removeContainer(name: string): Promise<void>;
+  /** null when no such container exists. */
+  inspectContainer(name: string): Promise<ContainerInfo | null>;
+  /** One call for every container carrying all of these labels. */
+  listContainers(labels: Labels): Promise<ContainerSummary[]>;
+  exec(name: string, argv: string[], timeoutMs: number): Promise<ExecResult>;
+  logs(name: string, tail: number): Promise<string>;
+}

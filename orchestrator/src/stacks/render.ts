@@ -1,0 +1,129 @@
+// Renders one tenant's stack from a template: names, labels, limits, secrets
+// and the order to start services in. Pure: no I/O.
+import { BerthError } from '../errors.js';
+import type { ContainerSpec, Labels, NetworkSpec, VolumeSpec } from '../runtime/types.js';
+import { slugProblem } from '../tenants/slug.js';
+import { dependencies, serviceOrder } from './service-order.js';
+import type { LoadedTemplate } from './template-loader.js';
+import type { Limits, Probe } from './template.schema.js';
+
+export const LABEL = {
+  managed: 'berth.managed',
+  tenant: 'berth.tenant',
+  service: 'berth.service',
+  appVersion: 'berth.app-version',
+  template: 'berth.template'
+} as const;
+
+export interface RenderInput {
+  slug: string;
+  plan?: string;
+  appVersion: string;
+  images: { app: string; db: string; storage: string };
+  /** Values for each name in x-berth.secrets. */
+  secrets: Record<string, string>;
+  /** Host port for the routed service; 0 lets the engine choose. */
+  publishPort?: number;
+}
+
+export interface ServiceSpec {
+  name: string;
+  container: ContainerSpec;
+  probe: Probe;
+  dependsOn: string[];
+}
+
+export interface StackSpec {
+  tenant: string;
+  template: string;
+  templateVersion: number;
+  plan: string;
+  appVersion: string;
+  network: NetworkSpec;
+  volumes: VolumeSpec[];
+  /** In start order: every service after the ones it depends on. */
+  services: ServiceSpec[];
+  route: { service: string; port: number };
+}
+
+export const names = {
+  network: (slug: string) => `berth-${slug}`,
+  container: (slug: string, service: string) => `berth-${slug}-${service}`,
+  volume: (slug: string, volume: string) => `berth-${slug}-${volume}`
+};
+
+const UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
+
+export function parseMemory(size: string): number {
+  const match = /^([0-9]+(?:\.[0-9]+)?)([kmg]?)$/i.exec(size);
+  if (!match) throw new Error(`bad memory size "${size}"`);
+  return Math.round(Number(match[1]) * (UNITS[(match[2] ?? '').toLowerCase()] ?? 1));
+}
+
+function limitsOf(limits: Limits) {
+  return { memoryBytes: parseMemory(limits.memory), nanoCpus: Math.round(limits.cpus * 1e9), pids: limits.pids };
+}
+
+export function renderStack(loaded: LoadedTemplate, input: RenderInput): StackSpec {
+  const { template } = loaded;
+  const x = template['x-berth'];
+  const problem = slugProblem(input.slug);
+  if (problem) throw new BerthError('SLUG_INVALID', problem);
+  const plan = input.plan ?? x.default_plan;
+  const planSpec = x.plans[plan];
+  if (!planSpec) {
+    throw new BerthError('PLAN_UNKNOWN', `plan "${plan}" does not exist in template ${loaded.name} (plans: ${Object.keys(x.plans).join(', ')})`);
+  }
+  const vars: Record<string, string> = {
+    TENANT: input.slug,
+    APP_VERSION: input.appVersion,
+    IMAGE_APP: input.images.app,
+    IMAGE_DB: input.images.db,
+    IMAGE_STORAGE: input.images.storage
+  };
+  for (const name of x.secrets ?? []) {
+    const value = input.secrets[name];
+    if (!value) throw new BerthError('TEMPLATE_INVALID', `secret ${name} of template ${loaded.name} has no value for tenant ${input.slug}`);
+    vars[`SECRET_${name}`] = value;
+  }
+  // The loader already refused unknown variables, so every lookup succeeds.
+  const fill = (text: string) => text.replace(/\$\{([^}]*)\}/g, (_, name: string) => vars[name] ?? '');
+  const base: Labels = { [LABEL.managed]: 'true', [LABEL.tenant]: input.slug, [LABEL.template]: loaded.name };
+  const network = names.network(input.slug);
+
+  const services = serviceOrder(template.services).order.map((name): ServiceSpec => {
+    const svc = template.services[name]!;
+    const routed = name === x.route.service;
+    const container: ContainerSpec = {
+      name: names.container(input.slug, name),
+      image: fill(svc.image),
+      cmd: svc.command?.map(fill),
+      env: Object.fromEntries(Object.entries(svc.environment ?? {}).map(([k, v]) => [k, fill(String(v))])),
+      labels: { ...base, [LABEL.service]: name, [LABEL.appVersion]: input.appVersion },
+      network,
+      aliases: [name],
+      mounts: (svc.volumes ?? []).map((v) => {
+        const [volume, target] = v.split(':') as [string, string];
+        return { volume: names.volume(input.slug, volume), target };
+      }),
+      publish: routed ? { containerPort: x.route.port, hostPort: input.publishPort ?? 0 } : undefined,
+      limits: limitsOf(planSpec.limits[name]!),
+      capDrop: svc.cap_drop ?? [],
+      capAdd: svc.cap_add ?? [],
+      securityOpt: svc.security_opt ?? []
+    };
+    return { name, container, probe: svc['x-berth'].probe, dependsOn: dependencies(svc.depends_on) };
+  });
+
+  return {
+    tenant: input.slug,
+    template: loaded.name,
+    templateVersion: x.version,
+    plan,
+    appVersion: input.appVersion,
+    network: { name: network, labels: base },
+    volumes: Object.keys(template.volumes ?? {}).map((v) => ({ name: names.volume(input.slug, v), labels: base })),
+    services,
+    route: x.route
+  };
+}

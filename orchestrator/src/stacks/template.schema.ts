@@ -1,0 +1,155 @@
+// JSON schema of a stack template: the subset of the Compose format Berth
+// runs, plus its `x-berth` extensions. Anything else is refused by name rather
+// than silently ignored, so a template never means more than Berth does.
+
+const sizePattern = '^[0-9]+(\\.[0-9]+)?[kmgKMG]?$';
+
+const limits = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['memory', 'cpus', 'pids'],
+  properties: {
+    memory: { type: 'string', pattern: sizePattern, description: 'e.g. 256m, 1g' },
+    cpus: { type: 'number', exclusiveMinimum: 0, maximum: 64 },
+    pids: { type: 'integer', minimum: 16, maximum: 65536 }
+  }
+} as const;
+
+const probe = {
+  type: 'object',
+  additionalProperties: false,
+  minProperties: 1,
+  maxProperties: 1,
+  properties: {
+    exec: { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 } },
+    http: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['path'],
+      properties: { path: { type: 'string', pattern: '^/' } }
+    }
+  }
+} as const;
+
+const service = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['image', 'x-berth'],
+  properties: {
+    image: { type: 'string', minLength: 1 },
+    command: { type: 'array', items: { type: 'string' } },
+    environment: {
+      type: 'object',
+      additionalProperties: { type: ['string', 'number', 'boolean'] }
+    },
+    volumes: { type: 'array', items: { type: 'string', pattern: '^[a-z][a-z0-9-]*:/[^:]*$' } },
+    depends_on: {
+      oneOf: [
+        { type: 'array', items: { type: 'string' } },
+        {
+          type: 'object',
+          additionalProperties: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['condition'],
+            properties: { condition: { enum: ['service_healthy', 'service_started'] } }
+          }
+        }
+      ]
+    },
+    cap_drop: { type: 'array', items: { type: 'string', pattern: '^[A-Z_]+$' } },
+    cap_add: { type: 'array', items: { type: 'string', pattern: '^[A-Z_]+$' } },
+    security_opt: { type: 'array', items: { type: 'string' } },
+    'x-berth': {
+      type: 'object',
+      additionalProperties: false,
+      required: ['probe'],
+      properties: { probe }
+    }
+  }
+} as const;
+
+export const templateSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['x-berth', 'services'],
+  properties: {
+    name: { type: 'string' },
+    'x-berth': {
+      type: 'object',
+      additionalProperties: false,
+      required: ['version', 'route', 'plans', 'default_plan'],
+      properties: {
+        version: { type: 'integer', minimum: 1 },
+        description: { type: 'string' },
+        route: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['service', 'port'],
+          properties: {
+            service: { type: 'string' },
+            port: { type: 'integer', minimum: 1, maximum: 65535 }
+          }
+        },
+        secrets: { type: 'array', items: { type: 'string', pattern: '^[A-Z][A-Z0-9_]*$' }, uniqueItems: true },
+        default_plan: { type: 'string' },
+        plans: {
+          type: 'object',
+          minProperties: 1,
+          propertyNames: { pattern: '^[a-z][a-z0-9-]*$' },
+          additionalProperties: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['limits'],
+            properties: {
+              description: { type: 'string' },
+              limits: { type: 'object', additionalProperties: limits }
+            }
+          }
+        }
+      }
+    },
+    services: {
+      type: 'object',
+      minProperties: 1,
+      propertyNames: { pattern: '^[a-z][a-z0-9-]{0,30}$' },
+      additionalProperties: service
+    },
+    volumes: {
+      type: 'object',
+      propertyNames: { pattern: '^[a-z][a-z0-9-]*$' },
+      additionalProperties: { type: ['object', 'null'], additionalProperties: false }
+    }
+  }
+} as const;
+
+export interface Limits {
+  memory: string;
+  cpus: number;
+  pids: number;
+}
+export type Probe = { exec: string[] } | { http: { path: string } };
+export interface TemplateService {
+  image: string;
+  command?: string[];
+  environment?: Record<string, string | number | boolean>;
+  volumes?: string[];
+  depends_on?: string[] | Record<string, { condition: 'service_healthy' | 'service_started' }>;
+  cap_drop?: string[];
+  cap_add?: string[];
+  security_opt?: string[];
+  'x-berth': { probe: Probe };
+}
+export interface StackTemplate {
+  name?: string;
+  'x-berth': {
+    version: number;
+    description?: string;
+    route: { service: string; port: number };
+    secrets?: string[];
+    default_plan: string;
+    plans: Record<string, { description?: string; limits: Record<string, Limits> }>;
+  };
+  services: Record<string, TemplateService>;
+  volumes?: Record<string, Record<string, never> | null>;
+}
