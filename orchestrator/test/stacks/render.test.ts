@@ -1,0 +1,65 @@
+import t from 'tap';
+import path from 'node:path';
+import { ROOT_DIR } from '../../src/config/config.js';
+import { LABEL, parseMemory, renderStack } from '../../src/stacks/render.js';
+import { loadTemplate } from '../../src/stacks/template-loader.js';
+
+const loaded = await loadTemplate(path.join(ROOT_DIR, 'templates/tenant.yaml'));
+const input = {
+  slug: 'acme',
+  appVersion: '1.2.3',
+  images: { app: 'berth/tenant-app:1.2.3', db: 'berth/ferretdb:x', storage: 'berth/minio:y' },
+  secrets: { STORAGE_KEY: 's3cr3t-value' }
+};
+
+t.test('renders names, order, labels, limits and the published route', async (t) => {
+  const spec = renderStack(loaded, input);
+  t.equal(spec.plan, 'starter', 'default plan');
+  t.same(spec.services.map((s) => s.name), ['db', 'storage', 'app'], 'app after what it depends on');
+  t.equal(spec.network.name, 'berth-acme');
+  t.same(spec.volumes.map((v) => v.name), ['berth-acme-db-data', 'berth-acme-storage-data']);
+  const app = spec.services.find((s) => s.name === 'app')!;
+  t.equal(app.container.name, 'berth-acme-app');
+  t.equal(app.container.image, 'berth/tenant-app:1.2.3');
+  t.same(app.container.publish, { containerPort: 3000, hostPort: 0 });
+  t.same(app.container.labels, {
+    [LABEL.managed]: 'true',
+    [LABEL.tenant]: 'acme',
+    [LABEL.template]: 'tenant',
+    [LABEL.service]: 'app',
+    [LABEL.appVersion]: '1.2.3'
+  });
+  t.equal(app.container.env.MONGO_URL, 'mongodb://db:27017/acme');
+  t.equal(app.container.env.MINIO_SECRET_KEY, 's3cr3t-value');
+  t.equal(app.container.env.MINIO_BUCKET, 'acme');
+  t.same(app.container.limits, { memoryBytes: 256 * 1024 ** 2, nanoCpus: 5e8, pids: 256 });
+  t.same(app.container.capDrop, ['ALL']);
+  t.same(app.container.securityOpt, ['no-new-privileges:true']);
+  t.same(app.dependsOn, ['db', 'storage']);
+  const db = spec.services.find((s) => s.name === 'db')!;
+  t.equal(db.container.publish, undefined, 'data services are never published');
+  t.same(db.container.mounts, [{ volume: 'berth-acme-db-data', target: '/data' }]);
+  t.same(db.container.aliases, ['db']);
+});
+
+t.test('another plan gives its own limits', async (t) => {
+  const spec = renderStack(loaded, { ...input, plan: 'team', publishPort: 40123 });
+  const storage = spec.services.find((s) => s.name === 'storage')!;
+  t.same(storage.container.limits, { memoryBytes: 1024 ** 3, nanoCpus: 1e9, pids: 1024 });
+  t.same(spec.services.find((s) => s.name === 'app')!.container.publish, { containerPort: 3000, hostPort: 40123 });
+});
+
+t.test('bad input is refused with a code', async (t) => {
+  t.throws(() => renderStack(loaded, { ...input, plan: 'gold' }), { code: 'PLAN_UNKNOWN', message: /plans: starter, team/ });
+  t.throws(() => renderStack(loaded, { ...input, slug: 'Acme!' }), { code: 'SLUG_INVALID' });
+  t.throws(() => renderStack(loaded, { ...input, slug: 'ab' }), { code: 'SLUG_INVALID' });
+  t.throws(() => renderStack(loaded, { ...input, slug: 'acme-' }), { code: 'SLUG_INVALID' });
+  t.throws(() => renderStack(loaded, { ...input, secrets: {} }), { code: 'TEMPLATE_INVALID', message: /secret STORAGE_KEY/ });
+});
+
+t.test('memory sizes', async (t) => {
+  t.equal(parseMemory('512'), 512);
+  t.equal(parseMemory('1.5g'), 1.5 * 1024 ** 3);
+  t.equal(parseMemory('64K'), 65536);
+  t.throws(() => parseMemory('lots'));
+});

@@ -1,0 +1,105 @@
+// Against the real Docker engine and the images scripts/build-images made.
+import t from 'tap';
+import path from 'node:path';
+import { ROOT_DIR } from '../../src/config/config.js';
+import { httpGet } from '../../src/health/http-get.js';
+import { stackImages } from '../../src/stacks/images.js';
+import { renderStack } from '../../src/stacks/render.js';
+import { generateSecrets } from '../../src/stacks/secrets.js';
+import { downStack, stackStatus, upStack } from '../../src/stacks/stack-runner.js';
+import { loadTemplate } from '../../src/stacks/template-loader.js';
+import { config, docker, runtime, testSlug } from '../helpers/docker.js';
+
+const slug = testSlug('stack');
+const loaded = await loadTemplate(path.join(ROOT_DIR, 'templates/tenant.yaml'));
+const spec = renderStack(loaded, {
+  slug,
+  appVersion: config.defaultAppVersion,
+  images: stackImages(config, config.defaultAppVersion),
+  secrets: generateSecrets(loaded)
+});
+t.teardown(() => downStack(runtime, slug, { deleteData: true }));
+
+async function healthz(port: number) {
+  const { status, body } = await httpGet(`http://127.0.0.1:${port}/healthz`, 10_000);
+  return { status, body: JSON.parse(body) as { status: string; failed: string[]; message?: string } };
+}
+
+/** Polls /healthz until it answers `want`, with a deadline. */
+async function untilHealthz(port: number, want: number, deadlineMs = 30_000) {
+  const deadline = Date.now() + deadlineMs;
+  for (;;) {
+    const answer = await healthz(port).catch((err: Error) => ({ status: 0, body: { status: err.message, failed: [] } }));
+    if (answer.status === want || Date.now() > deadline) return answer;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+let port = 0;
+
+t.test('the default stack comes up on its own network, gated on each probe', async (t) => {
+  const steps: string[] = [];
+  const up = await upStack(runtime, spec, { onStep: (s) => steps.push(s.step === 'service' ? `${s.service}:${s.status}` : s.step) });
+  port = up.publishedPort;
+  t.ok(port > 0, `app published on 127.0.0.1:${port}`);
+  t.same(steps, ['network', 'volumes', 'db:starting', 'db:healthy', 'storage:starting', 'storage:healthy', 'app:starting', 'app:healthy']);
+
+  const members = JSON.parse(await docker('network', 'inspect', `berth-${slug}`, '--format', '{{json .Containers}}')) as Record<string, { Name: string }>;
+  t.same(Object.values(members).map((c) => c.Name).sort(), [`berth-${slug}-app`, `berth-${slug}-db`, `berth-${slug}-storage`]);
+  const binding = await docker('port', `berth-${slug}-app`, '3000');
+  t.equal(binding, `127.0.0.1:${port}`, 'published on loopback only');
+  t.equal(await docker('port', `berth-${slug}-db`), '', 'the database publishes nothing');
+  const host = JSON.parse(await docker('inspect', `berth-${slug}-app`, '--format', '{{json .HostConfig}}')) as Record<string, unknown>;
+  t.equal(host.Memory, 256 * 1024 ** 2, 'memory limit from the plan');
+  t.equal(host.PidsLimit, 256, 'pids limit from the plan');
+  t.same(host.CapDrop, ['ALL']);
+  t.same(host.SecurityOpt, ['no-new-privileges:true']);
+  t.same(host.RestartPolicy, { Name: 'no', MaximumRetryCount: 0 }, 'Docker never restarts it behind Berth');
+});
+
+t.test('/healthz is 200 through the published port', async (t) => {
+  const { status, body } = await healthz(port);
+  t.equal(status, 200);
+  t.equal(body.status, 'ok');
+  const version = await httpGet(`http://127.0.0.1:${port}/version`, 5000);
+  t.same(JSON.parse(version.body), { name: 'berth-tenant-app', version: config.defaultAppVersion });
+});
+
+t.test('stopping the db makes /healthz 503 naming the db; starting it brings 200 back', async (t) => {
+  await runtime.stopContainer(`berth-${slug}-db`, 5);
+  const down = await untilHealthz(port, 503, 15_000);
+  t.equal(down.status, 503);
+  t.same(down.body.failed, ['db'], 'only the db failed');
+  t.match(down.body.message, /^db: /);
+  const status = await stackStatus(runtime, spec);
+  t.equal(status.services.db!.state, 'exited');
+  t.equal(status.services.app!.healthy, false);
+
+  await runtime.startContainer(`berth-${slug}-db`);
+  const back = await untilHealthz(port, 200, 30_000);
+  t.equal(back.status, 200, 'healthy again once the db is back');
+});
+
+t.test('bringing the stack up again is a no-op that finds it healthy', async (t) => {
+  const before = await docker('inspect', `berth-${slug}-app`, '--format', '{{.Id}}');
+  const again = await upStack(runtime, spec);
+  t.equal(again.publishedPort, port);
+  t.equal(await docker('inspect', `berth-${slug}-app`, '--format', '{{.Id}}'), before, 'same container');
+});
+
+t.test('the app shuts down cleanly on SIGTERM', async (t) => {
+  // docker stop sends SIGTERM and only SIGKILLs (exit 137) after the timeout.
+  await docker('stop', '--time', '20', `berth-${slug}-app`);
+  t.equal(await docker('inspect', `berth-${slug}-app`, '--format', '{{.State.ExitCode}}'), '0', 'exited by itself, not killed');
+  const logs = await docker('logs', `berth-${slug}-app`);
+  t.notMatch(logs, /Error|unhandled/i, 'no errors while shutting down');
+});
+
+t.test('down removes the containers and network; volumes only with deleteData', async (t) => {
+  await downStack(runtime, slug, { deleteData: false });
+  t.equal(await docker('ps', '-aq', '--filter', `label=berth.tenant=${slug}`), '');
+  t.equal(await docker('network', 'ls', '-q', '--filter', `label=berth.tenant=${slug}`), '');
+  t.equal((await docker('volume', 'ls', '-q', '--filter', `label=berth.tenant=${slug}`)).split('\n').length, 2, 'data kept');
+  await downStack(runtime, slug, { deleteData: true });
+  t.equal(await docker('volume', 'ls', '-q', '--filter', `label=berth.tenant=${slug}`), '', 'data deleted on request');
+});
