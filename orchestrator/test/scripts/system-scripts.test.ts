@@ -1,0 +1,82 @@
+// scripts/docker-up and scripts/nginx-up are idempotent, refuse clearly what
+// they cannot do, and never restart what runs. nginx runs here on its own
+// prefix and a free port, apart from any platform nginx.
+import t from 'tap';
+import path from 'node:path';
+import net from 'node:net';
+import { execFile } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
+import { ROOT_DIR } from '../../src/config/config.js';
+import { httpGet } from '../../src/health/http-get.js';
+
+const run = promisify(execFile);
+const script = (name: string) => path.join(ROOT_DIR, 'scripts', name);
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+t.test('docker-up: a second run finds the engine and keeps the operator\'s daemon.json settings', async (t) => {
+  const dir = t.testdir({ 'daemon.json': JSON.stringify({ debug: true, 'live-restore': false }) });
+  const file = path.join(dir, 'daemon.json');
+  const { stderr } = await run('bash', [script('docker-up')], { env: { ...process.env, BERTH_DOCKER_DAEMON_JSON: file } });
+  t.match(stderr, /Docker engine .* is running/);
+  const merged = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+  t.equal(merged.debug, true, 'operator setting kept');
+  t.equal(merged['live-restore'], false, 'operator choice wins over Berth\'s default');
+  t.same(merged['default-address-pools'], [{ base: '10.213.0.0/16', size: 28 }], 'small pools added');
+
+  await writeFile(file, '{ not json');
+  const bad = await run('bash', [script('docker-up')], { env: { ...process.env, BERTH_DOCKER_DAEMON_JSON: file } }).catch((e: { stderr: string; code: number }) => e);
+  t.match((bad as { stderr: string }).stderr, /daemon\.json is not valid JSON .*fix or remove it/);
+});
+
+t.test('scripts refuse to run without root, saying so', async (t) => {
+  for (const name of ['docker-up', 'nginx-up', 'platform-up']) {
+    const res = await run('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'bash', script(name)]).catch((e: { stderr: string; code: number }) => e);
+    t.equal((res as { code: number }).code, 1, name);
+    t.match((res as { stderr: string }).stderr, /needs root/, name);
+  }
+});
+
+t.test('nginx-up: starts on its own prefix, then reloads without restarting; a bad config is refused and the old one kept', async (t) => {
+  const home = t.testdir({});
+  const port = await freePort();
+  const env = { ...process.env, BERTH_HOME: home, BERTH_HTTP_PORT: String(port) };
+  const pidFile = path.join(home, 'nginx/nginx.pid');
+  t.teardown(async () => {
+    const pid = Number(await readFile(pidFile, 'utf8').catch(() => '0'));
+    if (pid) process.kill(pid, 'SIGQUIT');
+  });
+
+  const first = await run('bash', [script('nginx-up')], { env });
+  t.match(first.stderr, /nginx started/);
+  const pid = await readFile(pidFile, 'utf8');
+  const answer = await httpGet(`http://127.0.0.1:${port}/`, 5000, { host: 'nobody.berth.localhost' });
+  t.equal(answer.status, 404);
+  t.match(answer.body, /No team lives at this address/);
+
+  const second = await run('bash', [script('nginx-up')], { env });
+  t.match(second.stderr, /nginx reloaded/);
+  t.equal(await readFile(pidFile, 'utf8'), pid, 'same master process: reloaded, not restarted');
+
+  const conf = path.join(home, 'nginx/conf/nginx.conf');
+  const good = await readFile(conf, 'utf8');
+  const bad = await run('bash', [script('nginx-up')], { env: { ...env, BERTH_HTTP_PORT: '70000' } }).catch((e: { stderr: string; code: number }) => e);
+  t.equal((bad as { code: number }).code, 1);
+  t.match((bad as { stderr: string }).stderr, /BERTH_HTTP_PORT must be a port number/);
+  t.equal(await readFile(conf, 'utf8'), good, 'config untouched');
+  t.equal((await httpGet(`http://127.0.0.1:${port}/__berth/healthz`, 5000)).status, 200, 'still serving');
+});
+
+t.test('every script answers --help', async (t) => {
+  for (const name of ['docker-up', 'nginx-up', 'build-images', 'platform-up', 'test']) {
+    const { stdout } = await run('bash', [script(name), '--help']);
+    t.match(stdout, /^Usage: scripts\//, name);
+  }
+});
