@@ -25,6 +25,7 @@ export const ErrorCodes = {
   FORBIDDEN: { status: 403, summary: 'the token lacks the scope this needs' },
   TOKEN_NOT_FOUND: { status: 404, summary: 'no API token with that id' },
   DB_UNAVAILABLE: { status: 503, summary: 'the platform database does not answer' },
+  NOT_FOUND: { status: 404, summary: 'no such route' },
   INTERNAL: { status: 500, summary: 'an unexpected error; see the orchestrator log' }
 } as const;
 

@@ -46,7 +46,7 @@ async function main(): Promise<number> {
     return 2;
   }
   const config = loadConfig();
-  const log = jsonLogger(process.env.BERTH_LOG_LEVEL === 'debug' ? 'debug' : 'warn');
+  const log = jsonLogger(config.logLevel === 'debug' ? 'debug' : 'warn');
   const runtime = new DockerRuntime(log, config.dockerSocket);
   const recordFile = path.join(config.home, 'stacks', `${slug}.json`);
 

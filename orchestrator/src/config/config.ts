@@ -8,6 +8,9 @@ import { BerthError } from '../errors.js';
 
 export interface PlatformConfig {
   rootDir: string;
+  logLevel: string;
+  /** Labels everything this installation makes; its reconciler touches nothing else. */
+  platformId: string;
   home: string;
   baseDomain: string;
   templatesDir: string;
@@ -15,6 +18,18 @@ export interface PlatformConfig {
   /** The tenant-app version new stacks run unless told otherwise. */
   defaultAppVersion: string;
   dockerSocket: string;
+  api: { host: string; port: number };
+  /** Set when the control plane uses an external MongoDB instead of its own container. */
+  mongoUrl?: string;
+  mongoDb: string;
+  platformDb: { container: string; port: number };
+  /** Hex-encoded 256-bit key for secrets at rest; else read or made in home/platform.key. */
+  platformKey?: string;
+  portRange: { from: number; to: number };
+  maxParallelOps: number;
+  health: { intervalMs: number; failuresBeforeDegraded: number };
+  reconcileIntervalMs: number;
+  nginx: { bin: string; prefix: string; confFile: string; routesDir: string; httpPort: number };
 }
 
 export const ROOT_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -40,10 +55,30 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, rootDir = ROOT_
     }
     return value;
   };
+  const int = (name: string, min: number, max: number): number => {
+    const raw = get(name);
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min || value > max) {
+      throw new BerthError('CONFIG_INVALID', `${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+    }
+    return value;
+  };
+  const range = /^(\d+)-(\d+)$/.exec(get('BERTH_PORT_RANGE'));
+  const portRange = range ? { from: Number(range[1]), to: Number(range[2]) } : undefined;
+  if (!portRange || portRange.from < 1024 || portRange.to > 65535 || portRange.from > portRange.to) {
+    throw new BerthError('CONFIG_INVALID', `BERTH_PORT_RANGE must look like 20000-29999 (within 1024-65535), got "${get('BERTH_PORT_RANGE')}"`);
+  }
+  const platformKey = env.BERTH_PLATFORM_KEY;
+  if (platformKey !== undefined && !/^[0-9a-f]{64}$/i.test(platformKey)) {
+    throw new BerthError('CONFIG_INVALID', 'BERTH_PLATFORM_KEY must be 64 hex characters (256 bits); generate one with: openssl rand -hex 32');
+  }
+  const home = get('BERTH_HOME');
   const appPackage = JSON.parse(readFileSync(path.join(rootDir, 'tenant-app/package.json'), 'utf8')) as { version: string };
   return {
     rootDir,
-    home: get('BERTH_HOME'),
+    logLevel: env.BERTH_LOG_LEVEL || 'info',
+    platformId: get('BERTH_PLATFORM_ID'),
+    home,
     baseDomain: get('BERTH_BASE_DOMAIN'),
     templatesDir: path.resolve(rootDir, get('BERTH_TEMPLATES_DIR')),
     images: {
@@ -53,6 +88,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, rootDir = ROOT_
       appRepo: get('BERTH_IMAGE_APP_REPO')
     },
     defaultAppVersion: env.BERTH_APP_VERSION ?? appPackage.version,
-    dockerSocket: env.DOCKER_SOCKET ?? '/var/run/docker.sock'
+    dockerSocket: env.DOCKER_SOCKET ?? '/var/run/docker.sock',
+    api: { host: get('BERTH_API_HOST'), port: int('BERTH_API_PORT', 0, 65535) },
+    mongoUrl: env.BERTH_MONGO_URL || undefined,
+    mongoDb: get('BERTH_MONGO_DB'),
+    platformDb: { container: get('BERTH_PLATFORM_DB_CONTAINER'), port: int('BERTH_PLATFORM_DB_PORT', 1, 65535) },
+    platformKey,
+    portRange,
+    maxParallelOps: int('BERTH_MAX_PARALLEL_OPS', 1, 64),
+    health: { intervalMs: int('BERTH_HEALTH_INTERVAL_MS', 100, 3_600_000), failuresBeforeDegraded: int('BERTH_HEALTH_FAILURES', 1, 100) },
+    reconcileIntervalMs: int('BERTH_RECONCILE_INTERVAL_MS', 100, 3_600_000),
+    nginx: {
+      bin: get('BERTH_NGINX_BIN'),
+      prefix: path.join(home, 'nginx'),
+      confFile: path.join(home, 'nginx/conf/nginx.conf'),
+      routesDir: path.join(home, 'nginx/routes'),
+      httpPort: int('BERTH_HTTP_PORT', 1, 65535)
+    }
   };
 }

@@ -11,6 +11,7 @@ import type {
   ContainerRuntime,
   ContainerSpec,
   ContainerState,
+  ContainerStats,
   ContainerSummary,
   ExecResult,
   Labels,
@@ -109,6 +110,8 @@ export class DockerRuntime implements ContainerRuntime {
   async createContainer(spec: ContainerSpec): Promise<string> {
     this.log.info({ container: spec.name, image: spec.image }, 'creating container');
     const port = spec.publish ? `${spec.publish.containerPort}/tcp` : undefined;
+    const [first, ...others] = spec.networks;
+    if (!first) throw new BerthError('RUNTIME_ERROR', `container ${spec.name} has no network`);
     const created = await this.call(`create container ${spec.name}`, () =>
       this.docker.createContainer({
         name: spec.name,
@@ -118,7 +121,7 @@ export class DockerRuntime implements ContainerRuntime {
         Labels: spec.labels,
         ExposedPorts: port ? { [port]: {} } : undefined,
         HostConfig: {
-          NetworkMode: spec.network,
+          NetworkMode: first.name,
           Mounts: spec.mounts.map((m) => ({ Type: 'volume' as const, Source: m.volume, Target: m.target })),
           PortBindings: port ? { [port]: [{ HostIp: '127.0.0.1', HostPort: spec.publish!.hostPort ? String(spec.publish!.hostPort) : '' }] } : undefined,
           Memory: spec.limits.memoryBytes,
@@ -131,9 +134,15 @@ export class DockerRuntime implements ContainerRuntime {
           // Berth's health monitor restarts unhealthy services, with backoff; Docker must not.
           RestartPolicy: { Name: 'no' }
         },
-        NetworkingConfig: { EndpointsConfig: { [spec.network]: { Aliases: spec.aliases } } }
+        NetworkingConfig: { EndpointsConfig: { [first.name]: { Aliases: first.aliases } } }
       })
     );
+    // Docker joins one network at create; the others are connected before start.
+    for (const net of others) {
+      await this.call(`connect ${spec.name} to ${net.name}`, () =>
+        this.docker.getNetwork(net.name).connect({ Container: created!.id, EndpointConfig: { Aliases: net.aliases } })
+      );
+    }
     this.log.info({ container: spec.name, id: created!.id }, 'created container');
     return created!.id;
   }
@@ -212,6 +221,50 @@ export class DockerRuntime implements ContainerRuntime {
       this.docker.getContainer(name).logs({ stdout: true, stderr: true, tail, follow: false })
     );
     return demux(raw as unknown as Buffer);
+  }
+
+  async followLogs(name: string, tail: number, onLine: (line: string) => void, onEnd: () => void): Promise<() => void> {
+    const stream = (await this.call(`follow logs of ${name}`, () =>
+      this.docker.getContainer(name).logs({ stdout: true, stderr: true, tail, follow: true })
+    )) as unknown as NodeJS.ReadableStream & { destroy(): void };
+    const sink = new PassThrough();
+    let pending = '';
+    sink.on('data', (chunk: Buffer) => {
+      pending += chunk.toString('utf8');
+      const lines = pending.split('\n');
+      pending = lines.pop() ?? '';
+      for (const line of lines) onLine(line);
+    });
+    this.docker.modem.demuxStream(stream, sink, sink);
+    let ended = false;
+    const end = () => {
+      if (ended) return;
+      ended = true;
+      if (pending) onLine(pending);
+      onEnd();
+    };
+    stream.on('end', end);
+    stream.on('close', end);
+    stream.on('error', end);
+    return () => {
+      stream.destroy();
+      end();
+    };
+  }
+
+  async stats(name: string): Promise<ContainerStats | null> {
+    const s = await this.call(`read stats of ${name}`, () => this.docker.getContainer(name).stats({ stream: false }), [404, 409]);
+    if (!s) return null;
+    // Docker's own formula (docker stats): CPU delta over system delta, times online CPUs.
+    const cpuDelta = s.cpu_stats.cpu_usage.total_usage - (s.precpu_stats.cpu_usage?.total_usage ?? 0);
+    const systemDelta = (s.cpu_stats.system_cpu_usage ?? 0) - (s.precpu_stats.system_cpu_usage ?? 0);
+    const cpus = s.cpu_stats.online_cpus ?? 1;
+    return {
+      cpuPercent: systemDelta > 0 && cpuDelta > 0 ? (cpuDelta / systemDelta) * cpus * 100 : 0,
+      memoryBytes: s.memory_stats.usage ?? 0,
+      memoryLimitBytes: s.memory_stats.limit ?? 0,
+      pids: s.pids_stats?.current ?? 0
+    };
   }
 }
 

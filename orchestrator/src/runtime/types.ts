@@ -27,9 +27,8 @@ export interface ContainerSpec {
   cmd?: string[];
   env: Record<string, string>;
   labels: Labels;
-  network: string;
-  /** DNS names other containers on the network reach this one by. */
-  aliases: string[];
+  /** The first network is joined at create, the others right after; aliases are the DNS names others use. */
+  networks: { name: string; aliases: string[] }[];
   mounts: { volume: string; target: string }[];
   /** Publish containerPort on 127.0.0.1; hostPort 0 lets the engine choose. */
   publish?: { containerPort: number; hostPort: number };
@@ -55,6 +54,13 @@ export interface ContainerInfo extends ContainerSummary {
   exitCode?: number;
   /** Host port on 127.0.0.1 for each published container port. */
   published: Record<number, number>;
+}
+
+export interface ContainerStats {
+  cpuPercent: number;
+  memoryBytes: number;
+  memoryLimitBytes: number;
+  pids: number;
 }
 
 export interface ExecResult {
@@ -85,4 +91,7 @@ export interface ContainerRuntime {
   listContainers(labels: Labels): Promise<ContainerSummary[]>;
   exec(name: string, argv: string[], timeoutMs: number): Promise<ExecResult>;
   logs(name: string, tail: number): Promise<string>;
+  /** Follows new log lines until the returned stop function is called or the container ends. */
+  followLogs(name: string, tail: number, onLine: (line: string) => void, onEnd: () => void): Promise<() => void>;
+  stats(name: string): Promise<ContainerStats | null>;
 }

@@ -9,6 +9,8 @@ import type { Limits, Probe } from './template.schema.js';
 
 export const LABEL = {
   managed: 'berth.managed',
+  /** Which Berth installation owns it: a reconciler touches only its own. */
+  platform: 'berth.platform',
   tenant: 'berth.tenant',
   service: 'berth.service',
   appVersion: 'berth.app-version',
@@ -24,6 +26,8 @@ export interface RenderInput {
   secrets: Record<string, string>;
   /** Host port for the routed service; 0 lets the engine choose. */
   publishPort?: number;
+  /** The owning installation's id (BERTH_PLATFORM_ID). */
+  platform?: string;
 }
 
 export interface ServiceSpec {
@@ -39,7 +43,8 @@ export interface StackSpec {
   templateVersion: number;
   plan: string;
   appVersion: string;
-  network: NetworkSpec;
+  /** The tenant's private network (no route out) and the routed service's edge network (for its published port). */
+  networks: NetworkSpec[];
   volumes: VolumeSpec[];
   /** In start order: every service after the ones it depends on. */
   services: ServiceSpec[];
@@ -48,6 +53,7 @@ export interface StackSpec {
 
 export const names = {
   network: (slug: string) => `berth-${slug}`,
+  edgeNetwork: (slug: string) => `berth-${slug}-edge`,
   container: (slug: string, service: string) => `berth-${slug}-${service}`,
   volume: (slug: string, volume: string) => `berth-${slug}-${volume}`
 };
@@ -88,8 +94,14 @@ export function renderStack(loaded: LoadedTemplate, input: RenderInput): StackSp
   }
   // The loader already refused unknown variables, so every lookup succeeds.
   const fill = (text: string) => text.replace(/\$\{([^}]*)\}/g, (_, name: string) => vars[name] ?? '');
-  const base: Labels = { [LABEL.managed]: 'true', [LABEL.tenant]: input.slug, [LABEL.template]: loaded.name };
+  const base: Labels = {
+    [LABEL.managed]: 'true',
+    [LABEL.platform]: input.platform ?? 'default',
+    [LABEL.tenant]: input.slug,
+    [LABEL.template]: loaded.name
+  };
   const network = names.network(input.slug);
+  const edge = names.edgeNetwork(input.slug);
 
   const services = serviceOrder(template.services).order.map((name): ServiceSpec => {
     const svc = template.services[name]!;
@@ -100,8 +112,10 @@ export function renderStack(loaded: LoadedTemplate, input: RenderInput): StackSp
       cmd: svc.command?.map(fill),
       env: Object.fromEntries(Object.entries(svc.environment ?? {}).map(([k, v]) => [k, fill(String(v))])),
       labels: { ...base, [LABEL.service]: name, [LABEL.appVersion]: input.appVersion },
-      network,
-      aliases: [name],
+      // Data services sit only on the internal network, so only this tenant's
+      // containers reach them; the routed service also joins the edge network,
+      // because Docker cannot publish a port from an internal network.
+      networks: routed ? [{ name: network, aliases: [name] }, { name: edge, aliases: [name] }] : [{ name: network, aliases: [name] }],
       mounts: (svc.volumes ?? []).map((v) => {
         const [volume, target] = v.split(':') as [string, string];
         return { volume: names.volume(input.slug, volume), target };
@@ -121,7 +135,10 @@ export function renderStack(loaded: LoadedTemplate, input: RenderInput): StackSp
     templateVersion: x.version,
     plan,
     appVersion: input.appVersion,
-    network: { name: network, labels: base },
+    networks: [
+      { name: network, labels: base, internal: true },
+      { name: edge, labels: base }
+    ],
     volumes: Object.keys(template.volumes ?? {}).map((v) => ({ name: names.volume(input.slug, v), labels: base })),
     services,
     route: x.route

@@ -27,7 +27,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function upStack(runtime: ContainerRuntime, spec: StackSpec, options: UpOptions = {}): Promise<{ publishedPort: number }> {
   const { onStep = () => {} } = options;
-  await runtime.ensureNetwork(spec.network);
+  for (const network of spec.networks) await runtime.ensureNetwork(network);
   onStep({ step: 'network', status: 'done' });
   for (const volume of spec.volumes) await runtime.ensureVolume(volume);
   onStep({ step: 'volumes', status: 'done' });
@@ -102,8 +102,8 @@ export async function stackStatus(runtime: ContainerRuntime, spec: StackSpec): P
  * network; volumes (the team's data) only when deleteData is true. Found by
  * label, never by parsing names.
  */
-export async function downStack(runtime: ContainerRuntime, slug: string, options: { deleteData: boolean }): Promise<void> {
-  const selector = { [LABEL.managed]: 'true', [LABEL.tenant]: slug };
+export async function downStack(runtime: ContainerRuntime, slug: string, options: { deleteData: boolean; platform?: string }): Promise<void> {
+  const selector = { [LABEL.managed]: 'true', [LABEL.platform]: options.platform ?? 'default', [LABEL.tenant]: slug };
   for (const container of await runtime.listContainers(selector)) await runtime.removeContainer(container.name);
   for (const network of await runtime.listNetworks(selector)) await runtime.removeNetwork(network.name);
   if (options.deleteData) {

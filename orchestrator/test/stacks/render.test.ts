@@ -16,7 +16,7 @@ t.test('renders names, order, labels, limits and the published route', async (t)
   const spec = renderStack(loaded, input);
   t.equal(spec.plan, 'starter', 'default plan');
   t.same(spec.services.map((s) => s.name), ['db', 'storage', 'app'], 'app after what it depends on');
-  t.equal(spec.network.name, 'berth-acme');
+  t.same(spec.networks.map((n) => [n.name, n.internal ?? false]), [['berth-acme', true], ['berth-acme-edge', false]]);
   t.same(spec.volumes.map((v) => v.name), ['berth-acme-db-data', 'berth-acme-storage-data']);
   const app = spec.services.find((s) => s.name === 'app')!;
   t.equal(app.container.name, 'berth-acme-app');
@@ -24,6 +24,7 @@ t.test('renders names, order, labels, limits and the published route', async (t)
   t.same(app.container.publish, { containerPort: 3000, hostPort: 0 });
   t.same(app.container.labels, {
     [LABEL.managed]: 'true',
+    [LABEL.platform]: 'default',
     [LABEL.tenant]: 'acme',
     [LABEL.template]: 'tenant',
     [LABEL.service]: 'app',
@@ -39,7 +40,8 @@ t.test('renders names, order, labels, limits and the published route', async (t)
   const db = spec.services.find((s) => s.name === 'db')!;
   t.equal(db.container.publish, undefined, 'data services are never published');
   t.same(db.container.mounts, [{ volume: 'berth-acme-db-data', target: '/data' }]);
-  t.same(db.container.aliases, ['db']);
+  t.same(db.container.networks, [{ name: 'berth-acme', aliases: ['db'] }], 'data services only on the internal network');
+  t.same(app.container.networks.map((n) => n.name), ['berth-acme', 'berth-acme-edge'], 'the app also on the edge network');
 });
 
 t.test('another plan gives its own limits', async (t) => {

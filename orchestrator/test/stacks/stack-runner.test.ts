@@ -44,8 +44,13 @@ t.test('the default stack comes up on its own network, gated on each probe', asy
   t.ok(port > 0, `app published on 127.0.0.1:${port}`);
   t.same(steps, ['network', 'volumes', 'db:starting', 'db:healthy', 'storage:starting', 'storage:healthy', 'app:starting', 'app:healthy']);
 
-  const members = JSON.parse(await docker('network', 'inspect', `berth-${slug}`, '--format', '{{json .Containers}}')) as Record<string, { Name: string }>;
-  t.same(Object.values(members).map((c) => c.Name).sort(), [`berth-${slug}-app`, `berth-${slug}-db`, `berth-${slug}-storage`]);
+  const members = async (network: string) =>
+    Object.values(JSON.parse(await docker('network', 'inspect', network, '--format', '{{json .Containers}}')) as Record<string, { Name: string }>)
+      .map((c) => c.Name)
+      .sort();
+  t.same(await members(`berth-${slug}`), [`berth-${slug}-app`, `berth-${slug}-db`, `berth-${slug}-storage`]);
+  t.equal(await docker('network', 'inspect', `berth-${slug}`, '--format', '{{.Internal}}'), 'true', 'no route out of the private network');
+  t.same(await members(`berth-${slug}-edge`), [`berth-${slug}-app`], 'only the app is on the edge network');
   const binding = await docker('port', `berth-${slug}-app`, '3000');
   t.equal(binding, `127.0.0.1:${port}`, 'published on loopback only');
   t.equal(await docker('port', `berth-${slug}-db`), '', 'the database publishes nothing');

@@ -1,0 +1,74 @@
+// Builds the DevOps API as a fastify instance: the server boots it, the tests
+// build the same thing. Order: shared schemas and error handling, OpenAPI,
+// WebSocket, auth and audit hooks, then one plugin per resource.
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import swagger from '@fastify/swagger';
+import websocket from '@fastify/websocket';
+import type { Db } from 'mongodb';
+import { auditPlugin } from '../audit/audit.plugin.js';
+import type { AuditRepository } from '../audit/audit.repository.js';
+import { auditRoutes } from '../audit/audit.routes.js';
+import { authPlugin } from '../auth/auth.plugin.js';
+import type { TokensService } from '../auth/tokens.service.js';
+import { tokensRoutes } from '../auth/tokens.routes.js';
+import type { EventBus } from '../events/event-bus.js';
+import { eventsRoutes } from '../events/events.routes.js';
+import type { TenantsService } from '../tenants/tenants.service.js';
+import { tenantsRoutes } from '../tenants/tenants.routes.js';
+import { installErrorHandler } from './error-handler.js';
+import type { Metrics } from './metrics.js';
+import { errorSchema } from './schemas.js';
+
+export interface AppDeps {
+  db: Db;
+  tenants: TenantsService;
+  events: EventBus;
+  tokens: TokensService;
+  audit: AuditRepository;
+  metrics: Metrics;
+  version: string;
+}
+
+export async function buildApp(deps: AppDeps, options: FastifyServerOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    bodyLimit: 64 * 1024,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+    ...options
+  });
+  app.addSchema(errorSchema);
+  installErrorHandler(app);
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Berth DevOps API', version: deps.version },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }]
+    }
+  });
+  await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
+  await app.register(authPlugin, { tokens: deps.tokens });
+  await app.register(auditPlugin, { audit: deps.audit });
+
+  app.get('/healthz', { config: { scope: 'public' }, schema: { hide: true } }, async (_req, reply) => {
+    try {
+      await deps.db.command({ ping: 1 });
+      return { status: 'ok', version: deps.version };
+    } catch (err) {
+      return reply.status(503).send({ status: 'fail', message: `platform database: ${(err as Error).message}` });
+    }
+  });
+  app.get('/metrics', { config: { scope: 'public' }, schema: { hide: true } }, async (_req, reply) =>
+    reply.type('text/plain; version=0.0.4').send(await deps.metrics.render())
+  );
+
+  await app.register(
+    async (api) => {
+      api.get('/openapi.json', { config: { scope: 'public' }, schema: { hide: true } }, async () => app.swagger());
+      await api.register(tenantsRoutes, { tenants: deps.tenants, events: deps.events });
+      await api.register(eventsRoutes, { events: deps.events });
+      await api.register(tokensRoutes, { tokens: deps.tokens });
+      await api.register(auditRoutes, { audit: deps.audit });
+    },
+    { prefix: '/api/v1' }
+  );
+  return app;
+}

@@ -1,0 +1,62 @@
+// Every state change and operation step is an event: stored (the tenant's
+// history) and pushed to live subscribers (events WebSocket, SSE, --wait).
+import { EventEmitter } from 'node:events';
+import type { Collection, Db } from 'mongodb';
+import type { Logger } from '../log.js';
+
+export interface BerthEvent {
+  /** Increasing within a process; ties broken by `at`. */
+  seq: number;
+  at: string;
+  type: string;
+  tenant?: string;
+  operation?: string;
+  data?: Record<string, unknown>;
+}
+
+export type EventInput = Omit<BerthEvent, 'seq' | 'at'>;
+
+interface EventDoc extends Omit<BerthEvent, 'at'> {
+  at: Date;
+}
+
+export class EventBus {
+  private readonly emitter = new EventEmitter();
+  private readonly events: Collection<EventDoc>;
+  private seq = Date.now() * 1000;
+
+  constructor(db: Db, private readonly log: Logger) {
+    this.events = db.collection<EventDoc>('events');
+    this.emitter.setMaxListeners(0);
+  }
+
+  async init(): Promise<void> {
+    await this.events.createIndex({ tenant: 1, seq: -1 });
+    await this.events.createIndex({ operation: 1, seq: 1 });
+  }
+
+  async publish(input: EventInput): Promise<BerthEvent> {
+    const event: BerthEvent = { seq: ++this.seq, at: new Date().toISOString(), ...input };
+    this.emitter.emit('event', event);
+    try {
+      await this.events.insertOne({ ...event, at: new Date(event.at) });
+    } catch (err) {
+      // Live subscribers already have it; a lost history line must not fail the operation.
+      this.log.warn({ err: (err as Error).message, type: event.type }, 'event not stored');
+    }
+    return event;
+  }
+
+  subscribe(listener: (event: BerthEvent) => void): () => void {
+    this.emitter.on('event', listener);
+    return () => this.emitter.off('event', listener);
+  }
+
+  async history(filter: { tenant?: string; operation?: string }, limit = 100): Promise<BerthEvent[]> {
+    const query: Record<string, string> = {};
+    if (filter.tenant) query.tenant = filter.tenant;
+    if (filter.operation) query.operation = filter.operation;
+    const docs = await this.events.find(query, { projection: { _id: 0 } }).sort({ seq: -1 }).limit(limit).toArray();
+    return docs.reverse().map((d) => ({ ...d, at: d.at.toISOString() }));
+  }
+}

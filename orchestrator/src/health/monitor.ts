@@ -1,0 +1,162 @@
+// The health monitor: on an interval (with jitter, so hundreds of tenants do
+// not probe in lockstep) it checks every running tenant — its containers'
+// state from one Docker list call, then the app's /healthz through its
+// published port, which itself pings the database and storage. After N failed
+// checks in a row the tenant is degraded and the failing service is
+// restarted, with exponential backoff between restarts. Docker never restarts
+// anything itself (restart policy "no").
+import type { Metrics } from '../api/metrics.js';
+import type { EventBus } from '../events/event-bus.js';
+import type { Logger } from '../log.js';
+import type { ContainerRuntime, ContainerSummary } from '../runtime/types.js';
+import { LABEL } from '../stacks/render.js';
+import type { TenantsRepository } from '../tenants/tenants.repository.js';
+import type { TenantsService } from '../tenants/tenants.service.js';
+import type { HealthState, TenantDoc } from '../tenants/tenant.types.js';
+import { runProbe } from './probe.js';
+
+export interface MonitorOptions {
+  intervalMs: number;
+  failuresBeforeDegraded: number;
+  /** Longest wait between two restarts of a still-failing tenant. */
+  maxBackoffMs?: number;
+  platformId: string;
+}
+
+interface Verdict {
+  ok: boolean;
+  failing?: string;
+  detail: string;
+}
+
+export class HealthMonitor {
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+  private readonly lastRestart = new Map<string, number>();
+
+  constructor(
+    private readonly repo: TenantsRepository,
+    private readonly runtime: ContainerRuntime,
+    private readonly tenants: TenantsService,
+    private readonly events: EventBus,
+    private readonly metrics: Metrics,
+    private readonly log: Logger,
+    private readonly options: MonitorOptions
+  ) {}
+
+  start(): void {
+    this.running = true;
+    this.schedule();
+  }
+
+  stop(): void {
+    this.running = false;
+    clearTimeout(this.timer);
+  }
+
+  private schedule(): void {
+    if (!this.running) return;
+    const jitter = Math.random() * 0.2 * this.options.intervalMs;
+    this.timer = setTimeout(() => {
+      this.checkAll()
+        .catch((err: Error) => this.log.warn({ err: err.message }, 'health pass failed'))
+        .finally(() => this.schedule());
+    }, this.options.intervalMs + jitter);
+  }
+
+  /** One pass over every tenant that should be running. */
+  async checkAll(): Promise<void> {
+    const [docs, containers] = await Promise.all([
+      this.repo.list(),
+      this.runtime.listContainers({ [LABEL.platform]: this.options.platformId })
+    ]);
+    const byTenant = new Map<string, ContainerSummary[]>();
+    for (const c of containers) {
+      const t = c.labels[LABEL.tenant];
+      if (t) byTenant.set(t, [...(byTenant.get(t) ?? []), c]);
+    }
+    const due = docs.filter((d) => !d.operation && d.desired === 'running' && (d.phase === 'running' || d.phase === 'degraded'));
+    await Promise.all(due.map((doc) => this.check(doc, byTenant.get(doc._id) ?? []).catch((err: Error) => {
+      this.log.warn({ tenant: doc._id, err: err.message }, 'health check failed to run');
+    })));
+  }
+
+  private async verdict(doc: TenantDoc, containers: ContainerSummary[]): Promise<Verdict> {
+    const spec = this.tenants.specFor(doc);
+    for (const service of spec.services) {
+      const c = containers.find((x) => x.labels[LABEL.service] === service.name);
+      if (!c || c.state !== 'running') return { ok: false, failing: service.name, detail: `container ${c ? c.state : 'missing'}` };
+    }
+    const routed = spec.services.find((s) => s.name === spec.route.service)!;
+    const probe = await runProbe(this.runtime, routed.container.name, routed.probe, doc.port);
+    if (probe.ok) return { ok: true, detail: 'healthy' };
+    // /healthz names what failed ("failed": ["db"]); restart that, not the app.
+    const failed = /"failed":\["([a-z0-9-]+)"/.exec(probe.detail)?.[1];
+    const failing = failed && spec.services.some((s) => s.name === failed) ? failed : routed.name;
+    return { ok: false, failing, detail: probe.detail.slice(0, 300) };
+  }
+
+  private async check(doc: TenantDoc, containers: ContainerSummary[]): Promise<void> {
+    const v = await this.verdict(doc, containers);
+    const prev = doc.health;
+    const health: HealthState = {
+      healthy: v.ok,
+      failures: v.ok ? 0 : (prev?.failures ?? 0) + 1,
+      checkedAt: new Date(),
+      restarts: v.ok ? 0 : prev?.restarts ?? 0,
+      ...(v.ok ? {} : { failing: v.failing, detail: v.detail })
+    };
+    if (!v.ok) {
+      this.metrics.inc('berth_probe_failures_total', 'Failed tenant health checks', { service: v.failing ?? 'unknown' });
+      await this.events.publish({ type: 'health.check_failed', tenant: doc._id, data: { failing: v.failing, detail: v.detail, failures: health.failures } });
+    }
+    if (v.ok && doc.phase === 'degraded') {
+      await this.repo.update(doc._id, { $set: { health, phase: 'running' } });
+      this.lastRestart.delete(doc._id);
+      await this.tenants.transition(doc._id, 'degraded', 'running', { reason: 'healthy again' });
+      return;
+    }
+    if (!v.ok && health.failures >= this.options.failuresBeforeDegraded) {
+      if (doc.phase === 'running') {
+        await this.repo.update(doc._id, { $set: { health, phase: 'degraded' } });
+        await this.tenants.transition(doc._id, 'running', 'degraded', { failing: v.failing, detail: v.detail });
+        doc = { ...doc, phase: 'degraded', health };
+      }
+      if (this.restartDue(doc._id, health.restarts)) {
+        health.restarts += 1;
+        await this.repo.update(doc._id, { $set: { health } });
+        await this.heal({ ...doc, health }, v.failing!);
+        return;
+      }
+    }
+    await this.repo.update(doc._id, { $set: { health } });
+  }
+
+  /** 1st restart at once, then interval·2^k apart, capped. */
+  private restartDue(slug: string, restarts: number): boolean {
+    const last = this.lastRestart.get(slug);
+    if (last === undefined || restarts === 0) return true;
+    const backoff = Math.min(this.options.intervalMs * 2 ** restarts, this.options.maxBackoffMs ?? 300_000);
+    return Date.now() - last >= backoff;
+  }
+
+  private async heal(doc: TenantDoc, service: string): Promise<void> {
+    this.lastRestart.set(doc._id, Date.now());
+    const op = this.tenants.newOperation('heal');
+    try {
+      doc = await this.repo.beginOperation(doc._id, op, ['degraded']);
+    } catch {
+      return; // an operator's operation got there first; it decides
+    }
+    this.metrics.inc('berth_service_restarts_total', 'Services restarted by the health monitor', { service });
+    await this.events.publish({ type: 'health.restart', tenant: doc._id, operation: op.id, data: { service, attempt: doc.health?.restarts ?? 1 } });
+    const container = this.tenants.specFor(doc).services.find((s) => s.name === service)?.container.name;
+    this.tenants.launch(doc, op, async (step) => {
+      await step(`${service}:restarting`);
+      if (container) await this.runtime.stopContainer(container, 10);
+      // Starts what is stopped, recreates what is missing, and waits for every probe.
+      await this.tenants.bringUp(doc, step);
+      return 'running';
+    }, async () => 'degraded');
+  }
+}

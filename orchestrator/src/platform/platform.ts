@@ -1,0 +1,108 @@
+// Wires the orchestrator together from configuration: the server boots it,
+// integration tests build the very same thing against their own database,
+// nginx prefix and platform id.
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import { buildApp } from '../api/app.js';
+import { Metrics } from '../api/metrics.js';
+import { AuditRepository } from '../audit/audit.repository.js';
+import { TokensService } from '../auth/tokens.service.js';
+import type { PlatformConfig } from '../config/config.js';
+import { loadPlatformKey, SecretBox } from '../crypto/secret-box.js';
+import { connectDatabase, type Database } from '../db/mongo.js';
+import { EventBus } from '../events/event-bus.js';
+import { HealthMonitor } from '../health/monitor.js';
+import type { Logger } from '../log.js';
+import { RouteManager } from '../proxy/route-manager.js';
+import { Reconciler } from '../reconcile/reconciler.js';
+import { DockerRuntime } from '../runtime/docker-runtime.js';
+import type { ContainerRuntime } from '../runtime/types.js';
+import { loadTemplates } from '../stacks/template-loader.js';
+import { TenantsRepository } from '../tenants/tenants.repository.js';
+import { TenantsService } from '../tenants/tenants.service.js';
+import { ensurePlatformDb } from './platform-db.js';
+
+export interface Platform {
+  app: FastifyInstance;
+  db: Database;
+  runtime: ContainerRuntime;
+  repo: TenantsRepository;
+  tenants: TenantsService;
+  events: EventBus;
+  tokens: TokensService;
+  routes: RouteManager;
+  monitor: HealthMonitor;
+  reconciler: Reconciler;
+  metrics: Metrics;
+  instanceId: string;
+  /** First reconcile pass, then the periodic loops. */
+  startLoops(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function createPlatform(
+  config: PlatformConfig,
+  log: Logger,
+  options: { fastify?: FastifyServerOptions; healthTimeoutMs?: number } = {}
+): Promise<Platform> {
+  const runtime = new DockerRuntime(log, config.dockerSocket);
+  await runtime.ping();
+  const db = await connectDatabase(await ensurePlatformDb(runtime, config), config.mongoDb);
+  const box = new SecretBox(await loadPlatformKey(config.home, config.platformKey));
+  const templates = await loadTemplates(config.templatesDir);
+  const instanceId = randomUUID();
+  const metrics = new Metrics();
+  const repo = new TenantsRepository(db.db);
+  const events = new EventBus(db.db, log);
+  const tokens = new TokensService(db.db);
+  const audit = new AuditRepository(db.db);
+  await Promise.all([repo.init(), events.init(), tokens.init(), audit.init()]);
+  const routes = new RouteManager({
+    nginxBin: config.nginx.bin,
+    prefix: config.nginx.prefix,
+    confFile: config.nginx.confFile,
+    routesDir: config.nginx.routesDir,
+    httpPort: config.nginx.httpPort,
+    baseDomain: config.baseDomain,
+    log
+  });
+  const tenants = new TenantsService({ config, repo, runtime, templates, router: routes, events, box, metrics, log, instanceId, healthTimeoutMs: options.healthTimeoutMs });
+  const monitor = new HealthMonitor(repo, runtime, tenants, events, metrics, log, {
+    intervalMs: config.health.intervalMs,
+    failuresBeforeDegraded: config.health.failuresBeforeDegraded,
+    platformId: config.platformId
+  });
+  const reconciler = new Reconciler(repo, runtime, tenants, routes, events, log, {
+    platformId: config.platformId,
+    instanceId,
+    intervalMs: config.reconcileIntervalMs
+  });
+
+  metrics.gauge('berth_tenants', 'Tenants by phase', async () => Object.entries(await repo.countByPhase()).map(([phase, n]) => [{ phase }, n]));
+  metrics.gauge('berth_nginx_reloads_total', 'nginx reloads since start', async () => [[{}, routes.stats().reloads]]);
+  metrics.gauge('berth_nginx_reload_failures_total', 'nginx reloads or tests that failed', async () => [[{}, routes.stats().reloadFailures]]);
+  metrics.gauge('berth_nginx_reload_seconds_total', 'Time spent in nginx reloads', async () => [[{}, routes.stats().totalReloadMs / 1000]]);
+  metrics.gauge('berth_nginx_last_reload_seconds', 'Duration of the last nginx reload', async () => [[{}, routes.stats().lastReloadMs / 1000]]);
+
+  const version = config.defaultAppVersion;
+  const app = await buildApp({ db: db.db, tenants, events, tokens, audit, metrics, version }, options.fastify);
+  let loops = false;
+  return {
+    app, db, runtime, repo, tenants, events, tokens, routes, monitor, reconciler, metrics, instanceId,
+    async startLoops() {
+      await reconciler.pass();
+      monitor.start();
+      reconciler.start();
+      loops = true;
+    },
+    async close() {
+      if (loops) {
+        monitor.stop();
+        reconciler.stop();
+      }
+      await app.close();
+      await tenants.settled();
+      await db.close();
+    }
+  };
+}

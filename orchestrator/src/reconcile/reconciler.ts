@@ -1,0 +1,179 @@
+// Level-triggered reconciler: at start and on an interval it reads the actual
+// state fresh (one Docker list call for containers, one for networks) and
+// converges it to the registry. It finishes or rolls back operations a dead
+// process left half done, recreates missing containers, stops what should be
+// stopped, removes containers and networks Berth labelled for tenants that no
+// longer exist (never volumes: that is data), and rewrites stale routes.
+import type { EventBus } from '../events/event-bus.js';
+import type { Logger } from '../log.js';
+import type { ContainerRuntime, ContainerSummary } from '../runtime/types.js';
+import { LABEL } from '../stacks/render.js';
+import { downStack } from '../stacks/stack-runner.js';
+import type { TenantsRepository } from '../tenants/tenants.repository.js';
+import type { RouteState, TenantsService } from '../tenants/tenants.service.js';
+import type { Operation, Phase, TenantDoc } from '../tenants/tenant.types.js';
+
+/** What the reconciler needs of the route manager. */
+export interface RouteInspector {
+  setRoute(slug: string, route: RouteState): Promise<void>;
+  removeRoute(slug: string): Promise<void>;
+  listRoutes(): Promise<string[]>;
+  isCurrent(slug: string, route: RouteState): Promise<boolean>;
+}
+
+export interface ReconcileReport {
+  resumed: string[];
+  recreated: string[];
+  stopped: string[];
+  orphansRemoved: string[];
+  routesFixed: string[];
+}
+
+export class Reconciler {
+  private timer: NodeJS.Timeout | undefined;
+  private pass$: Promise<ReconcileReport> | undefined;
+
+  constructor(
+    private readonly repo: TenantsRepository,
+    private readonly runtime: ContainerRuntime,
+    private readonly tenants: TenantsService,
+    private readonly routes: RouteInspector,
+    private readonly events: EventBus,
+    private readonly log: Logger,
+    private readonly options: { platformId: string; instanceId: string; intervalMs: number }
+  ) {}
+
+  start(): void {
+    const tick = () => {
+      this.timer = setTimeout(() => {
+        this.pass()
+          .catch((err: Error) => this.log.warn({ err: err.message }, 'reconcile pass failed'))
+          .finally(tick);
+      }, this.options.intervalMs);
+    };
+    tick();
+  }
+
+  stop(): void {
+    clearTimeout(this.timer);
+  }
+
+  /** One pass; concurrent callers share the pass in flight. */
+  pass(): Promise<ReconcileReport> {
+    this.pass$ ??= this.run().finally(() => (this.pass$ = undefined));
+    return this.pass$;
+  }
+
+  private async run(): Promise<ReconcileReport> {
+    const report: ReconcileReport = { resumed: [], recreated: [], stopped: [], orphansRemoved: [], routesFixed: [] };
+    const mine = { [LABEL.platform]: this.options.platformId };
+    const [docs, containers, networks] = await Promise.all([this.repo.list(), this.runtime.listContainers(mine), this.runtime.listNetworks(mine)]);
+    const byTenant = new Map<string, ContainerSummary[]>();
+    for (const c of containers) {
+      const t = c.labels[LABEL.tenant];
+      if (t) byTenant.set(t, [...(byTenant.get(t) ?? []), c]);
+    }
+    const known = new Set(docs.map((d) => d._id));
+
+    for (const doc of docs) {
+      try {
+        if (doc.operation) {
+          if (doc.operation.owner !== this.options.instanceId && (await this.resume(doc, doc.operation))) report.resumed.push(doc._id);
+          continue;
+        }
+        const have = byTenant.get(doc._id) ?? [];
+        if (doc.desired === 'running' && (doc.phase === 'running' || doc.phase === 'degraded')) {
+          if (this.missingOrStale(doc, have)) {
+            await this.recreate(doc);
+            report.recreated.push(doc._id);
+            continue;
+          }
+        }
+        if (doc.desired === 'stopped' && doc.phase === 'stopped') {
+          for (const c of have.filter((c) => c.state === 'running')) {
+            await this.runtime.stopContainer(c.name, 20);
+            report.stopped.push(c.name);
+          }
+        }
+        const route = desiredRoute(doc);
+        if (!(await this.routes.isCurrent(doc._id, route))) {
+          await this.routes.setRoute(doc._id, route);
+          report.routesFixed.push(doc._id);
+        }
+      } catch (err) {
+        this.log.warn({ tenant: doc._id, err: (err as Error).message }, 'reconcile of tenant failed');
+      }
+    }
+
+    // Leftovers of tenants the registry no longer has: containers and networks only.
+    const orphans = new Set([...byTenant.keys(), ...networks.map((n) => n.labels[LABEL.tenant]).filter((t): t is string => !!t)]);
+    for (const slug of orphans) {
+      if (known.has(slug)) continue;
+      await downStack(this.runtime, slug, { deleteData: false, platform: this.options.platformId });
+      report.orphansRemoved.push(slug);
+      await this.events.publish({ type: 'reconcile.orphan_removed', tenant: slug });
+    }
+    for (const slug of await this.routes.listRoutes()) {
+      if (!known.has(slug)) {
+        await this.routes.removeRoute(slug);
+        report.routesFixed.push(slug);
+      }
+    }
+    if (Object.values(report).some((list) => list.length > 0)) this.log.info({ ...report }, 'reconciled');
+    return report;
+  }
+
+  private missingOrStale(doc: TenantDoc, have: ContainerSummary[]): boolean {
+    const spec = this.tenants.specFor(doc);
+    return spec.services.some((s) => {
+      const c = have.find((x) => x.name === s.container.name);
+      return !c || c.image !== s.container.image;
+    });
+  }
+
+  /** Recreates what is missing under a 'heal' operation, so it is serialized with everything else. */
+  private async recreate(doc: TenantDoc): Promise<void> {
+    const op = this.tenants.newOperation('heal');
+    const locked = await this.repo.beginOperation(doc._id, op, ['running', 'degraded']);
+    await this.events.publish({ type: 'reconcile.recreate', tenant: doc._id, operation: op.id });
+    this.tenants.launch(locked, op, (step) => this.tenants.bringUp(locked, step), async () => 'degraded');
+  }
+
+  /**
+   * Takes over an operation whose owner died and runs it again from the
+   * start: every step is idempotent. A create that cannot finish is rolled
+   * back to a cleanly failed tenant with nothing left behind.
+   */
+  private async resume(doc: TenantDoc, dead: Operation): Promise<boolean> {
+    const op: Operation = { ...dead, owner: this.options.instanceId, step: 'resumed' };
+    const taken = await this.repo.update(doc._id, { $set: { operation: op } });
+    if (!taken) return false;
+    await this.events.publish({ type: 'operation.resumed', tenant: doc._id, operation: op.id, data: { kind: op.kind, from: dead.step } });
+    const t = this.tenants;
+    const fail = async (): Promise<Phase> => (op.kind === 'create' ? t.rollBackCreate(doc._id) : 'failed');
+    switch (op.kind) {
+      case 'create':
+      case 'start':
+      case 'restart':
+      case 'heal':
+        t.launch(taken, op, (step) => t.bringUp(taken, step), fail);
+        break;
+      case 'stop':
+        t.launch(taken, op, async (step) => {
+          await t.stopContainers(taken, step);
+          await this.routes.setRoute(doc._id, { kind: 'down', state: 'stopped' });
+          return 'stopped';
+        }, fail);
+        break;
+      case 'delete':
+        t.launch(taken, op, (step) => t.tearDown(taken, step, op.deleteData ?? false), fail);
+        break;
+    }
+    return true;
+  }
+}
+
+export function desiredRoute(doc: TenantDoc): RouteState {
+  if (doc.phase === 'running' || doc.phase === 'degraded') return { kind: 'up', port: doc.port };
+  return { kind: 'down', state: doc.phase };
+}

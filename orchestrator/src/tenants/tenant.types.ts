@@ -1,0 +1,66 @@
+import type { Sealed } from '../crypto/secret-box.js';
+
+export const PHASES = ['provisioning', 'running', 'degraded', 'stopped', 'hibernated', 'upgrading', 'failed', 'deleting'] as const;
+export type Phase = (typeof PHASES)[number];
+
+export const OPERATION_KINDS = ['create', 'start', 'stop', 'restart', 'delete', 'heal'] as const;
+export type OperationKind = (typeof OPERATION_KINDS)[number];
+
+export interface Operation {
+  id: string;
+  kind: OperationKind;
+  /** The orchestrator process that runs it; another owner means it was left by a dead process. */
+  owner: string;
+  startedAt: Date;
+  step: string;
+  deleteData?: boolean;
+}
+
+export interface HealthState {
+  healthy: boolean;
+  failures: number;
+  checkedAt: Date;
+  failing?: string;
+  detail?: string;
+  restarts: number;
+}
+
+/** A tenant as stored in the registry (desired state and bookkeeping). */
+export interface TenantDoc {
+  _id: string;
+  displayName: string;
+  plan: string;
+  template: string;
+  templateVersion: number;
+  appVersion: string;
+  phase: Phase;
+  /** What the operator asked for; the reconciler converges to it. */
+  desired: 'running' | 'stopped';
+  /** Host port on 127.0.0.1 where the app is published. */
+  port: number;
+  secrets: Sealed;
+  operation?: Operation;
+  health?: HealthState;
+  lastError?: { code: string; message: string; at: Date };
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** What the API shows: never the secrets. */
+export interface TenantView {
+  slug: string;
+  displayName: string;
+  plan: string;
+  template: string;
+  templateVersion: number;
+  appVersion: string;
+  phase: Phase;
+  desired: 'running' | 'stopped';
+  url: string;
+  port: number;
+  operation?: { id: string; kind: OperationKind; step: string; startedAt: string };
+  health?: { healthy: boolean; failures: number; checkedAt: string; failing?: string; detail?: string; restarts: number };
+  lastError?: { code: string; message: string; at: string };
+  createdAt: string;
+  updatedAt: string;
+}

@@ -1,0 +1,90 @@
+// The registry: desired state of every tenant, in the control plane's MongoDB.
+// The operation lock lives on the document, so "one operation per tenant" holds
+// across processes and survives a crash (the reconciler finds it).
+import type { Collection, Db, UpdateFilter } from 'mongodb';
+import { BerthError } from '../errors.js';
+import { isDuplicateKey } from '../db/mongo.js';
+import type { Operation, Phase, TenantDoc } from './tenant.types.js';
+
+export class TenantsRepository {
+  private readonly tenants: Collection<TenantDoc>;
+
+  constructor(db: Db) {
+    this.tenants = db.collection<TenantDoc>('tenants');
+  }
+
+  async init(): Promise<void> {
+    await this.tenants.createIndex({ port: 1 }, { unique: true });
+    await this.tenants.createIndex({ phase: 1 });
+  }
+
+  /** Inserts a new tenant; TENANT_EXISTS when the slug is taken, 'port-taken' when the port is. */
+  async insert(doc: TenantDoc): Promise<'ok' | 'port-taken'> {
+    try {
+      await this.tenants.insertOne(doc);
+      return 'ok';
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err;
+      // Which unique index refused it: the slug (_id) or the port.
+      if (!(await this.get(doc._id))) return 'port-taken';
+      throw new BerthError('TENANT_EXISTS', `tenant "${doc._id}" already exists; choose another slug or delete it first`);
+    }
+  }
+
+  async get(slug: string): Promise<TenantDoc | null> {
+    return this.tenants.findOne({ _id: slug });
+  }
+
+  async mustGet(slug: string): Promise<TenantDoc> {
+    const doc = await this.get(slug);
+    if (!doc) throw new BerthError('TENANT_NOT_FOUND', `no tenant "${slug}"`);
+    return doc;
+  }
+
+  async list(filter: { phase?: Phase } = {}): Promise<TenantDoc[]> {
+    return this.tenants.find(filter.phase ? { phase: filter.phase } : {}).sort({ _id: 1 }).toArray();
+  }
+
+  async usedPorts(): Promise<Set<number>> {
+    return new Set((await this.tenants.find({}, { projection: { port: 1 } }).toArray()).map((d) => d.port));
+  }
+
+  async countByPhase(): Promise<Record<string, number>> {
+    const rows = await this.tenants.aggregate<{ _id: string; n: number }>([{ $group: { _id: '$phase', n: { $sum: 1 } } }]).toArray();
+    return Object.fromEntries(rows.map((r) => [r._id, r.n]));
+  }
+
+  /**
+   * Takes the tenant's operation lock when no operation holds it and the phase
+   * allows; returns the updated document, or throws 404 / 409.
+   */
+  async beginOperation(slug: string, op: Operation, allowed: readonly Phase[], set: Partial<TenantDoc> = {}): Promise<TenantDoc> {
+    const doc = await this.tenants.findOneAndUpdate(
+      { _id: slug, operation: { $exists: false }, phase: { $in: [...allowed] } },
+      { $set: { ...set, operation: op, updatedAt: new Date() } },
+      { returnDocument: 'after' }
+    );
+    if (doc) return doc;
+    const current = await this.mustGet(slug);
+    if (current.operation) {
+      throw new BerthError('OPERATION_CONFLICT', `tenant "${slug}" is busy: ${current.operation.kind} (operation ${current.operation.id}) is in progress; wait for it to end`);
+    }
+    throw new BerthError('OPERATION_CONFLICT', `cannot ${op.kind} tenant "${slug}" while it is ${current.phase} (allowed: ${allowed.join(', ')})`);
+  }
+
+  async setStep(slug: string, opId: string, step: string): Promise<void> {
+    await this.tenants.updateOne({ _id: slug, 'operation.id': opId }, { $set: { 'operation.step': step, updatedAt: new Date() } });
+  }
+
+  async endOperation(slug: string, opId: string, update: UpdateFilter<TenantDoc>): Promise<void> {
+    await this.tenants.updateOne({ _id: slug, 'operation.id': opId }, { ...update, $unset: { operation: '' }, $currentDate: { updatedAt: true } });
+  }
+
+  async update(slug: string, update: UpdateFilter<TenantDoc>): Promise<TenantDoc | null> {
+    return this.tenants.findOneAndUpdate({ _id: slug }, { ...update, $currentDate: { updatedAt: true } }, { returnDocument: 'after' });
+  }
+
+  async remove(slug: string, opId: string): Promise<void> {
+    await this.tenants.deleteOne({ _id: slug, 'operation.id': opId });
+  }
+}

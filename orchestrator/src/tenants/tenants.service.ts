@@ -1,0 +1,339 @@
+// Tenant lifecycle: create, start, stop, restart, delete, get and list with
+// live status. Each operation takes the tenant's lock in the registry (one at
+// a time per tenant, 409 otherwise), runs in the background within the
+// platform-wide limit, reports every step as an event, and ends in a clear
+// phase. A failed create cleans up after itself: no half-made tenant.
+import { randomUUID } from 'node:crypto';
+import type { PlatformConfig } from '../config/config.js';
+import type { SecretBox } from '../crypto/secret-box.js';
+import { BerthError } from '../errors.js';
+import type { EventBus } from '../events/event-bus.js';
+import type { Logger } from '../log.js';
+import type { Metrics } from '../api/metrics.js';
+import type { ContainerRuntime, ContainerSummary } from '../runtime/types.js';
+import { stackImages } from '../stacks/images.js';
+import { LABEL, renderStack, type StackSpec } from '../stacks/render.js';
+import { generateSecrets } from '../stacks/secrets.js';
+import { downStack, upStack, type StackStep } from '../stacks/stack-runner.js';
+import type { LoadedTemplate } from '../stacks/template-loader.js';
+import { OperationLimiter } from './op-limiter.js';
+import { allocatePort } from './port-allocator.js';
+import { assertValidSlug } from './reserved.js';
+import type { TenantsRepository } from './tenants.repository.js';
+import type { Operation, OperationKind, Phase, TenantDoc, TenantView } from './tenant.types.js';
+
+export type RouteState = { kind: 'up'; port: number } | { kind: 'down'; state: Exclude<Phase, 'running'> };
+
+/** The slice of the nginx route manager the lifecycle needs. */
+export interface TenantRouter {
+  setRoute(slug: string, route: RouteState): Promise<void>;
+  removeRoute(slug: string): Promise<void>;
+}
+
+export interface CreateInput {
+  slug: string;
+  displayName?: string;
+  plan?: string;
+  template?: string;
+}
+
+export interface Deps {
+  config: PlatformConfig;
+  repo: TenantsRepository;
+  runtime: ContainerRuntime;
+  templates: Map<string, LoadedTemplate>;
+  router: TenantRouter;
+  events: EventBus;
+  box: SecretBox;
+  metrics: Metrics;
+  log: Logger;
+  /** Identifies this process as the owner of the operations it starts. */
+  instanceId: string;
+  healthTimeoutMs?: number;
+}
+
+const STARTABLE: readonly Phase[] = ['stopped', 'failed', 'degraded', 'running'];
+const STOPPABLE: readonly Phase[] = ['running', 'degraded', 'failed', 'stopped'];
+const DELETABLE: readonly Phase[] = ['running', 'degraded', 'failed', 'stopped', 'provisioning'];
+
+export class TenantsService {
+  private readonly limiter: OperationLimiter;
+  private readonly inflight = new Set<Promise<void>>();
+
+  constructor(private readonly d: Deps) {
+    this.limiter = new OperationLimiter(d.config.maxParallelOps);
+  }
+
+  // ---- reads ------------------------------------------------------------
+
+  async get(slug: string): Promise<TenantView & { services: Record<string, string> }> {
+    const doc = await this.d.repo.mustGet(slug);
+    const containers = await this.d.runtime.listContainers({ [LABEL.platform]: this.d.config.platformId, [LABEL.tenant]: slug });
+    return { ...this.view(doc), services: servicesOf(containers) };
+  }
+
+  /** Every tenant with the live state of its services, from one Docker list call. */
+  async list(filter: { phase?: Phase } = {}): Promise<(TenantView & { services: Record<string, string> })[]> {
+    const [docs, containers] = await Promise.all([this.d.repo.list(filter), this.d.runtime.listContainers({ [LABEL.platform]: this.d.config.platformId })]);
+    const byTenant = new Map<string, ContainerSummary[]>();
+    for (const c of containers) {
+      const tenant = c.labels[LABEL.tenant];
+      if (tenant) byTenant.set(tenant, [...(byTenant.get(tenant) ?? []), c]);
+    }
+    return docs.map((doc) => ({ ...this.view(doc), services: servicesOf(byTenant.get(doc._id) ?? []) }));
+  }
+
+  view(doc: TenantDoc): TenantView {
+    const port = this.d.config.nginx.httpPort;
+    return {
+      slug: doc._id,
+      displayName: doc.displayName,
+      plan: doc.plan,
+      template: doc.template,
+      templateVersion: doc.templateVersion,
+      appVersion: doc.appVersion,
+      phase: doc.phase,
+      desired: doc.desired,
+      url: `http://${doc._id}.${this.d.config.baseDomain}${port === 80 ? '' : `:${port}`}/`,
+      port: doc.port,
+      operation: doc.operation && { id: doc.operation.id, kind: doc.operation.kind, step: doc.operation.step, startedAt: doc.operation.startedAt.toISOString() },
+      health: doc.health && { ...doc.health, checkedAt: doc.health.checkedAt.toISOString() },
+      lastError: doc.lastError && { ...doc.lastError, at: doc.lastError.at.toISOString() },
+      createdAt: doc.createdAt.toISOString(),
+      updatedAt: doc.updatedAt.toISOString()
+    };
+  }
+
+  /** The stack this tenant should run, rendered from its template with its secrets. */
+  specFor(doc: TenantDoc): StackSpec {
+    const template = this.d.templates.get(doc.template);
+    if (!template) throw new BerthError('TEMPLATE_NOT_FOUND', `tenant ${doc._id} uses template "${doc.template}", which is not loaded`);
+    return renderStack(template, {
+      slug: doc._id,
+      plan: doc.plan,
+      appVersion: doc.appVersion,
+      images: stackImages(this.d.config, doc.appVersion),
+      secrets: this.d.box.open<Record<string, string>>(doc.secrets, doc._id),
+      publishPort: doc.port,
+      platform: this.d.config.platformId
+    });
+  }
+
+  /** The container of one of the tenant's services; 400 naming the services when there is no such one. */
+  async containerOf(slug: string, service: string): Promise<string> {
+    const spec = this.specFor(await this.d.repo.mustGet(slug));
+    const found = spec.services.find((s) => s.name === service);
+    if (!found) {
+      throw new BerthError('VALIDATION_FAILED', `tenant "${slug}" has no service "${service}" (services: ${spec.services.map((s) => s.name).join(', ')})`, { field: 'service' });
+    }
+    return found.container.name;
+  }
+
+  logs(container: string, tail: number): Promise<string> {
+    return this.d.runtime.logs(container, tail);
+  }
+
+  followLogs(container: string, tail: number, onLine: (line: string) => void, onEnd: () => void): Promise<() => void> {
+    return this.d.runtime.followLogs(container, tail, onLine, onEnd);
+  }
+
+  // ---- operations -------------------------------------------------------
+
+  async create(input: CreateInput): Promise<{ tenant: TenantView; operation: { id: string } }> {
+    assertValidSlug(input.slug);
+    const templateName = input.template ?? 'tenant';
+    const template = this.d.templates.get(templateName);
+    if (!template) throw new BerthError('TEMPLATE_NOT_FOUND', `no template "${templateName}" (have: ${[...this.d.templates.keys()].join(', ')})`);
+    const x = template.template['x-berth'];
+    const plan = input.plan ?? x.default_plan;
+    if (!x.plans[plan]) throw new BerthError('PLAN_UNKNOWN', `no plan "${plan}" (plans: ${Object.keys(x.plans).join(', ')})`, { field: 'plan' });
+    const op = this.newOperation('create');
+    const now = new Date();
+    const doc: TenantDoc = {
+      _id: input.slug,
+      displayName: input.displayName ?? input.slug,
+      plan,
+      template: templateName,
+      templateVersion: x.version,
+      appVersion: this.d.config.defaultAppVersion,
+      phase: 'provisioning',
+      desired: 'running',
+      port: 0,
+      secrets: this.d.box.seal(generateSecrets(template), input.slug),
+      operation: op,
+      createdAt: now,
+      updatedAt: now
+    };
+    const tried = new Set<number>();
+    for (;;) {
+      doc.port = await allocatePort(this.d.config.portRange, await this.d.repo.usedPorts(), tried);
+      if ((await this.d.repo.insert(doc)) === 'ok') break;
+      tried.add(doc.port); // another create took it between our read and write
+    }
+    await this.d.events.publish({ type: 'tenant.created', tenant: doc._id, data: { plan, displayName: doc.displayName } });
+    this.launch(doc, op, async (step) => {
+      await this.d.router.setRoute(doc._id, { kind: 'down', state: 'provisioning' });
+      return this.bringUp(doc, step);
+    }, () => this.rollBackCreate(doc._id));
+    return { tenant: this.view(doc), operation: { id: op.id } };
+  }
+
+  async start(slug: string) {
+    return this.begin(slug, 'start', STARTABLE, { desired: 'running' }, (doc, step) => this.bringUp(doc, step));
+  }
+
+  async stop(slug: string) {
+    return this.begin(slug, 'stop', STOPPABLE, { desired: 'stopped' }, async (doc, step) => {
+      await this.stopContainers(doc, step);
+      await step('route');
+      await this.d.router.setRoute(doc._id, { kind: 'down', state: 'stopped' });
+      return 'stopped';
+    });
+  }
+
+  async restart(slug: string) {
+    return this.begin(slug, 'restart', STARTABLE, { desired: 'running' }, async (doc, step) => {
+      await this.stopContainers(doc, step);
+      return this.bringUp(doc, step);
+    });
+  }
+
+  async delete(slug: string, options: { deleteData?: boolean; confirm?: string } = {}) {
+    if (options.deleteData && options.confirm !== slug) {
+      throw new BerthError('CONFIRMATION_REQUIRED', `deleting the data of "${slug}" needs confirm=${slug} in the request`, { field: 'confirm' });
+    }
+    return this.begin(slug, 'delete', DELETABLE, {}, async (doc, step) => this.tearDown(doc, step, options.deleteData ?? false), {
+      deleteData: options.deleteData ?? false
+    });
+  }
+
+  /** Waits for every operation this process started (tests, shutdown). */
+  async settled(): Promise<void> {
+    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
+  }
+
+  // ---- building blocks (the reconciler and the monitor use these too) ---
+
+  /** Creates what is missing, starts what is stopped, waits for health, routes. */
+  async bringUp(doc: TenantDoc, step: (name: string) => Promise<void>): Promise<Phase> {
+    const spec = this.specFor(doc);
+    await upStack(this.d.runtime, spec, {
+      healthTimeoutMs: this.d.healthTimeoutMs,
+      onStep: (s: StackStep) => void step(s.step === 'service' ? `${s.service}:${s.status}` : s.step)
+    });
+    await step('route');
+    await this.d.router.setRoute(doc._id, { kind: 'up', port: doc.port });
+    return 'running';
+  }
+
+  async stopContainers(doc: TenantDoc, step: (name: string) => Promise<void>): Promise<void> {
+    const spec = this.specFor(doc);
+    for (const service of [...spec.services].reverse()) {
+      await step(`${service.name}:stopping`);
+      await this.d.runtime.stopContainer(service.container.name, 20);
+    }
+  }
+
+  async tearDown(doc: TenantDoc, step: (name: string) => Promise<void>, deleteData: boolean): Promise<Phase> {
+    await step('containers');
+    await downStack(this.d.runtime, doc._id, { deleteData, platform: this.d.config.platformId });
+    await step('route');
+    await this.d.router.removeRoute(doc._id);
+    return 'deleting';
+  }
+
+  /**
+   * A create that cannot finish leaves a cleanly failed tenant: no container,
+   * network or volume (nothing of a tenant that never ran is worth keeping),
+   * and a route that says so. Delete it, or start it to try again.
+   */
+  async rollBackCreate(slug: string): Promise<Phase> {
+    await downStack(this.d.runtime, slug, { deleteData: true, platform: this.d.config.platformId });
+    await this.d.router.setRoute(slug, { kind: 'down', state: 'failed' }).catch((err: Error) => {
+      this.d.log.warn({ tenant: slug, err: err.message }, 'could not route the failed tenant');
+    });
+    return 'failed';
+  }
+
+  newOperation(kind: OperationKind): Operation {
+    return { id: randomUUID(), kind, owner: this.d.instanceId, startedAt: new Date(), step: 'queued' };
+  }
+
+  async transition(slug: string, from: Phase, to: Phase, data: Record<string, unknown> = {}): Promise<void> {
+    if (from !== to) await this.d.events.publish({ type: 'tenant.phase', tenant: slug, data: { from, to, ...data } });
+  }
+
+  // ---- internals --------------------------------------------------------
+
+  private async begin(
+    slug: string,
+    kind: OperationKind,
+    allowed: readonly Phase[],
+    set: Partial<TenantDoc>,
+    work: (doc: TenantDoc, step: (name: string) => Promise<void>) => Promise<Phase>,
+    extra: Partial<Operation> = {}
+  ): Promise<{ operation: { id: string } }> {
+    const op = { ...this.newOperation(kind), ...extra };
+    const doc = await this.d.repo.beginOperation(slug, op, allowed, set);
+    this.launch(doc, op, (step) => work(doc, step), async () => 'failed');
+    return { operation: { id: op.id } };
+  }
+
+  /** Runs an operation in the background; its outcome is events and the final phase. */
+  launch(
+    doc: TenantDoc,
+    op: Operation,
+    work: (step: (name: string) => Promise<void>) => Promise<Phase>,
+    onFailure: (err: unknown) => Promise<Phase>
+  ): void {
+    const slug = doc._id;
+    const step = async (name: string) => {
+      // publish() numbers and emits the event before it awaits anything, so
+      // steps reported without awaiting still arrive in order.
+      const published = this.d.events.publish({ type: 'operation.step', tenant: slug, operation: op.id, data: { kind: op.kind, step: name } });
+      await this.d.repo.setStep(slug, op.id, name);
+      await published;
+    };
+    const task = this.limiter
+      .run(async () => {
+        const started = performance.now();
+        await this.d.events.publish({ type: 'operation.started', tenant: slug, operation: op.id, data: { kind: op.kind } });
+        let phase: Phase;
+        let error: BerthError | undefined;
+        try {
+          phase = await work(step);
+        } catch (err) {
+          error = err instanceof BerthError ? err : new BerthError('INTERNAL', (err as Error).message);
+          this.d.log.warn({ tenant: slug, op: op.kind, code: error.code, err: error.message }, 'operation failed');
+          phase = await onFailure(err).catch((cleanupErr: Error) => {
+            this.d.log.error({ tenant: slug, err: cleanupErr.message }, 'cleanup after a failed operation failed');
+            return 'failed' as Phase;
+          });
+        }
+        const seconds = (performance.now() - started) / 1000;
+        this.d.metrics.observe('berth_operation_duration_seconds', 'Duration of tenant operations', { kind: op.kind, result: error ? 'failed' : 'ok' }, seconds);
+        if (op.kind === 'delete' && !error) {
+          await this.d.repo.remove(slug, op.id);
+          await this.d.events.publish({ type: 'tenant.deleted', tenant: slug, operation: op.id, data: { deleteData: op.deleteData ?? false } });
+        } else {
+          await this.d.repo.endOperation(slug, op.id, error
+            ? { $set: { phase, lastError: { code: error.code, message: error.message, at: new Date() } } }
+            : { $set: { phase }, $unset: { lastError: '' } });
+          await this.transition(slug, doc.phase, phase);
+        }
+        await this.d.events.publish({
+          type: error ? 'operation.failed' : 'operation.succeeded',
+          tenant: slug,
+          operation: op.id,
+          data: { kind: op.kind, phase: op.kind === 'delete' && !error ? 'deleted' : phase, seconds: Number(seconds.toFixed(3)), ...(error ? { code: error.code, message: error.message } : {}) }
+        });
+      })
+      .catch((err: Error) => this.d.log.error({ tenant: slug, err: err.message }, 'operation bookkeeping failed'))
+      .finally(() => this.inflight.delete(task));
+    this.inflight.add(task);
+  }
+}
+
+function servicesOf(containers: ContainerSummary[]): Record<string, string> {
+  return Object.fromEntries(containers.map((c) => [c.labels[LABEL.service] ?? c.name, c.state]));
+}

@@ -1,0 +1,70 @@
+// The whole orchestrator for an integration test, on real parts of its own:
+// a FerretDB platform database container, a private nginx, a temporary home,
+// and a unique platform id so its reconciler touches only what the test made.
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { loadConfig, type PlatformConfig } from '../../src/config/config.js';
+import { silentLogger, type Logger } from '../../src/log.js';
+import { createPlatform, type Platform } from '../../src/platform/platform.js';
+import { ensurePlatformDb, removePlatformDb } from '../../src/platform/platform-db.js';
+import { downStack } from '../../src/stacks/stack-runner.js';
+import { freePort, startNginx, type TestNginx } from './nginx.js';
+import { runtime } from './docker.js';
+
+export interface TestPlatform {
+  platform: Platform;
+  config: PlatformConfig;
+  nginx: TestNginx;
+  /** Admin bearer token. */
+  token: string;
+  /** A fresh platform on the same database, nginx and home: an orchestrator restart. */
+  restart(): Promise<Platform>;
+  close(): Promise<void>;
+}
+
+export async function startTestPlatform(tag: string, overrides: Partial<PlatformConfig> = {}, log: Logger = silentLogger): Promise<TestPlatform> {
+  const id = `${tag}-${randomBytes(3).toString('hex')}`;
+  const home = await mkdtemp(path.join(os.tmpdir(), `berth-${id}-`));
+  const nginx = await startNginx(home);
+  const base = loadConfig();
+  const config: PlatformConfig = {
+    ...base,
+    home,
+    platformId: `t-${id}`,
+    mongoDb: `t_${id.replace(/-/g, '_')}`,
+    platformDb: { container: `berth-test-db-${id}`, port: await freePort() },
+    mongoUrl: undefined,
+    nginx: { bin: base.nginx.bin, prefix: nginx.prefix, confFile: nginx.confFile, routesDir: nginx.routesDir, httpPort: nginx.port },
+    ...overrides
+  };
+  await ensurePlatformDb(runtime, config);
+  let platform = await createPlatform(config, log, { healthTimeoutMs: 60_000 });
+  const { token } = await platform.tokens.create({ name: 'test-admin', scope: 'admin' });
+  return {
+    get platform() {
+      return platform;
+    },
+    config,
+    nginx,
+    token,
+    async restart() {
+      platform = await createPlatform(config, log, { healthTimeoutMs: 60_000 });
+      return platform;
+    },
+    async close() {
+      const slugs = (await platform.repo.list()).map((d) => d._id);
+      await platform.close().catch(() => {});
+      for (const slug of slugs) await downStack(runtime, slug, { deleteData: true, platform: config.platformId });
+      // Stacks the registry lost track of (a test killed mid-create) carry the platform label too.
+      const left = await runtime.listContainers({ 'berth.platform': config.platformId });
+      for (const slug of new Set(left.map((c) => c.labels['berth.tenant']!))) {
+        await downStack(runtime, slug, { deleteData: true, platform: config.platformId });
+      }
+      await removePlatformDb(runtime, config.platformDb.container, true);
+      await nginx.stop();
+      await rm(home, { recursive: true, force: true });
+    }
+  } as TestPlatform;
+}

@@ -1,0 +1,78 @@
+// SIGKILL the orchestrator in the middle of a create and start it again: the
+// reconciler takes the dead operation over and the tenant ends running, with
+// nothing leaked or duplicated. The orchestrator runs as a real process here.
+import t from 'tap';
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { ROOT_DIR } from '../../src/config/config.js';
+import { httpGet } from '../../src/health/http-get.js';
+import { docker, testSlug } from '../helpers/docker.js';
+import { freePort } from '../helpers/nginx.js';
+import { startTestPlatform } from '../helpers/platform.js';
+import { until } from '../helpers/wait.js';
+
+const tp = await startTestPlatform('crash');
+const apiPort = await freePort();
+const children: ChildProcess[] = [];
+t.teardown(async () => {
+  for (const child of children) child.kill('SIGKILL');
+  await tp.close();
+});
+const { repo } = tp.platform;
+const c = tp.config;
+const env = {
+  ...process.env,
+  BERTH_HOME: c.home,
+  BERTH_PLATFORM_ID: c.platformId,
+  BERTH_MONGO_DB: c.mongoDb,
+  BERTH_PLATFORM_DB_CONTAINER: c.platformDb.container,
+  BERTH_PLATFORM_DB_PORT: String(c.platformDb.port),
+  BERTH_HTTP_PORT: String(c.nginx.httpPort),
+  BERTH_API_PORT: String(apiPort),
+  BERTH_RECONCILE_INTERVAL_MS: '60000',
+  BERTH_LOG_LEVEL: 'warn'
+};
+
+async function startOrchestrator(): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT_DIR, 'orchestrator/src/server.ts')], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  children.push(child);
+  await until(async () => {
+    if (child.exitCode !== null) throw new Error(`orchestrator exited: ${stderr}`);
+    return (await httpGet(`http://127.0.0.1:${apiPort}/healthz`, 2000).catch(() => ({ status: 0 }))).status === 200;
+  }, 60_000, 'the orchestrator to answer');
+  return child;
+}
+
+t.test('killed mid-create, restarted: the tenant ends running, nothing leaked', async (t) => {
+  const slug = testSlug('crash');
+  const first = await startOrchestrator();
+  const res = await fetch(`http://127.0.0.1:${apiPort}/api/v1/tenants`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${tp.token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ slug })
+  });
+  t.equal(res.status, 202);
+  // Kill it once the database is up and storage is being started: half a stack.
+  await until(async () => (await repo.get(slug))?.operation?.step.startsWith('storage') ?? false, 60_000, 'create to reach storage');
+  first.kill('SIGKILL');
+  await new Promise((resolve) => first.once('exit', resolve));
+  const left = await repo.get(slug);
+  t.equal(left?.operation?.kind, 'create', 'the dead process left its operation behind');
+  t.equal(left?.phase, 'provisioning');
+
+  const second = await startOrchestrator();
+  const done = await until(async () => {
+    const doc = await repo.get(slug);
+    return doc && !doc.operation ? doc : undefined;
+  }, 120_000, 'the resumed create to end');
+  t.equal(done.phase, 'running', `ended running (${done.lastError?.message ?? 'no error'})`);
+  const containers = (await docker('ps', '-a', '--filter', `label=berth.tenant=${slug}`, '--format', '{{.Names}} {{.State}}')).split('\n').sort();
+  t.same(containers, [`berth-${slug}-app running`, `berth-${slug}-db running`, `berth-${slug}-storage running`], 'one of each, no duplicates');
+  t.equal((await docker('network', 'ls', '-q', '--filter', `label=berth.tenant=${slug}`)).split('\n').length, 2, 'two networks, no extras');
+  const page = await httpGet(`http://127.0.0.1:${c.nginx.httpPort}/healthz`, 10_000, { host: `${slug}.${c.baseDomain}` });
+  t.equal(page.status, 200, 'routed and healthy');
+  second.kill('SIGTERM');
+  await new Promise((resolve) => second.once('exit', resolve));
+});

@@ -1,0 +1,115 @@
+// The whole lifecycle through the DevOps API and a real nginx, on the real
+// engine: create → serving at <slug>.<domain> → stop (503 page) → start →
+// restart → delete (data kept) → delete with data.
+import t from 'tap';
+import { httpGet } from '../../src/health/http-get.js';
+import { docker, testSlug } from '../helpers/docker.js';
+import { startTestPlatform } from '../helpers/platform.js';
+import { operationEnd } from '../helpers/wait.js';
+
+const tp = await startTestPlatform('life');
+t.teardown(() => tp.close());
+const { app, events } = tp.platform;
+const auth = { authorization: `Bearer ${tp.token}` };
+const slug = testSlug('life');
+const host = `${slug}.${tp.config.baseDomain}`;
+
+const viaNginx = (path: string) => httpGet(`http://127.0.0.1:${tp.nginx.port}${path}`, 10_000, { host });
+
+async function act(method: 'POST' | 'DELETE', url: string, payload?: object) {
+  const res = await app.inject({ method, url, headers: auth, payload });
+  return { status: res.statusCode, body: res.json() as { operation: { id: string }; error?: { code: string } } };
+}
+
+t.test('create: 202, then every step as an event, then running and routed', async (t) => {
+  const seen: string[] = [];
+  const unsubscribe = events.subscribe((e) => e.tenant === slug && e.type === 'operation.step' && seen.push(String(e.data?.step)));
+  const created = await act('POST', '/api/v1/tenants', { slug, displayName: 'Life Test', plan: 'starter' });
+  t.equal(created.status, 202);
+  const end = await operationEnd(events, created.body.operation.id);
+  unsubscribe();
+  t.equal(end.type, 'operation.succeeded', JSON.stringify(end.data));
+  t.same(seen, ['network', 'volumes', 'db:starting', 'db:healthy', 'storage:starting', 'storage:healthy', 'app:starting', 'app:healthy', 'route']);
+
+  const res = await app.inject({ method: 'GET', url: `/api/v1/tenants/${slug}`, headers: auth });
+  const tenant = res.json();
+  t.equal(tenant.phase, 'running');
+  t.same(tenant.services, { db: 'running', storage: 'running', app: 'running' });
+  t.equal(tenant.url, `http://${host}:${tp.nginx.port}/`);
+  t.notOk('secrets' in tenant, 'secrets never leave the registry');
+  const list = (await app.inject({ method: 'GET', url: '/api/v1/tenants', headers: auth })).json();
+  t.notMatch(JSON.stringify(list), /secret|STORAGE_KEY/i, 'nor the list');
+
+  const page = await viaNginx('/healthz');
+  t.equal(page.status, 200, 'served through nginx at <slug>.<domain>');
+  t.match(page.body, /"status":"ok"/);
+  t.equal(await docker('port', `berth-${slug}-app`, '3000'), `127.0.0.1:${tenant.port}`, 'published at the port the registry recorded');
+});
+
+t.test('a second operation while one runs is 409; an unknown tenant is 404', async (t) => {
+  const first = await act('POST', `/api/v1/tenants/${slug}/actions/restart`);
+  t.equal(first.status, 202);
+  const second = await act('POST', `/api/v1/tenants/${slug}/actions/stop`);
+  t.equal(second.status, 409);
+  t.equal(second.body.error?.code, 'OPERATION_CONFLICT');
+  const end = await operationEnd(events, first.body.operation.id);
+  t.equal(end.type, 'operation.succeeded');
+  t.equal((await viaNginx('/healthz')).status, 200, 'serving after the restart');
+  const missing = await act('POST', '/api/v1/tenants/nobody-here/actions/start');
+  t.equal(missing.status, 404);
+  t.equal(missing.body.error?.code, 'TENANT_NOT_FOUND');
+});
+
+t.test('stop: phase stopped, containers stopped, nginx answers a 503 page (not 502)', async (t) => {
+  const stop = await act('POST', `/api/v1/tenants/${slug}/actions/stop`);
+  t.equal((await operationEnd(events, stop.body.operation.id)).type, 'operation.succeeded');
+  const tenant = (await app.inject({ method: 'GET', url: `/api/v1/tenants/${slug}`, headers: auth })).json();
+  t.equal(tenant.phase, 'stopped');
+  t.same(tenant.services, { db: 'exited', storage: 'exited', app: 'exited' });
+  const page = await viaNginx('/');
+  t.equal(page.status, 503);
+  t.match(page.body, /stopped/i);
+
+  const start = await act('POST', `/api/v1/tenants/${slug}/actions/start`);
+  t.equal((await operationEnd(events, start.body.operation.id)).type, 'operation.succeeded');
+  t.equal((await viaNginx('/healthz')).status, 200, 'serving again after start');
+});
+
+t.test('history holds every transition', async (t) => {
+  const history = (await app.inject({ method: 'GET', url: `/api/v1/tenants/${slug}/events?limit=500`, headers: auth })).json().events as { type: string; data?: { to?: string } }[];
+  const phases = history.filter((e) => e.type === 'tenant.phase').map((e) => e.data?.to);
+  t.same(phases, ['running', 'stopped', 'running']);
+  t.ok(history.some((e) => e.type === 'tenant.created'));
+});
+
+t.test('logs: tail per service; an unknown service is named', async (t) => {
+  const res = await app.inject({ method: 'GET', url: `/api/v1/tenants/${slug}/logs?service=app&tail=20`, headers: auth });
+  t.equal(res.statusCode, 200);
+  t.ok((res.json().lines as string[]).some((l) => l.includes('Listening on')));
+  const bad = await app.inject({ method: 'GET', url: `/api/v1/tenants/${slug}/logs?service=web`, headers: auth });
+  t.equal(bad.statusCode, 400);
+  t.match(bad.json().error.message, /no service "web" \(services: db, storage, app\)/);
+});
+
+t.test('delete keeps the data unless confirmed; with confirmation it goes too', async (t) => {
+  const refused = await act('DELETE', `/api/v1/tenants/${slug}?deleteData=true`);
+  t.equal(refused.status, 400);
+  t.equal(refused.body.error?.code, 'CONFIRMATION_REQUIRED');
+
+  const del = await act('DELETE', `/api/v1/tenants/${slug}`);
+  t.equal(del.status, 202);
+  t.equal((await operationEnd(events, del.body.operation.id)).type, 'operation.succeeded');
+  t.equal((await app.inject({ method: 'GET', url: `/api/v1/tenants/${slug}`, headers: auth })).statusCode, 404);
+  t.equal(await docker('ps', '-aq', '--filter', `label=berth.tenant=${slug}`), '', 'containers gone');
+  t.equal(await docker('network', 'ls', '-q', '--filter', `label=berth.tenant=${slug}`), '', 'networks gone');
+  t.equal((await docker('volume', 'ls', '-q', '--filter', `label=berth.tenant=${slug}`)).split('\n').length, 2, 'volumes kept');
+  const page = await viaNginx('/');
+  t.equal(page.status, 404, 'host falls back to the default server');
+
+  // Same slug again reuses the kept volumes; then delete it with its data.
+  const again = await act('POST', '/api/v1/tenants', { slug });
+  t.equal((await operationEnd(events, again.body.operation.id)).type, 'operation.succeeded');
+  const wipe = await act('DELETE', `/api/v1/tenants/${slug}?deleteData=true&confirm=${slug}`);
+  t.equal((await operationEnd(events, wipe.body.operation.id)).type, 'operation.succeeded');
+  t.equal(await docker('volume', 'ls', '-q', '--filter', `label=berth.tenant=${slug}`), '', 'volumes deleted on confirmation');
+});

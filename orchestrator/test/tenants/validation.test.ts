@@ -1,0 +1,90 @@
+// Bad input is refused with the right status and code, and leaves nothing behind.
+import t from 'tap';
+import { docker, testSlug } from '../helpers/docker.js';
+import { startTestPlatform } from '../helpers/platform.js';
+
+const tp = await startTestPlatform('valid');
+t.teardown(() => tp.close());
+const { app, repo } = tp.platform;
+const auth = { authorization: `Bearer ${tp.token}` };
+
+const post = async (payload: unknown, headers: Record<string, string> = {}) => {
+  const res = await app.inject({ method: 'POST', url: '/api/v1/tenants', headers: { ...auth, ...headers }, payload: payload as object });
+  return { status: res.statusCode, error: (res.json() as { error?: { code: string; message: string } }).error };
+};
+
+t.test('bad slugs', async (t) => {
+  const cases: [unknown, string, RegExp][] = [
+    ['ab', 'SLUG_INVALID', /3-32 characters/],
+    ['Upper', 'SLUG_INVALID', /a-z, 0-9 and -/],
+    ['9lives', 'SLUG_INVALID', /starting with a letter/],
+    ['has_underscore', 'SLUG_INVALID', /a-z, 0-9 and -/],
+    ['a'.repeat(33), 'SLUG_INVALID', /3-32/],
+    ['trailing-', 'SLUG_INVALID', /must not end with -/],
+    ['www', 'SLUG_RESERVED', /reserved/],
+    ['api', 'SLUG_RESERVED', /reserved/],
+    ['console', 'SLUG_RESERVED', /reserved/],
+    ['admin', 'SLUG_RESERVED', /reserved/]
+  ];
+  for (const [slug, code, message] of cases) {
+    const res = await post({ slug });
+    t.equal(res.status, 400, String(slug));
+    t.equal(res.error?.code, code, String(slug));
+    t.match(res.error?.message, message, String(slug));
+  }
+});
+
+t.test('bad bodies', async (t) => {
+  const missing = await post({ displayName: 'x' });
+  t.equal(missing.status, 400);
+  t.equal(missing.error?.code, 'VALIDATION_FAILED');
+  t.match(missing.error?.message, /slug/);
+  const extra = await post({ slug: testSlug('v'), color: 'red' });
+  t.equal(extra.status, 400);
+  t.equal(extra.error?.code, 'VALIDATION_FAILED');
+  const wrongType = await post({ slug: 42 });
+  t.equal(wrongType.status, 400);
+  const plan = await post({ slug: testSlug('v'), plan: 'gold' });
+  t.equal(plan.status, 400);
+  t.equal(plan.error?.code, 'PLAN_UNKNOWN');
+  t.match(plan.error?.message, /plans: starter, team/);
+  const template = await post({ slug: testSlug('v'), template: 'nope' });
+  t.equal(template.status, 404);
+  t.equal(template.error?.code, 'TEMPLATE_NOT_FOUND');
+  const notJson = await app.inject({ method: 'POST', url: '/api/v1/tenants', headers: { ...auth, 'content-type': 'application/json' }, payload: '{bad' });
+  t.equal(notJson.statusCode, 400);
+  t.equal(notJson.json().error.code, 'VALIDATION_FAILED');
+  const badAction = await app.inject({ method: 'POST', url: '/api/v1/tenants/abc/actions/explode', headers: auth });
+  t.equal(badAction.statusCode, 400);
+  const badPhase = await app.inject({ method: 'GET', url: '/api/v1/tenants?phase=sleepy', headers: auth });
+  t.equal(badPhase.statusCode, 400);
+});
+
+t.test('nothing half-written: no registry entry, no container, no network', async (t) => {
+  t.same(await repo.list(), []);
+  t.equal(await docker('ps', '-aq', '--filter', `label=berth.platform=${tp.config.platformId}`), '');
+  t.equal(await docker('network', 'ls', '-q', '--filter', `label=berth.platform=${tp.config.platformId}`), '');
+});
+
+t.test('a duplicate slug is 409', async (t) => {
+  const slug = testSlug('dup');
+  const first = await post({ slug });
+  t.equal(first.status, 202);
+  const second = await post({ slug });
+  t.equal(second.status, 409);
+  t.equal(second.error?.code, 'TENANT_EXISTS');
+  await tp.platform.tenants.settled();
+});
+
+t.test('OpenAPI is generated from the route schemas; healthz and metrics answer', async (t) => {
+  const spec = (await app.inject({ method: 'GET', url: '/api/v1/openapi.json' })).json();
+  t.equal(spec.openapi?.slice(0, 2), '3.');
+  t.ok(spec.paths['/api/v1/tenants']?.post?.requestBody, 'create has a request body schema');
+  t.ok(spec.paths['/api/v1/tenants/{slug}/actions/{action}'], 'actions documented');
+  t.equal((await app.inject({ method: 'GET', url: '/healthz' })).statusCode, 200);
+  const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+  t.match(metrics, /# TYPE berth_tenants gauge/);
+  t.match(metrics, /berth_tenants\{phase="running"\} 1/);
+  t.match(metrics, /berth_operation_duration_seconds_count\{kind="create",result="ok"\} 1/);
+  t.match(metrics, /berth_nginx_reloads_total \d+/);
+});
