@@ -2,6 +2,7 @@
 // BERTH_API_HOST:BERTH_API_PORT, then the reconcile and health loops. On
 // SIGTERM it stops taking requests and lets running operations finish.
 import { pino } from 'pino';
+import { authLogSerializers } from './auth/auth.plugin.js';
 import { loadConfig } from './config/config.js';
 import { BerthError } from './errors.js';
 import { createPlatform } from './platform/platform.js';
@@ -9,16 +10,7 @@ import { createPlatform } from './platform/platform.js';
 async function main(): Promise<void> {
   const config = loadConfig();
   // One pino logger for the engine and fastify; tokens never reach the log.
-  const log = pino({
-    level: config.logLevel,
-    serializers: {
-      req: (req: { method: string; url: string; ip?: string }) => ({
-        method: req.method,
-        url: req.url.replace(/access_token=[^&]*/g, 'access_token=[redacted]'),
-        ip: req.ip
-      })
-    }
-  });
+  const log = pino({ level: config.logLevel, serializers: authLogSerializers });
   const platform = await createPlatform(config, log, { fastify: { loggerInstance: log } }).catch((err: unknown) => {
     const message = err instanceof BerthError ? `${err.code}: ${err.message}` : String((err as Error).stack ?? err);
     process.stderr.write(`berth orchestrator cannot start: ${message}\n`);

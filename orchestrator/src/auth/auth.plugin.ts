@@ -34,10 +34,11 @@ export const authPlugin = fp(
       if (!principal) {
         throw new BerthError('UNAUTHENTICATED', `the API token is malformed, unknown or revoked; ${HOW_TO_SEND} (tokens look like berth_<id>_<secret>)`);
       }
+      // Set before the scope check, so the audit log names who was refused a 403.
+      request.principal = principal;
       if (!scopeAllows(principal.scope, needed)) {
         throw new BerthError('FORBIDDEN', `this needs scope "${needed}" or higher; token ${principal.tokenId} ("${principal.name}") has scope "${principal.scope}"`);
       }
-      request.principal = principal;
     });
   },
   { name: 'berth-auth', fastify: '5.x' }

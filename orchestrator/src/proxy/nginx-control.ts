@@ -125,13 +125,15 @@ async function processTitle(pid: number): Promise<string | null> {
  */
 export async function retiredWorkers(old: Map<number, string>, timeoutMs: number): Promise<number[]> {
   const deadline = Date.now() + timeoutMs;
-  // Workers already shutting down (from an earlier reload) do not accept.
-  let serving = [...old].filter(([, title]) => !title.includes('shutting down')).map(([pid]) => pid);
+  // Only workers accept connections; those already shutting down (from an
+  // earlier reload) no longer do, and cache processes simply exit.
+  let serving = [...old].filter(([, title]) => title.includes('worker process') && !title.includes('shutting down')).map(([pid]) => pid);
   for (let pause = 5; ; pause = Math.min(pause * 2, 50)) {
     const left: number[] = [];
     for (const pid of serving) {
       const title = await processTitle(pid);
-      if (title !== null && !title.includes('shutting down')) left.push(pid);
+      // null: exited; '': a zombie awaiting its master's wait().
+      if (title && !title.includes('shutting down')) left.push(pid);
     }
     serving = left;
     if (serving.length === 0 || Date.now() + pause > deadline) return serving;

@@ -4,7 +4,7 @@
 import t from 'tap';
 import { AuditRepository, type AuditEntry } from '../../src/audit/audit.repository.js';
 import { TokensService } from '../../src/auth/tokens.service.js';
-import { bearer, buildTestApp, logCapture, startTestDb } from '../auth/helpers.js';
+import { bearer, buildTestApp, logCapture, startTestDb } from '../auth/fixtures/harness.js';
 
 const { db } = await startTestDb(t, 'audit');
 const tokens = new TokensService(db);

@@ -2,7 +2,7 @@
 import t from 'tap';
 import { AuditRepository } from '../../src/audit/audit.repository.js';
 import { TokensService } from '../../src/auth/tokens.service.js';
-import { bearer, buildTestApp, logCapture, startTestDb } from './helpers.js';
+import { bearer, buildTestApp, logCapture, startTestDb } from './fixtures/harness.js';
 
 const { db } = await startTestDb(t, 'authplugin');
 const tokens = new TokensService(db);
@@ -20,7 +20,7 @@ const revoked = await tokens.create({ name: 'gone', scope: 'admin' });
 await tokens.revoke(revoked.info.id);
 const unknown = `berth_${'0'.repeat(12)}_${'A'.repeat(43)}`;
 
-type Answer = { statusCode: number; json(): { error?: { code: string; message: string } } & Record<string, unknown> };
+type Answer = { statusCode: number; body: string; json(): { error?: { code: string; message: string } } & Record<string, unknown> };
 const call = (method: 'GET' | 'POST' | 'DELETE', url: string, token?: string, payload?: object): Promise<Answer> =>
   app.inject({ method, url, headers: token === undefined ? {} : bearer(token), payload });
 const code = (a: Answer) => a.json().error?.code;
@@ -99,7 +99,7 @@ t.test('WebSocket upgrades take the token from access_token (or the header), and
   const firstMessage = async (path: string, context = {}) => {
     let resolve!: (text: string) => void;
     const message = new Promise<string>((r) => (resolve = r));
-    const socket = await app.injectWS(path, context, { onInit: (ws) => ws.once('message', (data) => resolve(String(data))) });
+    const socket = await app.injectWS(path, context, { onInit: (ws) => ws.once('message', (data: Buffer) => resolve(String(data))) });
     const text = await message;
     socket.terminate();
     return JSON.parse(text) as unknown;
@@ -155,7 +155,7 @@ t.test('tokens routes validate input and need admin', async (t) => {
 });
 
 t.test('the OpenAPI document describes the tokens and audit routes with their schemas', async (t) => {
-  const doc = app.swagger() as { paths: Record<string, Record<string, { responses: Record<string, unknown>; requestBody?: unknown }>> };
+  const doc = app.swagger() as unknown as { paths: Record<string, Record<string, { responses: Record<string, unknown>; requestBody?: unknown }>> };
   t.ok(doc.paths['/api/v1/tokens']?.post?.requestBody, 'POST /tokens has a body schema');
   t.ok(doc.paths['/api/v1/tokens']?.post?.responses['201'], 'POST /tokens documents 201');
   t.ok(doc.paths['/api/v1/tokens']?.post?.responses['403'], 'and its errors');

@@ -3,7 +3,7 @@ import t from 'tap';
 import { createHash } from 'node:crypto';
 import { BerthError } from '../../src/errors.js';
 import { TokensService } from '../../src/auth/tokens.service.js';
-import { startTestDb } from './helpers.js';
+import { startTestDb } from './fixtures/harness.js';
 
 const { db } = await startTestDb(t, 'tokens');
 let now = new Date('2030-01-01T00:00:00Z');

@@ -10,7 +10,7 @@ import { BerthError } from '../../src/errors.js';
 import { silentLogger } from '../../src/log.js';
 import { testConfig } from '../../src/proxy/nginx-control.js';
 import { RouteManager } from '../../src/proxy/route-manager.js';
-import { NGINX_BIN, freePort, request, startNginx, startUpstream, upgradeThrough, type TestNginx } from './fixtures.js';
+import { NGINX_BIN, freePort, request, startNginx, startUpstream, openTunnel, type TestNginx } from './fixtures/nginx.js';
 
 const DOMAIN = 'berth.test';
 const host = (slug: string) => `${slug}.${DOMAIN}`;
@@ -45,9 +45,16 @@ t.test('with nginx running', async (t) => {
     t.equal(app.lastHeaders?.['x-real-ip'], '127.0.0.1');
     t.equal(app.lastHeaders?.['x-forwarded-proto'], 'http');
 
-    const ws = await upgradeThrough(nginx.port, host('alpha'));
+    const ws = await openTunnel(t, nginx.port, host('alpha'));
     t.equal(ws.status, 101, 'Switching Protocols passes through nginx');
-    t.equal(ws.echoed, 'ping through nginx', 'bytes flow both ways through the tunnel');
+    t.equal(await ws.echo('ping through nginx'), 'ping through nginx', 'bytes flow both ways through the tunnel');
+    // A reload leaves the open tunnel to its old worker (worker_shutdown_timeout
+    // bounds it), and setRoute does not wait for that worker to exit.
+    const started = Date.now();
+    await routes.setRoute('alpha-two', { kind: 'up', port: app.port });
+    t.ok(Date.now() - started < 2000, 'setRoute did not wait for the busy old worker');
+    t.equal(await ws.echo('still there'), 'still there', 'the open WebSocket survives the reload');
+    ws.close();
 
     t.equal(await routes.isCurrent('alpha', { kind: 'up', port: app.port }), true);
     t.equal(await routes.isCurrent('alpha', { kind: 'up', port: app.port + 1 }), false, 'another port: stale');
@@ -101,6 +108,10 @@ t.test('with nginx running', async (t) => {
     const answers = await Promise.all(slugs.map((slug) => request(nginx.port, host(slug))));
     t.same(answers.map((a) => [a.status, a.headers['x-berth-route']]), slugs.map((slug) => [200, slug]));
     t.same((await routes.listRoutes()).filter((s) => s.startsWith('burst-')).length, 20);
+
+    // Two changes of one slug in one window: the last one wins, both callers resolve.
+    await Promise.all([routes.setRoute('hotel', { kind: 'down', state: 'stopped' }), routes.setRoute('hotel', { kind: 'up', port: app.port })]);
+    t.equal((await request(nginx.port, host('hotel'))).status, 200);
   });
 
   t.test('a route nginx refuses is rejected; the previous file comes back byte for byte; the others keep serving', async (t) => {

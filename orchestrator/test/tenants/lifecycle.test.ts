@@ -78,7 +78,7 @@ t.test('stop: phase stopped, containers stopped, nginx answers a 503 page (not 5
 t.test('history holds every transition', async (t) => {
   const history = (await app.inject({ method: 'GET', url: `/api/v1/tenants/${slug}/events?limit=500`, headers: auth })).json().events as { type: string; data?: { to?: string } }[];
   const phases = history.filter((e) => e.type === 'tenant.phase').map((e) => e.data?.to);
-  t.same(phases, ['running', 'stopped', 'running']);
+  t.same(phases, ['running', 'stopped', 'running']);  // restarts keep the phase
   t.ok(history.some((e) => e.type === 'tenant.created'));
 });
 
@@ -89,6 +89,33 @@ t.test('logs: tail per service; an unknown service is named', async (t) => {
   const bad = await app.inject({ method: 'GET', url: `/api/v1/tenants/${slug}/logs?service=web`, headers: auth });
   t.equal(bad.statusCode, 400);
   t.match(bad.json().error.message, /no service "web" \(services: db, storage, app\)/);
+});
+
+t.test('events over WebSocket: every step of an operation, live', async (t) => {
+  const ws = await app.injectWS(`/api/v1/events?tenant=${slug}`, { headers: auth });
+  const got: { type: string; operation?: string; data?: { step?: string } }[] = [];
+  const ended = new Promise<void>((resolve) => {
+    ws.on('message', (raw: Buffer) => {
+      const e = JSON.parse(raw.toString());
+      got.push(e);
+      if (e.type === 'operation.succeeded' || e.type === 'operation.failed') resolve();
+    });
+  });
+  const restart = await act('POST', `/api/v1/tenants/${slug}/actions/restart`);
+  await ended;
+  ws.terminate();
+  t.ok(got.every((e) => e.operation === restart.body.operation.id), 'only this tenant\'s operation');
+  t.equal(got[0]?.type, 'operation.started');
+  t.same(got.filter((e) => e.type === 'operation.step').map((e) => e.data?.step).slice(0, 3), ['app:stopping', 'storage:stopping', 'db:stopping']);
+  t.equal(got.at(-1)?.type, 'operation.succeeded');
+});
+
+t.test('logs follow over WebSocket', async (t) => {
+  const ws = await app.injectWS(`/api/v1/tenants/${slug}/logs/ws?service=app&tail=5`, { headers: auth });
+  const line = await new Promise<string>((resolve) => ws.once('message', (raw: Buffer) => resolve(raw.toString())));
+  ws.terminate();
+  t.match(line, /\S/, 'a log line arrived');
+  t.notMatch(line, /"error"/);
 });
 
 t.test('delete keeps the data unless confirmed; with confirmation it goes too', async (t) => {
