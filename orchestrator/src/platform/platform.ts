@@ -90,6 +90,9 @@ export async function createPlatform(
   return {
     app, db, runtime, repo, tenants, events, tokens, routes, monitor, reconciler, metrics, instanceId,
     async startLoops() {
+      // A crash between writing a route file and reloading leaves a file nginx
+      // does not serve yet; the reconciler compares files, so reload first.
+      await routes.resync();
       await reconciler.pass();
       monitor.start();
       reconciler.start();

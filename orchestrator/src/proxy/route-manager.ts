@@ -54,6 +54,11 @@ interface Pending {
   waiters: Waiter[];
 }
 
+/** A failure of the batch as a whole, as seen by one of its routes ('' for resync callers). */
+function batchError(slug: string, message: string, nginx?: string, cause?: unknown): BerthError {
+  return new BerthError('PROXY_RELOAD_FAILED', slug ? `route for ${slug} not applied: ${message}` : message, { slug, nginx }, { cause });
+}
+
 export class RouteManager {
   private readonly o: Required<Omit<RouteManagerOptions, 'log'>>;
   private readonly log: Logger;
@@ -190,8 +195,7 @@ export class RouteManager {
       // Disk or spawn trouble mid-batch: put back what we touched, then report.
       this.log.error({ err, routes: [...backups.keys()] }, 'route batch failed; restoring the previous files');
       await this.files.restoreAll(backups).catch((e: unknown) => this.log.error({ err: e }, 'restoring route files failed'));
-      const fail = (slug: string) => new BerthError('PROXY_RELOAD_FAILED', `route change failed: ${(err as Error).message}`, { slug }, { cause: err });
-      errors = new Map(['', ...batch.map((p) => p.slug)].map((slug) => [slug, fail(slug)]));
+      errors = new Map(['', ...batch.map((p) => p.slug)].map((slug) => [slug, batchError(slug, (err as Error).message, undefined, err)]));
     }
     for (const p of batch) {
       const err = errors.get(p.slug);
@@ -204,15 +208,15 @@ export class RouteManager {
   /** Swap, test, fall back one by one, reload. Returns the errors by slug ('' for the batch as a whole). */
   private async apply(batch: Pending[], backups: Map<string, Backup>, force: boolean): Promise<Map<string, BerthError>> {
     const errors = new Map<string, BerthError>();
-    const failAll = (code: 'PROXY_RELOAD_FAILED', message: string, nginx?: string) => {
-      for (const slug of ['', ...batch.map((p) => p.slug)]) errors.set(slug, new BerthError(code, message, { slug, nginx }));
+    const failAll = (message: string, nginx?: string) => {
+      for (const slug of ['', ...batch.map((p) => p.slug)]) errors.set(slug, batchError(slug, message, nginx));
       return errors;
     };
     const master = await runningMasterPid(this.o.pidFile);
     if (master === null) {
       const msg = `nginx is not running (no live master pid in ${this.o.pidFile}); route files left unchanged`;
       this.log.error({ routes: batch.map((p) => p.slug) }, msg);
-      return failAll('PROXY_RELOAD_FAILED', msg);
+      return failAll(msg);
     }
     await this.files.prepare();
     for (const p of batch) {
@@ -224,15 +228,17 @@ export class RouteManager {
     const started = performance.now();
     let good = batch;
     const test = await testConfig(this.nginx);
+    // e.g. "conflicting server name": nginx still loads, but an operator should know.
+    if (test.ok && test.output.includes('[warn]')) this.log.warn({ nginx: test.output }, 'nginx -t passed with warnings');
     if (!test.ok) {
       this.counters.reloadFailures++;
       this.log.warn({ routes: batch.map((p) => p.slug), nginx: test.output }, 'nginx -t refused a route batch; restoring it, then trying each change alone');
       await this.files.restoreAll(backups);
       backups.clear();
-      if (test.reason !== 'failed') return failAll('PROXY_RELOAD_FAILED', `nginx -t did not run: ${test.output}`, test.output);
+      if (test.reason !== 'failed') return failAll(`nginx -t did not run: ${test.output}`, test.output);
       // Tell "this change is bad" from "the files already there are bad".
       const baseline = await testConfig(this.nginx);
-      if (!baseline.ok) return failAll('PROXY_RELOAD_FAILED', `the route files on disk fail nginx -t even without this change: ${baseline.output}`, baseline.output);
+      if (!baseline.ok) return failAll(`the route files on disk fail nginx -t even without this change: ${baseline.output}`, baseline.output);
       good = [];
       for (const p of batch) {
         let output = test.output;
@@ -269,7 +275,7 @@ export class RouteManager {
       this.counters.reloadFailures++;
       this.log.error({ routes: slugs, nginx: why }, 'nginx reload failed; restoring the previous route files');
       await this.files.restoreAll(backups);
-      for (const slug of ['', ...slugs]) errors.set(slug, new BerthError('PROXY_RELOAD_FAILED', `nginx did not reload: ${why}`, { slug, nginx: why }));
+      for (const slug of ['', ...slugs]) errors.set(slug, batchError(slug, `nginx did not reload: ${why}`, why));
       return errors;
     }
     const ms = performance.now() - started;

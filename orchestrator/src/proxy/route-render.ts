@@ -39,7 +39,7 @@ const DOWN_PAGE: Record<DownState, { note: string; retryAfter: number }> = {
 };
 
 function invalid(slug: string, field: string, message: string): BerthError {
-  return new BerthError('ROUTE_INVALID', message, { slug, field });
+  return new BerthError('ROUTE_INVALID', field === 'slug' ? message : `route for ${slug}: ${message}`, { slug, field });
 }
 
 export function assertRouteSlug(slug: string): void {

@@ -1,11 +1,15 @@
-// A private nginx for a test: Berth's main config rendered into a temporary
-// prefix, on a free loopback port, stopped (SIGQUIT) in teardown.
+// A private nginx for a test: Berth's main config rendered the way
+// scripts/nginx-up does, into a temporary prefix, on a free loopback port.
+// stop() signals the master by the pid it had at start (the prefix may be gone
+// by then) and waits until it has really exited.
 import { execFile } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { ROOT_DIR } from '../../src/config/config.js';
+import { runningMasterPid } from '../../src/proxy/nginx-control.js';
+import { until } from './wait.js';
 
 const run = promisify(execFile);
 export const NGINX_BIN = '/usr/sbin/nginx';
@@ -18,6 +22,12 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+/** Alive and not a zombie (init here may never reap an exited nginx master). */
+export async function running(pid: number): Promise<boolean> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  return stat !== '' && !stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
+}
+
 export interface TestNginx {
   home: string;
   prefix: string;
@@ -28,7 +38,7 @@ export interface TestNginx {
   stop(): Promise<void>;
 }
 
-export async function startNginx(home: string): Promise<TestNginx> {
+export async function startNginx(home: string, options: { start?: boolean } = {}): Promise<TestNginx> {
   const port = await freePort();
   const prefix = path.join(home, 'nginx');
   const confFile = path.join(prefix, 'conf/nginx.conf');
@@ -36,19 +46,20 @@ export async function startNginx(home: string): Promise<TestNginx> {
   for (const dir of ['conf', 'logs', 'routes', 'tmp']) await mkdir(path.join(prefix, dir), { recursive: true });
   const template = await readFile(path.join(ROOT_DIR, 'proxy-config/nginx.conf'), 'utf8');
   await writeFile(confFile, template.replaceAll('__BERTH_HOME__', home).replaceAll('__BERTH_HTTP_PORT__', String(port)));
-  await run(NGINX_BIN, ['-p', `${prefix}/`, '-c', confFile]);
-  const pid = async () => Number((await readFile(path.join(prefix, 'nginx.pid'), 'utf8')).trim());
+  const pidFile = path.join(prefix, 'nginx.pid');
+  const pid = async () => Number((await readFile(pidFile, 'utf8')).trim());
+  let master = 0;
+  if (options.start ?? true) {
+    await run(NGINX_BIN, ['-p', `${prefix}/`, '-c', confFile]);
+    // nginx returns once it has daemonized; the master writes its pid file a moment later.
+    await until(async () => (master = (await runningMasterPid(pidFile)) ?? 0) > 0, 10_000, 'nginx to write its pid file', 20);
+  }
   return {
     home, prefix, confFile, routesDir, port, pid,
     async stop() {
-      const p = await pid().catch(() => 0);
-      if (p) {
-        try {
-          process.kill(p, 'SIGQUIT');
-        } catch {
-          // already gone
-        }
-      }
+      if (!master || !(await running(master))) return;
+      process.kill(master, 'SIGQUIT'); // graceful stop
+      await until(async () => !(await running(master)), 10_000, `nginx master ${master} to exit`, 20);
     }
   };
 }

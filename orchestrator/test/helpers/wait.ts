@@ -21,13 +21,13 @@ export async function operationEnd(events: EventBus, operation: string, timeoutM
   });
 }
 
-/** Polls `check` until it returns a value, with a deadline. */
-export async function until<T>(check: () => Promise<T | undefined | false>, timeoutMs: number, what: string): Promise<T> {
+/** Polls `check` until it returns a truthy value, with a deadline (never a fixed sleep). */
+export async function until<T>(check: () => T | Promise<T>, timeoutMs: number, what: string, intervalMs = 200): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
-    if (value) return value;
+    if (value) return value as NonNullable<T>;
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
+    await new Promise((r) => setTimeout(r, intervalMs));
   }
 }

@@ -10,7 +10,7 @@ import { BerthError } from '../../src/errors.js';
 import { silentLogger } from '../../src/log.js';
 import { testConfig } from '../../src/proxy/nginx-control.js';
 import { RouteManager } from '../../src/proxy/route-manager.js';
-import { NGINX_BIN, freePort, request, startNginx, startUpstream, openTunnel, type TestNginx } from './fixtures/nginx.js';
+import { NGINX_BIN, freePort, openTunnel, request, startNginx, startUpstream, type TestNginx } from './fixtures/nginx.js';
 
 const DOMAIN = 'berth.test';
 const host = (slug: string) => `${slug}.${DOMAIN}`;
@@ -27,6 +27,8 @@ function managerFor(nginx: TestNginx): RouteManager {
   });
 }
 
+// One nginx for every subtest below, so the last one can show that the same
+// master served them all: reloads, never a restart.
 t.test('with nginx running', async (t) => {
   const nginx = await startNginx(t, t.testdir({}));
   const masterPid = await nginx.pid();
@@ -192,7 +194,7 @@ t.test('with no nginx running, setRoute fails with PROXY_RELOAD_FAILED and write
   const idle = managerFor(stopped);
   await t.rejects(idle.setRoute('alpha', { kind: 'up', port: await freePort() }), {
     code: 'PROXY_RELOAD_FAILED',
-    message: /nginx is not running/
+    message: /route for alpha not applied: nginx is not running/
   });
   t.same(await idle.listRoutes(), []);
   t.equal(idle.stats().reloads, 0);

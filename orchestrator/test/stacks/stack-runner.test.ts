@@ -29,7 +29,7 @@ async function healthz(port: number) {
 async function untilHealthz(port: number, want: number, deadlineMs = 30_000) {
   const deadline = Date.now() + deadlineMs;
   for (;;) {
-    const answer = await healthz(port).catch((err: Error) => ({ status: 0, body: { status: err.message, failed: [] } }));
+    const answer = await healthz(port).catch((err: Error) => ({ status: 0, body: { status: err.message, failed: [] as string[], message: undefined as string | undefined } }));
     if (answer.status === want || Date.now() > deadline) return answer;
     await new Promise((r) => setTimeout(r, 200));
   }
