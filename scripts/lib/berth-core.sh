@@ -1,18 +1,19 @@
 # shellcheck shell=bash
-# The berth CLI's plumbing: one-line errors and exit codes, the HTTP client
-# (curl, with the token in a header read from stdin), streamed responses,
-# --wait on an operation's server-sent events, and aligned tables (jq).
+# The berth CLI's plumbing: one-line errors and exit codes, argument parsing,
+# the HTTP client (curl, with the token in a header read from stdin) and
+# aligned tables (jq). Streams and --wait are in berth-wait.sh.
 # Sourced by scripts/berth, never run.
 
+# shellcheck disable=SC2034 # 4 and 5 are used by berth-wait.sh
 readonly EXIT_API=1 EXIT_USAGE=2 EXIT_UNREACHABLE=3 EXIT_OP_FAILED=4 EXIT_TIMEOUT=5
 
 BERTH_URL=${BERTH_URL:-http://127.0.0.1:7300}
 BERTH_URL=${BERTH_URL%/}
 readonly CONNECT_TIMEOUT=10 REQUEST_TIMEOUT=120
 
-# The background reader of a streamed response (curl, and cat copying it):
-# killed on any exit, so neither outlives the CLI nor keeps a connection open.
-STREAM_FD=""
+# The background readers of a streamed response (berth-wait.sh: curl, and cat
+# copying it): killed on any exit, so neither outlives the CLI nor keeps a
+# connection to the API open.
 STREAM_PID=""
 COPY_PID=""
 
@@ -37,6 +38,9 @@ fail() {
   exit "$status"
 }
 
+# The command being run ("tenant create"), for messages that point at its --help.
+CMD=""
+
 # usage_error MESSAGE [COMMAND]: exit 2, pointing at the command's --help.
 usage_error() {
   fail "$EXIT_USAGE" USAGE "$1${2:+ (see: berth $2 --help)}"
@@ -48,8 +52,9 @@ need_value() {
   if [ $# -eq 0 ] || [ -z "$1" ] || [[ $1 == --* ]]; then usage_error "$flag needs a value" "$CMD"; fi
 }
 
+# need_int FLAG VALUE: a whole number (at most 9 digits: bash arithmetic must not overflow).
 need_int() {
-  [[ $2 =~ ^[0-9]+$ ]] || usage_error "$1 must be a whole number, got \"$2\"" "$CMD"
+  [[ $2 =~ ^[0-9]{1,9}$ ]] || usage_error "$1 must be a whole number, got \"$2\"" "$CMD"
 }
 
 # ARGS: "$@" with every --flag=value split into --flag value (not after "--").
@@ -67,6 +72,7 @@ split_args() {
 }
 
 check_env() {
+  local -; set +x # keep the token out of a `bash -x` trace
   command -v curl >/dev/null 2>&1 || fail "$EXIT_USAGE" MISSING_TOOL "curl is not installed (Debian: apt-get install -y curl)"
   command -v jq >/dev/null 2>&1 || fail "$EXIT_USAGE" MISSING_TOOL "jq is not installed (Debian: apt-get install -y jq)"
   [[ $BERTH_URL =~ ^https?://[^[:space:]/]+(/[^[:space:]]*)?$ ]] \
@@ -76,12 +82,6 @@ check_env() {
   # A newline would smuggle extra headers into the request; a token is one printable word.
   [[ $BERTH_TOKEN =~ ^[[:graph:]]+$ ]] || fail "$EXIT_USAGE" NO_TOKEN \
     'BERTH_TOKEN holds spaces or control characters; tokens look like berth_<id>_<secret>'
-}
-
-# The Authorization header, for curl's "-H @-" on stdin: never an argv element,
-# so `ps` and /proc/<pid>/cmdline never show the token.
-auth_header() {
-  printf 'Authorization: Bearer %s\n' "$BERTH_TOKEN"
 }
 
 urlenc() {
@@ -116,64 +116,57 @@ api_error() {
   fail "$EXIT_API" "HTTP_$status" "the API answered HTTP $status${body:+: $body}"
 }
 
+# Every request takes its Authorization header from stdin (curl -H @-, a
+# here-string): never an argv element, so ps and /proc/<pid>/cmdline never
+# show the token. --disable (first) ignores ~/.curlrc, which could add -v
+# (printing that header) or --fail.
+
 # api METHOD PATH [JSON]: sets API_STATUS and API_BODY on 2xx; otherwise
 # prints the error and exits 1 (API said no) or 3 (no answer).
 # Not --fail-with-body: that turns every 4xx into curl exit 22, which reads
 # like a transport failure; -w appends the status after the body instead.
 api() {
+  local -; set +x # keep the token out of a `bash -x` trace
   local method=$1 path=$2 data=${3-} out rc=0
-  local args=(-s --path-as-is --connect-timeout "$CONNECT_TIMEOUT" --max-time "$REQUEST_TIMEOUT"
+  local args=(--disable -s --path-as-is --connect-timeout "$CONNECT_TIMEOUT" --max-time "$REQUEST_TIMEOUT"
     -X "$method" -H 'Accept: application/json' -H @- -w '\n%{http_code}' --url "$BERTH_URL$path")
   if [ -n "$data" ]; then
     # The body is never secret (slugs, names, scopes), so argv is fine for it.
     args+=(-H 'Content-Type: application/json' --data-binary "$data")
   fi
-  out=$(curl "${args[@]}" < <(auth_header)) || rc=$?
+  out=$(curl "${args[@]}" <<<"Authorization: Bearer $BERTH_TOKEN") || rc=$?
   [ "$rc" -eq 0 ] || unreachable "$rc"
   API_STATUS=${out##*$'\n'}
   API_BODY=${out%$'\n'*}
-  case $API_STATUS in 2??) return 0 ;; esac
-  api_error "$API_STATUS" "$API_BODY"
+  case $API_STATUS in 2??) ;; *) api_error "$API_STATUS" "$API_BODY" ;; esac
+  if [ -n "$API_BODY" ] && ! jq -e . >/dev/null 2>&1 <<<"$API_BODY"; then
+    bad_response "HTTP $API_STATUS without JSON"
+  fi
 }
 
-# stream_open PATH [MAX_SECONDS]: GET PATH as a stream on fd STREAM_FD, past
-# its headers. Returns curl's exit code if no response came (the caller
-# decides), exits 1 with the API's error on a non-2xx status.
-# -i puts the status line in the stream itself: a streamed response has no
-# trailing -w, and the status must be known before the first body line.
-stream_open() {
-  local path=$1 max=${2-} line status="" rc=0
-  local args=(-s -N -i --path-as-is --connect-timeout "$CONNECT_TIMEOUT" -H @- --url "$BERTH_URL$path")
-  [ -z "$max" ] || args+=(--max-time "$max")
-  exec {STREAM_FD}< <(exec curl "${args[@]}" < <(auth_header))
-  STREAM_PID=$!
-  while :; do
-    if ! IFS= read -r line <&"$STREAM_FD"; then
-      stream_close || rc=$?
-      return $((rc == 0 ? 52 : rc))
-    fi
-    line=${line%$'\r'}
-    if [[ $line =~ ^HTTP/[0-9.]+\ ([0-9]{3}) ]]; then
-      status=${BASH_REMATCH[1]}
-    elif [ -z "$line" ] && [ -n "$status" ] && [[ $status != 1?? ]]; then
-      break # end of the final response's headers (1xx ones are interim)
-    fi
-  done
-  case $status in 2??) return 0 ;; esac
-  line=$(cat <&"$STREAM_FD")
-  stream_close || true
-  api_error "$status" "$line"
+# The API answered, but not as this CLI expects (another service at BERTH_URL,
+# another API version).
+bad_response() {
+  fail "$EXIT_API" BAD_RESPONSE "unexpected answer from $BERTH_URL ($1); is BERTH_URL a Berth API of this version?"
 }
 
-# stream_close: stop reading; returns curl's exit code (143 if we stopped it).
-stream_close() {
+# render JQ_ARGS...: jq over API_BODY to stdout. A jq error means an answer of
+# an unexpected shape (exit 1, not jq's own codes, which mean other things
+# here); a signal (a closed pipe: berth ... | head) exits quietly.
+render() {
   local rc=0
-  [ -n "$STREAM_PID" ] || return 0
-  if [ "${1-}" = kill ]; then kill "$STREAM_PID" 2>/dev/null || true; fi
-  wait "$STREAM_PID" 2>/dev/null || rc=$?
-  exec {STREAM_FD}<&-
-  STREAM_PID=""
-  return "$rc"
+  jq "$@" <<<"$API_BODY" 2>/dev/null || rc=$?
+  [ "$rc" -eq 0 ] && return 0
+  [ "$rc" -lt 128 ] || exit "$rc"
+  bad_response "jq could not read it"
+}
+
+# operation_id: the id of the operation API_BODY announces.
+operation_id() {
+  local id
+  id=$(jq -r '.operation.id // empty' <<<"$API_BODY")
+  [[ $id =~ ^[A-Za-z0-9_.:-]+$ ]] || bad_response "no operation id"
+  printf '%s\n' "$id"
 }
 
 # parse_args HELP_FN FLAGS POS_NAME "$@": the flags listed in FLAGS (one
@@ -231,6 +224,7 @@ WAIT_TIMEOUT=""
 
 # parse_wait_flag "$@": handles --wait and --timeout S; sets WAIT_USED to how
 # many arguments it took (0: not one of its flags).
+# shellcheck disable=SC2034 # WAIT_USED is read by parse_args
 parse_wait_flag() {
   case $1 in
     --wait) WAIT=1; WAIT_USED=1 ;;
@@ -243,86 +237,6 @@ parse_wait_flag() {
 
 check_wait_flags() {
   [ -z "$WAIT_TIMEOUT" ] || [ "$WAIT" -eq 1 ] || usage_error "--timeout only makes sense with --wait" "$CMD"
-}
-
-# finish_operation OP_ID WHAT: prints the operation id, or with --wait follows it.
-finish_operation() {
-  if [ "$WAIT" -eq 1 ]; then
-    wait_operation "$1" "$2"
-  else
-    printf '%s\n' "$1"
-  fi
-}
-
-# wait_operation OP_ID WHAT: follows /events/stream?operation=OP_ID, printing
-# each step on stderr; returns on operation.succeeded, exits 4 on
-# operation.failed, 5 after --timeout. The stream replays the operation's past
-# events first, so a late or repeated connection still sees how it ended;
-# event ids (increasing) keep a reconnect from printing a step twice.
-wait_operation() {
-  local op=$1 what=$2 timeout=${WAIT_TIMEOUT:-600}
-  local deadline=$((SECONDS + timeout)) last=0 retries=0 rc remaining line
-  local id="" type="" data=""
-  printf '%s: operation %s\n' "$what" "$op" >&2
-  while :; do
-    remaining=$((deadline - SECONDS))
-    [ "$remaining" -gt 0 ] || wait_timed_out "$op" "$what" "$timeout"
-    rc=0
-    stream_open "/api/v1/events/stream?operation=$(urlenc "$op")" "$remaining" || rc=$?
-    if [ "$rc" -eq 0 ]; then
-      while IFS= read -r line <&"$STREAM_FD"; do
-        line=${line%$'\r'}
-        case $line in
-          '')
-            if [ -n "$data" ] && { ! [[ $id =~ ^[0-9]+$ ]] || [ "$id" -gt "$last" ]; }; then
-              [[ ! $id =~ ^[0-9]+$ ]] || last=$id
-              retries=0
-              if on_event "$type" "$data"; then
-                stream_close kill || true
-                return 0
-              fi
-            fi
-            id="" type="" data="" ;;
-          :*) ;; # a comment: the server's keep-alive
-          id:*) id=${line#id:}; id=${id# } ;;
-          event:*) type=${line#event:}; type=${type# } ;;
-          data:*) line=${line#data:}; data=${data:+$data$'\n'}${line# } ;;
-        esac
-      done
-      stream_close || rc=$?
-    fi
-    [ $((deadline - SECONDS)) -gt 0 ] || wait_timed_out "$op" "$what" "$timeout"
-    # The stream ended or broke before the operation did (an orchestrator
-    # restart): reconnect a few times, backing off, then give up.
-    retries=$((retries + 1))
-    [ "$retries" -le 5 ] || unreachable "$((rc == 0 ? 52 : rc))"
-    sleep "$retries"
-  done
-}
-
-# on_event TYPE DATA: prints a step; returns 0 when the operation succeeded,
-# 1 to keep reading; exits 4 when it failed.
-on_event() {
-  local type=$1 fields jtype step phase seconds code message
-  # The server sends the whole event ({type, data: {...}}); accept a bare payload too.
-  fields=$(jq -r '(.data // .) as $d | [(.type // ""), ($d.step // ""), ($d.phase // ""), ($d.seconds // "" | tostring), ($d.code // ""), ($d.message // "" | tostring)]
-    | map(gsub("[[:cntrl:]]"; " ")) | join("\u001f")' <<<"$2" 2>/dev/null) || return 1
-  IFS=$'\x1f' read -r jtype step phase seconds code message <<<"$fields"
-  [ -n "$type" ] || type=$jtype
-  case $type in
-    operation.step) [ -z "$step" ] || printf '  %s\n' "$step" >&2 ;;
-    operation.succeeded)
-      printf 'succeeded%s%s\n' "${seconds:+ in ${seconds}s}" "${phase:+: $phase}" >&2
-      return 0 ;;
-    operation.failed)
-      fail "$EXIT_OP_FAILED" "${code:-OPERATION_FAILED}" "${message:-the operation failed}${phase:+ (phase now $phase)}" ;;
-  esac
-  return 1
-}
-
-wait_timed_out() {
-  stream_close kill || true
-  fail "$EXIT_TIMEOUT" TIMEOUT "gave up after $3 s waiting for $2 (operation $1); it may still be running (see berth tenant status)"
 }
 
 # A jq function: rows (arrays) → lines with every column padded to its widest cell.

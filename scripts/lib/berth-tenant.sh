@@ -25,7 +25,8 @@ wait_help() {
   --wait           follow the operation: each step on stderr, then exit 0 when
                    it succeeds, 4 when it fails (with its code and message)
   --timeout S      with --wait: give up after S seconds (default 600), exit 5
-Without --wait, prints the operation id on stdout and returns at once.
+
+Without --wait it prints the operation id on stdout and returns at once.
 TXT
 }
 
@@ -117,7 +118,7 @@ tenant_create() {
   body=$(jq -nc --arg slug "$POS" --arg name "${OPTS[--name]-}" --arg plan "${OPTS[--plan]-}" \
     '{slug: $slug} + (if $name != "" then {displayName: $name} else {} end) + (if $plan != "" then {plan: $plan} else {} end)')
   api POST /api/v1/tenants "$body"
-  finish_operation "$(jq -r '.operation.id' <<<"$API_BODY")" "create $POS"
+  finish_operation "create $POS"
 }
 
 tenant_list() {
@@ -127,15 +128,15 @@ tenant_list() {
   [ -z "${OPTS[--phase]-}" ] || query="?phase=$(urlenc "${OPTS[--phase]}")"
   api GET "/api/v1/tenants$query"
   if [ -n "${OPTS[--json]-}" ]; then
-    jq . <<<"$API_BODY"
+    render .
     return
   fi
-  jq -r "$JQ_TABLE"'
+  render -r "$JQ_TABLE"'
     [["SLUG", "PHASE", "HEALTH", "VERSION", "PLAN", "URL"]]
     + [.tenants[] | [.slug, .phase,
         (if .health == null then null elif .health.healthy then "healthy" else "unhealthy" end),
         .appVersion, .plan, .url]]
-    | table' <<<"$API_BODY"
+    | table'
 }
 
 tenant_status() {
@@ -143,10 +144,10 @@ tenant_status() {
   check_env
   api GET "$(slug_path)"
   if [ -n "${OPTS[--json]-}" ]; then
-    jq . <<<"$API_BODY"
+    render .
     return
   fi
-  jq -r "$JQ_TABLE"'
+  render -r "$JQ_TABLE"'
     def health: if .health == null then null
       else (if .health.healthy then "healthy" else "unhealthy" end)
         + (if .health.failing then " (\(.health.failing)\(if .health.detail then ": \(.health.detail)" else "" end))" else "" end)
@@ -158,7 +159,7 @@ tenant_status() {
      ["operation:", (.operation | if . == null then null else "\(.kind) \(.id), step \(.step // "-"), since \(.startedAt // "-")" end)],
      ["last error:", (.lastError | if . == null then null else "\(.code): \(.message) (\(.at // "-"))" end)],
      ["created:", .createdAt], ["updated:", .updatedAt]]
-    | table' <<<"$API_BODY"
+    | table'
 }
 
 tenant_action() {
@@ -168,7 +169,7 @@ tenant_action() {
   parse_args help_this "--wait" "<slug>" "$@"
   check_env
   api POST "$(slug_path)/actions/$action"
-  finish_operation "$(jq -r '.operation.id' <<<"$API_BODY")" "$action $POS"
+  finish_operation "$action $POS"
 }
 
 tenant_delete() {
@@ -187,7 +188,7 @@ tenant_delete() {
     query="?deleteData=true&confirm=$(urlenc "$POS")"
   fi
   api DELETE "$(slug_path)$query"
-  finish_operation "$(jq -r '.operation.id' <<<"$API_BODY")" "delete $POS"
+  finish_operation "delete $POS"
 }
 
 tenant_logs() {
@@ -199,7 +200,7 @@ tenant_logs() {
   path="$(slug_path)/logs?service=$(urlenc "$service")&tail=$tail"
   if [ -z "${OPTS[--follow]-}" ]; then
     api GET "$path"
-    jq -r '.lines[]' <<<"$API_BODY"
+    render -r '.lines[]'
     return
   fi
   stream_open "$path&follow=true" || unreachable "$?"
@@ -207,13 +208,16 @@ tenant_logs() {
   # reaches our trap at once instead of after the next log line.
   cat <&"$STREAM_FD" &
   COPY_PID=$!
-  wait "$COPY_PID" || true
+  wait "$COPY_PID" || rc=$?
   COPY_PID=""
+  if [ "$rc" -ne 0 ]; then
+    # cat failed writing: our stdout went away (berth ... | head). Quietly stop.
+    stream_close kill || true
+    exit "$rc"
+  fi
+  # Curl's end: 0 when the log ended (the container stopped), else the stream broke.
   stream_close || rc=$?
-  case $rc in
-    0) ;; # the container stopped: its log ended
-    *) unreachable "$rc" ;;
-  esac
+  [ "$rc" -eq 0 ] || unreachable "$rc"
 }
 
 tenant_main() {

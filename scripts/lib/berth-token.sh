@@ -59,11 +59,11 @@ token_create() {
   check_env
   api POST /api/v1/tokens "$(jq -nc --arg name "${OPTS[--name]}" --arg scope "${OPTS[--scope]}" '{name: $name, scope: $scope}')"
   if [ -n "${OPTS[--json]-}" ]; then
-    jq . <<<"$API_BODY"
+    render .
     return
   fi
-  jq -r '.token' <<<"$API_BODY"
-  jq -r '"token \(.id) (\(.name | tojson), scope \(.scope)) created; this is the only time it is shown"' <<<"$API_BODY" >&2
+  render -r '.token'
+  render -r '"token \(.id) (\(.name | tojson), scope \(.scope)) created; this is the only time it is shown"' >&2
 }
 
 token_list() {
@@ -71,14 +71,14 @@ token_list() {
   check_env
   api GET /api/v1/tokens
   if [ -n "${OPTS[--json]-}" ]; then
-    jq . <<<"$API_BODY"
+    render .
     return
   fi
-  jq -r "$JQ_TABLE"'
+  render -r "$JQ_TABLE"'
     def when: if . == null then null else sub("\\.[0-9]+Z$"; "Z") end;
     [["ID", "NAME", "SCOPE", "CREATED", "LAST-USED", "REVOKED"]]
     + [.tokens[] | [.id, .name, .scope, (.createdAt | when), (.lastUsedAt | when), (.revokedAt | when)]]
-    | table' <<<"$API_BODY"
+    | table'
 }
 
 token_revoke() {

@@ -1,118 +1,12 @@
 // scripts/berth, the CI-facing bash CLI, run as a real child process against a
-// real orchestrator listening on a TCP port (the same as production: curl and
-// jq over HTTP, server-sent events for --wait), with real containers and nginx.
-import { execFile, spawn } from 'node:child_process';
-import { readdir, readFile } from 'node:fs/promises';
-import net from 'node:net';
-import { fileURLToPath } from 'node:url';
-import t, { type Test } from 'tap';
+// real orchestrator listening on a TCP port (as in production: curl and jq over
+// HTTP, server-sent events for --wait), with real containers and nginx.
+import { spawn } from 'node:child_process';
+import t from 'tap';
 import { docker, testSlug } from '../helpers/docker.js';
-import { startTestPlatform, type TestPlatform } from '../helpers/platform.js';
+import { startTestPlatform } from '../helpers/platform.js';
 import { until } from '../helpers/wait.js';
-
-const script = fileURLToPath(new URL('../../../scripts/berth', import.meta.url));
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Every stdout and stderr the CLI produced, to prove where tokens appear. */
-const outputs: string[] = [];
-
-function berth(args: string[], env: Record<string, string | undefined>, timeoutMs = 240_000): Promise<Run> {
-  const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
-  for (const [k, v] of Object.entries(env)) if (v === undefined) delete childEnv[k];
-  return new Promise((resolve) => {
-    execFile('bash', [script, ...args], { env: childEnv, timeout: timeoutMs, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-      outputs.push(stdout, stderr);
-      const code = err ? (typeof err.code === 'number' ? err.code : null) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-/** The error line: stderr must be exactly one line "berth: CODE: message". */
-function oneErrorLine(t: Test, run: Run, code: string): void {
-  const lines = run.stderr.split('\n').filter((l) => l !== '');
-  t.equal(lines.length, 1, `one line on stderr: ${JSON.stringify(run.stderr)}`);
-  t.match(lines[0], new RegExp(`^berth: ${code}: \\S`), `it names ${code}`);
-}
-
-/** A port nothing listens on: bind one, then let it go. */
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-async function listen(tp: TestPlatform): Promise<string> {
-  await tp.platform.app.listen({ host: '127.0.0.1', port: 0 });
-  return `http://127.0.0.1:${(tp.platform.app.server.address() as net.AddressInfo).port}`;
-}
-
-/** The command lines of every process mentioning `needle` (read from /proc). */
-async function commandLinesWith(needle: string): Promise<string[]> {
-  const found: string[] = [];
-  for (const pid of (await readdir('/proc')).filter((d) => /^\d+$/.test(d))) {
-    const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-    if (cmdline.includes(needle)) found.push(cmdline.replace(/\0/g, ' '));
-  }
-  return found;
-}
-
-t.test('--help on every level exits 0 without a token or an API', async (t) => {
-  const env = { BERTH_TOKEN: undefined, BERTH_URL: `http://127.0.0.1:${await closedPort()}` };
-  const levels = [
-    ['--help'], ['-h'], ['tenant', '--help'], ['token', '-h'],
-    ...['create', 'list', 'status', 'start', 'stop', 'restart', 'delete', 'logs'].map((c) => ['tenant', c, '--help']),
-    ...['create', 'list', 'revoke'].map((c) => ['token', c, '--help'])
-  ];
-  for (const args of levels) {
-    const run = await berth(args, env);
-    t.equal(run.code, 0, `berth ${args.join(' ')}`);
-    t.match(run.stdout, /^Usage: berth/, `berth ${args.join(' ')} prints usage`);
-  }
-  const top = await berth(['--help'], env);
-  for (const code of [0, 1, 2, 3, 4, 5]) t.match(top.stdout, new RegExp(`\\n  ${code}  \\S`), `exit code ${code} documented`);
-});
-
-t.test('usage errors exit 2 before any API call', async (t) => {
-  const env = { BERTH_TOKEN: 'berth_000000000000_x', BERTH_URL: `http://127.0.0.1:${await closedPort()}` };
-  const noToken = await berth(['tenant', 'list'], { ...env, BERTH_TOKEN: undefined });
-  t.equal(noToken.code, 2, 'missing BERTH_TOKEN');
-  oneErrorLine(t, noToken, 'NO_TOKEN');
-  t.match(noToken.stderr, /BERTH_TOKEN is not set.*token create --name NAME --scope/, 'says how to get one');
-
-  const cases: [string[], RegExp][] = [
-    [['tenant', 'list', '--bogus'], /unknown flag --bogus/],
-    [['tenant', 'create'], /missing <slug>/],
-    [['tenant', 'status', 'a', 'b'], /unexpected argument "b"/],
-    [['tenant', 'logs', 'acme', '--tail', 'ten'], /--tail must be a whole number/],
-    [['tenant', 'create', 'acme', '--plan'], /--plan needs a value/],
-    [['tenant', 'stop', 'acme', '--timeout', '5'], /--timeout only makes sense with --wait/],
-    [['tenant', 'stop', 'acme', '--wait', '--timeout=soon'], /--timeout must be a whole number/],
-    [['token', 'create', '--name', 'ci', '--scope', 'root'], /--scope must be read, write or admin/],
-    [['token', 'revoke'], /missing <id>/],
-    [['tenant', 'frobnicate'], /unknown tenant command/],
-    [['deploy'], /unknown command "deploy"/]
-  ];
-  for (const [args, message] of cases) {
-    const run = await berth(args, env);
-    t.equal(run.code, 2, `berth ${args.join(' ')}`);
-    oneErrorLine(t, run, 'USAGE');
-    t.match(run.stderr, message);
-  }
-});
-
-t.test('an API that does not answer: exit 3', async (t) => {
-  const run = await berth(['tenant', 'list'], { BERTH_TOKEN: 'berth_000000000000_x', BERTH_URL: `http://127.0.0.1:${await closedPort()}` });
-  t.equal(run.code, 3);
-  oneErrorLine(t, run, 'UNREACHABLE');
-});
+import { berth, commandLinesWith, listen, oneErrorLine, outputs, script } from '../helpers/berth-cli.js';
 
 t.test('against a real orchestrator', async (t) => {
   const tp = await startTestPlatform('cli');
@@ -124,7 +18,7 @@ t.test('against a real orchestrator', async (t) => {
 
   t.test('tenant create --wait: every step on stderr, exit 0, running', async (t) => {
     const run = await berth(['tenant', 'create', slug, '--name', 'CLI Test', '--plan', 'starter', '--wait'], admin);
-    t.equal(run.code, 0, run.stderr);
+    t.equal(run.code, 0, 'exits 0', { stderr: run.stderr });
     t.equal(run.stdout, '', 'nothing on stdout');
     const steps = run.stderr.split('\n').filter((l) => l.startsWith('  ')).map((l) => l.trim());
     t.same(steps, ['network', 'volumes', 'db:starting', 'db:healthy', 'storage:starting', 'storage:healthy', 'app:starting', 'app:healthy', 'route']);
@@ -168,7 +62,7 @@ t.test('against a real orchestrator', async (t) => {
 
   t.test('tenant logs --tail prints lines', async (t) => {
     const run = await berth(['tenant', 'logs', slug, '--service', 'app', '--tail', '5'], admin);
-    t.equal(run.code, 0, run.stderr);
+    t.equal(run.code, 0, 'exits 0', { stderr: run.stderr });
     const lines = run.stdout.trimEnd().split('\n');
     t.ok(lines.length >= 1 && lines.length <= 5, `1-5 lines: ${lines.length}`);
     t.match(run.stdout, /Listening on/);
@@ -192,19 +86,30 @@ t.test('against a real orchestrator', async (t) => {
 
   t.test('tenant stop --wait: exit 0 and stopped', async (t) => {
     const run = await berth(['tenant', 'stop', slug, '--wait'], admin);
-    t.equal(run.code, 0, run.stderr);
+    t.equal(run.code, 0, 'exits 0', { stderr: run.stderr });
     t.match(run.stderr, /^ {2}app:stopping$/m);
     t.equal((await get(slug)).json().phase, 'stopped');
   });
 
   t.test('tenant start without --wait prints the operation id', async (t) => {
     const run = await berth(['tenant', 'start', slug], admin);
-    t.equal(run.code, 0, run.stderr);
+    t.equal(run.code, 0, 'exits 0', { stderr: run.stderr });
     t.match(run.stdout, /^[0-9a-f-]{36}\n$/);
     const waited = await berth(['tenant', 'restart', slug, '--wait'], admin);
     t.equal(waited.code, 1, 'a second operation while one runs is refused before any wait');
     oneErrorLine(t, waited, 'OPERATION_CONFLICT');
     await until(async () => (await get(slug)).json().phase === 'running', 120_000, 'the start to finish');
+  });
+
+  t.test('--wait --timeout: gives up with exit 5, the operation goes on', async (t) => {
+    const run = await berth(['tenant', 'restart', slug, '--wait', '--timeout', '1'], admin);
+    t.equal(run.code, 5, 'exits 5', { stderr: run.stderr });
+    t.match(run.stderr, /\nberth: TIMEOUT: gave up after 1 s waiting for restart \S+ \(operation [0-9a-f-]{36}\)/);
+    t.equal(run.stderr.split('\n').filter((l) => l.startsWith('berth:')).length, 1, 'one error line');
+    await until(async () => {
+      const tenant = (await get(slug)).json();
+      return !tenant.operation && tenant.phase === 'running';
+    }, 120_000, 'the restart to finish');
   });
 
   t.test('tenant delete --delete-data: refused without a terminal, done with --yes', async (t) => {
@@ -214,7 +119,7 @@ t.test('against a real orchestrator', async (t) => {
     t.equal((await get(slug)).statusCode, 200, 'nothing deleted');
 
     const run = await berth(['tenant', 'delete', slug, '--delete-data', '--yes', '--wait'], admin);
-    t.equal(run.code, 0, run.stderr);
+    t.equal(run.code, 0, 'exits 0', { stderr: run.stderr });
     t.match(run.stderr, /succeeded in [\d.]+s: deleted/);
     t.equal((await get(slug)).statusCode, 404, 'the tenant is gone');
     t.equal(await docker('ps', '-aq', '--filter', `label=berth.tenant=${slug}`), '', 'its containers too');
@@ -223,7 +128,7 @@ t.test('against a real orchestrator', async (t) => {
 
   t.test('token create, list, revoke; a read token cannot write', async (t) => {
     const created = await berth(['token', 'create', '--name', 'cli read', '--scope', 'read'], admin);
-    t.equal(created.code, 0, created.stderr);
+    t.equal(created.code, 0, 'exits 0', { stderr: created.stderr });
     const token = created.stdout.trim();
     t.match(created.stdout, /^berth_[0-9a-f]{12}_[A-Za-z0-9_-]+\n$/, 'the token alone on stdout');
     const id = /^berth_([0-9a-f]{12})_/.exec(token)![1]!;
@@ -241,7 +146,7 @@ t.test('against a real orchestrator', async (t) => {
     oneErrorLine(t, write, 'FORBIDDEN');
 
     const revoked = await berth(['token', 'revoke', id], admin);
-    t.equal(revoked.code, 0, revoked.stderr);
+    t.equal(revoked.code, 0, 'exits 0', { stderr: revoked.stderr });
     const after = await berth(['token', 'list', '--json'], admin);
     t.ok(JSON.parse(after.stdout).tokens.find((x: { id: string }) => x.id === id).revokedAt, 'revoked');
     const refused = await berth(['tenant', 'list'], reader);
@@ -253,7 +158,7 @@ t.test('against a real orchestrator', async (t) => {
   });
 
   t.test('no output ever showed the admin token', async (t) => {
-    t.ok(outputs.length > 40, `${outputs.length} outputs checked`);
+    t.ok(outputs.length > 30, `${outputs.length} outputs checked`);
     t.notOk(outputs.some((o) => o.includes(tp.token)));
   });
 });
@@ -263,7 +168,7 @@ t.test('--wait on an operation that fails: exit 4 with its code', async (t) => {
   t.teardown(() => tp.close());
   const url = await listen(tp);
   const run = await berth(['tenant', 'create', testSlug('cli'), '--wait', '--timeout', '300'], { BERTH_URL: url, BERTH_TOKEN: tp.token });
-  t.equal(run.code, 4, run.stderr);
+  t.equal(run.code, 4, 'exits 4', { stderr: run.stderr });
   const errors = run.stderr.split('\n').filter((l) => l.startsWith('berth:'));
   t.equal(errors.length, 1);
   t.match(errors[0], /^berth: IMAGE_MISSING: \S/);
