@@ -64,6 +64,8 @@ export async function createPlatform(
     routesDir: config.nginx.routesDir,
     httpPort: config.nginx.httpPort,
     baseDomain: config.baseDomain,
+    // Generous: on a loaded 2-core host old workers can take seconds to retire.
+    probeTimeoutMs: 10_000,
     log
   });
   const tenants = new TenantsService({ config, repo, runtime, templates, router: routes, events, box, metrics, log, instanceId, healthTimeoutMs: options.healthTimeoutMs });

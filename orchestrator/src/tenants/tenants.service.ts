@@ -172,7 +172,11 @@ export class TenantsService {
     }
     await this.d.events.publish({ type: 'tenant.created', tenant: doc._id, data: { plan, displayName: doc.displayName } });
     this.launch(doc, op, async (step) => {
-      await this.d.router.setRoute(doc._id, { kind: 'down', state: 'provisioning' });
+      // The "being set up" page is a courtesy: a slow reload must not fail the
+      // create (the final route below is checked, and the reconciler mends routes).
+      await this.d.router.setRoute(doc._id, { kind: 'down', state: 'provisioning' }).catch((err: Error) => {
+        this.d.log.warn({ tenant: doc._id, err: err.message }, 'provisioning page not routed');
+      });
       return this.bringUp(doc, step);
     }, () => this.rollBackCreate(doc._id));
     return { tenant: this.view(doc), operation: { id: op.id } };

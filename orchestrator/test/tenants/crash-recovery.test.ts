@@ -55,7 +55,11 @@ t.test('killed mid-create, restarted: the tenant ends running, nothing leaked', 
   });
   t.equal(res.status, 202);
   // Kill it once the database is up and storage is being started: half a stack.
-  await until(async () => (await repo.get(slug))?.operation?.step.startsWith('storage') ?? false, 60_000, 'create to reach storage');
+  await until(async () => {
+    const doc = await repo.get(slug);
+    if (doc && !doc.operation) throw new Error(`create ended before the kill: ${doc.phase} ${doc.lastError?.code}: ${doc.lastError?.message}`);
+    return doc?.operation?.step.startsWith('storage') ?? false;
+  }, 60_000, 'create to reach storage');
   first.kill('SIGKILL');
   await new Promise((resolve) => first.once('exit', resolve));
   const left = await repo.get(slug);
