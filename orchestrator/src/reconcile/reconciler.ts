@@ -150,7 +150,7 @@ export class Reconciler {
     if (!taken) return false;
     await this.events.publish({ type: 'operation.resumed', tenant: doc._id, operation: op.id, data: { kind: op.kind, from: dead.step } });
     const t = this.tenants;
-    const fail = async (): Promise<Phase> => (op.kind === 'create' ? t.rollBackCreate(doc._id) : 'failed');
+    const fail = async (): Promise<Phase> => (op.kind === 'create' ? t.rollBackCreate(doc._id, !op.keepData) : 'failed');
     switch (op.kind) {
       case 'create':
       case 'start':

@@ -14,6 +14,8 @@ export interface Operation {
   startedAt: Date;
   step: string;
   deleteData?: boolean;
+  /** A create that reattached the kept volumes of an earlier tenant: rolling it back must keep them. */
+  keepData?: boolean;
 }
 
 export interface HealthState {

@@ -4,13 +4,35 @@
 import type { Collection, Db, UpdateFilter } from 'mongodb';
 import { BerthError } from '../errors.js';
 import { isDuplicateKey } from '../db/mongo.js';
+import type { Sealed } from '../crypto/secret-box.js';
 import type { Operation, Phase, TenantDoc } from './tenant.types.js';
+
+/** What a deletion that kept the data keeps too: the sealed secrets that open it. */
+export interface RetainedSecrets {
+  _id: string;
+  secrets: Sealed;
+  deletedAt: Date;
+}
 
 export class TenantsRepository {
   private readonly tenants: Collection<TenantDoc>;
+  private readonly retained: Collection<RetainedSecrets>;
 
   constructor(db: Db) {
     this.tenants = db.collection<TenantDoc>('tenants');
+    this.retained = db.collection<RetainedSecrets>('retained_secrets');
+  }
+
+  async retain(slug: string, secrets: Sealed): Promise<void> {
+    await this.retained.replaceOne({ _id: slug }, { secrets, deletedAt: new Date() }, { upsert: true });
+  }
+
+  async retainedSecrets(slug: string): Promise<Sealed | undefined> {
+    return (await this.retained.findOne({ _id: slug }))?.secrets;
+  }
+
+  async forgetRetained(slug: string): Promise<void> {
+    await this.retained.deleteOne({ _id: slug });
   }
 
   async init(): Promise<void> {

@@ -147,7 +147,15 @@ export class TenantsService {
     const x = template.template['x-berth'];
     const plan = input.plan ?? x.default_plan;
     if (!x.plans[plan]) throw new BerthError('PLAN_UNKNOWN', `no plan "${plan}" (plans: ${Object.keys(x.plans).join(', ')})`, { field: 'plan' });
-    const op = this.newOperation('create');
+    // Volumes a deletion kept are reattached with the secrets kept beside
+    // them; volumes nobody holds the credentials for are refused, never reused
+    // blindly (MinIO would refuse new keys) and never deleted by us.
+    const kept = await this.d.runtime.listVolumes({ [LABEL.platform]: this.d.config.platformId, [LABEL.tenant]: input.slug });
+    const retained = kept.length > 0 ? await this.d.repo.retainedSecrets(input.slug) : undefined;
+    if (kept.length > 0 && !retained) {
+      throw new BerthError('TENANT_DATA_EXISTS', `volumes of an earlier tenant "${input.slug}" exist (${kept.map((v) => v.name).join(', ')}) but their credentials are gone; remove them with docker volume rm, or choose another slug`);
+    }
+    const op: Operation = { ...this.newOperation('create'), keepData: kept.length > 0 };
     const now = new Date();
     const doc: TenantDoc = {
       _id: input.slug,
@@ -159,7 +167,7 @@ export class TenantsService {
       phase: 'provisioning',
       desired: 'running',
       port: 0,
-      secrets: this.d.box.seal(generateSecrets(template), input.slug),
+      secrets: retained ?? this.d.box.seal(generateSecrets(template), input.slug),
       operation: op,
       createdAt: now,
       updatedAt: now
@@ -178,7 +186,7 @@ export class TenantsService {
         this.d.log.warn({ tenant: doc._id, err: err.message }, 'provisioning page not routed');
       });
       return this.bringUp(doc, step);
-    }, () => this.rollBackCreate(doc._id));
+    }, () => this.rollBackCreate(doc._id, !op.keepData));
     return { tenant: this.view(doc), operation: { id: op.id } };
   }
 
@@ -243,16 +251,19 @@ export class TenantsService {
     await downStack(this.d.runtime, doc._id, { deleteData, platform: this.d.config.platformId });
     await step('route');
     await this.d.router.removeRoute(doc._id);
+    if (deleteData) await this.d.repo.forgetRetained(doc._id);
+    else await this.d.repo.retain(doc._id, doc.secrets);
     return 'deleting';
   }
 
   /**
    * A create that cannot finish leaves a cleanly failed tenant: no container,
-   * network or volume (nothing of a tenant that never ran is worth keeping),
-   * and a route that says so. Delete it, or start it to try again.
+   * network or volume it made (nothing of a tenant that never ran is worth
+   * keeping; reattached volumes are kept), and a route that says so. Delete
+   * it, or start it to try again.
    */
-  async rollBackCreate(slug: string): Promise<Phase> {
-    await downStack(this.d.runtime, slug, { deleteData: true, platform: this.d.config.platformId });
+  async rollBackCreate(slug: string, deleteData: boolean): Promise<Phase> {
+    await downStack(this.d.runtime, slug, { deleteData, platform: this.d.config.platformId });
     await this.d.router.setRoute(slug, { kind: 'down', state: 'failed' }).catch((err: Error) => {
       this.d.log.warn({ tenant: slug, err: err.message }, 'could not route the failed tenant');
     });

@@ -3,7 +3,7 @@
 // restart → delete (data kept) → delete with data.
 import t from 'tap';
 import { httpGet } from '../../src/health/http-get.js';
-import { docker, testSlug } from '../helpers/docker.js';
+import { docker, runtime, testSlug } from '../helpers/docker.js';
 import { startTestPlatform } from '../helpers/platform.js';
 import { operationEnd } from '../helpers/wait.js';
 
@@ -133,10 +133,23 @@ t.test('delete keeps the data unless confirmed; with confirmation it goes too', 
   const page = await viaNginx('/');
   t.equal(page.status, 404, 'host falls back to the default server');
 
-  // Same slug again reuses the kept volumes; then delete it with its data.
+  // Same slug again reattaches the kept volumes with the kept secrets; then delete it with its data.
   const again = await act('POST', '/api/v1/tenants', { slug });
   t.equal((await operationEnd(events, again.body.operation.id)).type, 'operation.succeeded');
+  t.equal((await viaNginx('/healthz')).status, 200, 'the reattached data opens with the kept credentials');
   const wipe = await act('DELETE', `/api/v1/tenants/${slug}?deleteData=true&confirm=${slug}`);
   t.equal((await operationEnd(events, wipe.body.operation.id)).type, 'operation.succeeded');
   t.equal(await docker('volume', 'ls', '-q', '--filter', `label=berth.tenant=${slug}`), '', 'volumes deleted on confirmation');
+});
+
+t.test('volumes nobody holds the credentials for are refused, not reused and not deleted', async (t) => {
+  const orphan = testSlug('orph');
+  const labels = { 'berth.managed': 'true', 'berth.platform': tp.config.platformId, 'berth.tenant': orphan };
+  await runtime.ensureVolume({ name: `berth-${orphan}-db-data`, labels });
+  t.teardown(() => runtime.removeVolume(`berth-${orphan}-db-data`));
+  const res = await act('POST', '/api/v1/tenants', { slug: orphan });
+  t.equal(res.status, 409);
+  t.equal(res.body.error?.code, 'TENANT_DATA_EXISTS');
+  t.match((res.body.error as { message?: string })?.message, /remove them with docker volume rm, or choose another slug/);
+  t.equal(await docker('volume', 'ls', '-q', '--filter', `label=berth.tenant=${orphan}`), `berth-${orphan}-db-data`, 'untouched');
 });
