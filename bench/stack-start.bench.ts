@@ -17,12 +17,14 @@ const ROUNDS = 3;
 const config = loadConfig();
 const runtime = new DockerRuntime(silentLogger, config.dockerSocket);
 const slug = `bench-${randomBytes(3).toString('hex')}`;
+const platform = `bench-${slug}`;
 const loaded = await loadTemplate(path.join(ROOT_DIR, 'templates/tenant.yaml'));
 const spec = renderStack(loaded, {
   slug,
   appVersion: config.defaultAppVersion,
   images: stackImages(config, config.defaultAppVersion),
-  secrets: generateSecrets(loaded)
+  secrets: generateSecrets(loaded),
+  platform
 });
 
 async function firstOk(port: number, since: number): Promise<number> {
@@ -38,7 +40,7 @@ const cold: number[] = [];
 const warm: number[] = [];
 try {
   for (let i = 0; i < ROUNDS; i++) {
-    await downStack(runtime, slug, { deleteData: true });
+    await downStack(runtime, slug, { deleteData: true, platform });
     let t0 = performance.now();
     const { publishedPort } = await upStack(runtime, spec, { probeIntervalMs: 50 });
     cold.push(await firstOk(publishedPort, t0));
@@ -49,7 +51,7 @@ try {
     warm.push(await firstOk(again.publishedPort, t0));
   }
 } finally {
-  await downStack(runtime, slug, { deleteData: true });
+  await downStack(runtime, slug, { deleteData: true, platform });
 }
 const fmt = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(' ');
 console.log(`create stack → first 200 from /healthz: median ${median(cold).toFixed(2)} s  (runs: ${fmt(cold)})`);

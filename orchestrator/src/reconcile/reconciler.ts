@@ -127,7 +127,7 @@ export class Reconciler {
     const spec = this.tenants.specFor(doc);
     return spec.services.some((s) => {
       const c = have.find((x) => x.name === s.container.name);
-      return !c || c.image !== s.container.image;
+      return !c || c.labels[LABEL.configHash] !== s.container.labels[LABEL.configHash];
     });
   }
 

@@ -1,5 +1,6 @@
 // Renders one tenant's stack from a template: names, labels, limits, secrets
 // and the order to start services in. Pure: no I/O.
+import { createHash } from 'node:crypto';
 import { BerthError } from '../errors.js';
 import type { ContainerSpec, Labels, NetworkSpec, VolumeSpec } from '../runtime/types.js';
 import { slugProblem } from '../tenants/slug.js';
@@ -14,7 +15,9 @@ export const LABEL = {
   tenant: 'berth.tenant',
   service: 'berth.service',
   appVersion: 'berth.app-version',
-  template: 'berth.template'
+  template: 'berth.template',
+  /** Hash of everything a container was created from; a change means recreate. */
+  configHash: 'berth.config-hash'
 } as const;
 
 export interface RenderInput {
@@ -59,6 +62,12 @@ export const names = {
 };
 
 const UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
+
+/** Stable hash of a container's spec (labels aside): Compose's config-hash idea. */
+export function configHash(spec: ContainerSpec): string {
+  const { labels: _labels, ...rest } = spec;
+  return createHash('sha256').update(JSON.stringify(rest)).digest('hex').slice(0, 16);
+}
 
 export function parseMemory(size: string): number {
   const match = /^([0-9]+(?:\.[0-9]+)?)([kmg]?)$/i.exec(size);
@@ -126,6 +135,7 @@ export function renderStack(loaded: LoadedTemplate, input: RenderInput): StackSp
       capAdd: svc.cap_add ?? [],
       securityOpt: svc.security_opt ?? []
     };
+    container.labels[LABEL.configHash] = configHash(container);
     return { name, container, probe: svc['x-berth'].probe, dependsOn: dependencies(svc.depends_on) };
   });
 

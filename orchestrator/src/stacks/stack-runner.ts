@@ -55,8 +55,9 @@ async function missingImages(runtime: ContainerRuntime, spec: StackSpec): Promis
 async function startService(runtime: ContainerRuntime, service: ServiceSpec): Promise<number | undefined> {
   const name = service.container.name;
   let info = await runtime.inspectContainer(name);
-  if (info && info.image !== service.container.image) {
-    // A leftover from another version of the stack: replace it (volumes keep the data).
+  if (info && info.labels[LABEL.configHash] !== service.container.labels[LABEL.configHash]) {
+    // Made from another spec (image, settings, secrets) or by someone else:
+    // replace it; the volumes keep the data.
     await runtime.removeContainer(name);
     info = null;
   }

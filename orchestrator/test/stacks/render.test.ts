@@ -22,7 +22,9 @@ t.test('renders names, order, labels, limits and the published route', async (t)
   t.equal(app.container.name, 'berth-acme-app');
   t.equal(app.container.image, 'berth/tenant-app:1.2.3');
   t.same(app.container.publish, { containerPort: 3000, hostPort: 0 });
-  t.same(app.container.labels, {
+  const { [LABEL.configHash]: hash, ...labels } = app.container.labels;
+  t.match(hash, /^[0-9a-f]{16}$/, 'config hash label');
+  t.same(labels, {
     [LABEL.managed]: 'true',
     [LABEL.platform]: 'default',
     [LABEL.tenant]: 'acme',
@@ -42,6 +44,14 @@ t.test('renders names, order, labels, limits and the published route', async (t)
   t.same(db.container.mounts, [{ volume: 'berth-acme-db-data', target: '/data' }]);
   t.same(db.container.networks, [{ name: 'berth-acme', aliases: ['db'] }], 'data services only on the internal network');
   t.same(app.container.networks.map((n) => n.name), ['berth-acme', 'berth-acme-edge'], 'the app also on the edge network');
+});
+
+t.test('the config hash changes with what the container is made from, and only then', async (t) => {
+  const hash = (i: typeof input) => renderStack(loaded, i).services.find((s) => s.name === 'storage')!.container.labels[LABEL.configHash];
+  t.equal(hash(input), hash({ ...input }), 'same input, same hash');
+  t.not(hash(input), hash({ ...input, secrets: { STORAGE_KEY: 'another' } }), 'a new secret recreates');
+  t.not(hash(input), hash({ ...input, images: { ...input.images, storage: 'berth/minio:z' } }), 'a new image recreates');
+  t.not(hash(input), hash({ ...input, plan: 'team' }), 'new limits recreate');
 });
 
 t.test('another plan gives its own limits', async (t) => {

@@ -11,14 +11,17 @@ import { loadTemplate } from '../../src/stacks/template-loader.js';
 import { config, docker, runtime, testSlug } from '../helpers/docker.js';
 
 const slug = testSlug('stack');
+// Its own platform id: no orchestrator's reconciler takes this stack for an orphan of its own.
+const platform = `test-${slug}`;
 const loaded = await loadTemplate(path.join(ROOT_DIR, 'templates/tenant.yaml'));
 const spec = renderStack(loaded, {
   slug,
   appVersion: config.defaultAppVersion,
   images: stackImages(config, config.defaultAppVersion),
-  secrets: generateSecrets(loaded)
+  secrets: generateSecrets(loaded),
+  platform
 });
-t.teardown(() => downStack(runtime, slug, { deleteData: true }));
+t.teardown(() => downStack(runtime, slug, { deleteData: true, platform }));
 
 async function healthz(port: number) {
   const { status, body } = await httpGet(`http://127.0.0.1:${port}/healthz`, 10_000);
@@ -101,10 +104,10 @@ t.test('the app shuts down cleanly on SIGTERM', async (t) => {
 });
 
 t.test('down removes the containers and network; volumes only with deleteData', async (t) => {
-  await downStack(runtime, slug, { deleteData: false });
+  await downStack(runtime, slug, { deleteData: false, platform });
   t.equal(await docker('ps', '-aq', '--filter', `label=berth.tenant=${slug}`), '');
   t.equal(await docker('network', 'ls', '-q', '--filter', `label=berth.tenant=${slug}`), '');
   t.equal((await docker('volume', 'ls', '-q', '--filter', `label=berth.tenant=${slug}`)).split('\n').length, 2, 'data kept');
-  await downStack(runtime, slug, { deleteData: true });
+  await downStack(runtime, slug, { deleteData: true, platform });
   t.equal(await docker('volume', 'ls', '-q', '--filter', `label=berth.tenant=${slug}`), '', 'data deleted on request');
 });
