@@ -1,7 +1,7 @@
 import t from 'tap';
 import path from 'node:path';
 import { ROOT_DIR } from '../../src/config/config.js';
-import { LABEL, parseMemory, renderStack } from '../../src/stacks/render.js';
+import { LABEL, parseMemory, renderStack, type RenderInput } from '../../src/stacks/render.js';
 import { loadTemplate } from '../../src/stacks/template-loader.js';
 
 const loaded = await loadTemplate(path.join(ROOT_DIR, 'templates/tenant.yaml'));
@@ -47,7 +47,7 @@ t.test('renders names, order, labels, limits and the published route', async (t)
 });
 
 t.test('the config hash changes with what the container is made from, and only then', async (t) => {
-  const hash = (i: typeof input) => renderStack(loaded, i).services.find((s) => s.name === 'storage')!.container.labels[LABEL.configHash];
+  const hash = (i: RenderInput) => renderStack(loaded, i).services.find((s) => s.name === 'storage')!.container.labels[LABEL.configHash];
   t.equal(hash(input), hash({ ...input }), 'same input, same hash');
   t.not(hash(input), hash({ ...input, secrets: { STORAGE_KEY: 'another' } }), 'a new secret recreates');
   t.not(hash(input), hash({ ...input, images: { ...input.images, storage: 'berth/minio:z' } }), 'a new image recreates');
