@@ -1,6 +1,9 @@
 // Boots the orchestrator: configuration, the platform, the API on
 // BERTH_API_HOST:BERTH_API_PORT, then the reconcile and health loops. On
 // SIGTERM it stops taking requests and lets running operations finish.
+import { rmSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { pino } from 'pino';
 import { authLogSerializers } from './auth/auth.plugin.js';
 import { loadConfig } from './config/config.js';
@@ -18,6 +21,10 @@ async function main(): Promise<void> {
   });
   const { app } = platform;
   await app.listen({ host: config.api.host, port: config.api.port });
+  // The process itself says where it is: scripts/platform-up stops it by this pid.
+  const pidFile = path.join(config.home, 'orchestrator.pid');
+  await writeFile(pidFile, `${process.pid}\n`);
+  process.on('exit', () => rmSync(pidFile, { force: true }));
   await platform.startLoops();
   let closing = false;
   const shutdown = (signal: string) => {
