@@ -13,6 +13,14 @@ import type { TokensService } from '../auth/tokens.service.js';
 import { tokensRoutes } from '../auth/tokens.routes.js';
 import type { EventBus } from '../events/event-bus.js';
 import { eventsRoutes } from '../events/events.routes.js';
+import type { OperatorsModule } from '../operators/operators.module.js';
+import { operatorsRoutes } from '../operators/operators.routes.js';
+import type { LoadedTemplate } from '../stacks/template-loader.js';
+import type { StatsCollector } from '../stats/stats.collector.js';
+import { statsRoutes } from '../stats/stats.routes.js';
+import { templatesRoutes } from '../templates-api/templates.routes.js';
+import type { TerminalService } from '../terminal/terminal.service.js';
+import { terminalRoutes } from '../terminal/terminal.routes.js';
 import type { TenantsService } from '../tenants/tenants.service.js';
 import { tenantsRoutes } from '../tenants/tenants.routes.js';
 import { installErrorHandler } from './error-handler.js';
@@ -27,6 +35,13 @@ export interface AppDeps {
   audit: AuditRepository;
   metrics: Metrics;
   version: string;
+  /** Console operators: enrolment, sign-in, sessions. */
+  operators: OperatorsModule;
+  terminal: TerminalService;
+  stats: StatsCollector;
+  templates: Map<string, LoadedTemplate>;
+  /** Values for the image variables of templates, for the templates page. */
+  templateImages: Record<string, string>;
 }
 
 export async function buildApp(deps: AppDeps, options: FastifyServerOptions = {}): Promise<FastifyInstance> {
@@ -45,7 +60,7 @@ export async function buildApp(deps: AppDeps, options: FastifyServerOptions = {}
     }
   });
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
-  await app.register(authPlugin, { tokens: deps.tokens });
+  await app.register(authPlugin, { tokens: deps.tokens, sessions: deps.operators.sessions });
   await app.register(auditPlugin, { audit: deps.audit });
 
   app.get('/healthz', { config: { scope: 'public' }, schema: { hide: true } }, async (_req, reply) => {
@@ -67,6 +82,10 @@ export async function buildApp(deps: AppDeps, options: FastifyServerOptions = {}
       await api.register(eventsRoutes, { events: deps.events });
       await api.register(tokensRoutes, { tokens: deps.tokens });
       await api.register(auditRoutes, { audit: deps.audit });
+      await api.register(operatorsRoutes, { operators: deps.operators.operators, signIn: deps.operators.signIn });
+      await api.register(terminalRoutes, { terminal: deps.terminal });
+      await api.register(statsRoutes, { stats: deps.stats });
+      await api.register(templatesRoutes, { templates: deps.templates, images: deps.templateImages });
     },
     { prefix: '/api/v1' }
   );

@@ -6,14 +6,21 @@
 import fp from 'fastify-plugin';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { BerthError } from '../errors.js';
-import { SCOPES, scopeAllows, type Scope } from './auth.types.js';
+import { SCOPES, scopeAllows, type Principal, type Scope } from './auth.types.js';
 import type { TokensService } from './tokens.service.js';
 
 const HOW_TO_SEND = 'send it as "Authorization: Bearer <token>"';
 const HOW_TO_GET = 'an admin makes one with POST /api/v1/tokens or "node orchestrator/dist/cli/token.js create --name NAME --scope read|write|admin"';
 
+/** Console sessions (`bsess_...`), when the operators domain is wired in. */
+export interface SessionAuthenticator {
+  authenticate(token: string): Promise<Principal | null>;
+}
+
+const SESSION_PREFIX = 'bsess_';
+
 export const authPlugin = fp(
-  async (app: FastifyInstance, { tokens }: { tokens: TokensService }) => {
+  async (app: FastifyInstance, { tokens, sessions }: { tokens: TokensService; sessions?: SessionAuthenticator }) => {
     app.decorateRequest('principal', undefined);
 
     app.addHook('onRequest', async (request) => {
@@ -30,7 +37,11 @@ export const authPlugin = fp(
         const how = websocket ? `${HOW_TO_SEND} or as the access_token query parameter` : HOW_TO_SEND;
         throw new BerthError('UNAUTHENTICATED', `this needs an API token: ${how}; ${HOW_TO_GET}`);
       }
-      const principal = await tokens.authenticate(token);
+      const session = sessions !== undefined && token.startsWith(SESSION_PREFIX);
+      const principal = session ? await sessions.authenticate(token) : await tokens.authenticate(token);
+      if (!principal && session) {
+        throw new BerthError('UNAUTHENTICATED', 'the console session is unknown, expired or ended (signed out, or the operator was disabled or reset); sign in again');
+      }
       if (!principal) {
         throw new BerthError('UNAUTHENTICATED', `the API token is malformed, unknown or revoked; ${HOW_TO_SEND} (tokens look like berth_<id>_<secret>)`);
       }

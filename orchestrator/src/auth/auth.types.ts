@@ -2,11 +2,21 @@
 export const SCOPES = ['read', 'write', 'admin'] as const;
 export type Scope = (typeof SCOPES)[number];
 
-export interface Principal {
+interface PrincipalBase {
+  /** An API token's id, or "session:<first 8 hex of the session hash>" for an operator (the audit log's actor). */
   tokenId: string;
+  /** The token's name, or the operator's email. */
   name: string;
   scope: Scope;
 }
+
+/**
+ * Who made a request: an API token (kind absent or 'token', as TokensService
+ * returns it) or an operator signed in to the console (password + TOTP).
+ */
+export type Principal =
+  | (PrincipalBase & { kind?: 'token' })
+  | (PrincipalBase & { kind: 'operator'; operatorId: string });
 
 declare module 'fastify' {
   interface FastifyRequest {

@@ -30,6 +30,10 @@ export interface PlatformConfig {
   health: { intervalMs: number; failuresBeforeDegraded: number };
   reconcileIntervalMs: number;
   nginx: { bin: string; prefix: string; confFile: string; routesDir: string; httpPort: number };
+  /** The operator console's base URL: setup links are `${consoleUrl}/setup/<token>`. */
+  consoleUrl: string;
+  terminal: { idleMs: number };
+  stats: { intervalMs: number; concurrency: number };
 }
 
 export const ROOT_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -72,6 +76,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, rootDir = ROOT_
   if (platformKey !== undefined && !/^[0-9a-f]{64}$/i.test(platformKey)) {
     throw new BerthError('CONFIG_INVALID', 'BERTH_PLATFORM_KEY must be 64 hex characters (256 bits); generate one with: openssl rand -hex 32');
   }
+  const consoleUrl = get('BERTH_CONSOLE_URL');
+  if (!/^https?:\/\/[^\s/]+(\/[^\s]*)?$/.test(consoleUrl)) {
+    throw new BerthError('CONFIG_INVALID', `BERTH_CONSOLE_URL must be an http(s) URL like http://127.0.0.1:7400, got "${consoleUrl}"`);
+  }
   const home = get('BERTH_HOME');
   const appPackage = JSON.parse(readFileSync(path.join(rootDir, 'tenant-app/package.json'), 'utf8')) as { version: string };
   return {
@@ -104,6 +112,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, rootDir = ROOT_
       confFile: path.join(home, 'nginx/conf/nginx.conf'),
       routesDir: path.join(home, 'nginx/routes'),
       httpPort: int('BERTH_HTTP_PORT', 1, 65535)
-    }
+    },
+    consoleUrl: consoleUrl.replace(/\/+$/, ''),
+    terminal: { idleMs: int('BERTH_TERMINAL_IDLE_MS', 1000, 86_400_000) },
+    stats: { intervalMs: int('BERTH_STATS_INTERVAL_MS', 1000, 3_600_000), concurrency: int('BERTH_STATS_CONCURRENCY', 1, 64) }
   };
 }

@@ -17,7 +17,12 @@ import { RouteManager } from '../proxy/route-manager.js';
 import { Reconciler } from '../reconcile/reconciler.js';
 import { DockerRuntime } from '../runtime/docker-runtime.js';
 import type { ContainerRuntime } from '../runtime/types.js';
+import { createOperatorsModule, type OperatorsModule } from '../operators/operators.module.js';
+import { stackImages } from '../stacks/images.js';
 import { loadTemplates } from '../stacks/template-loader.js';
+import { StatsCollector } from '../stats/stats.collector.js';
+import { spawnPty } from '../terminal/pty.js';
+import { TerminalService } from '../terminal/terminal.service.js';
 import { TenantsRepository } from '../tenants/tenants.repository.js';
 import { TenantsService } from '../tenants/tenants.service.js';
 import { ensurePlatformDb } from './platform-db.js';
@@ -34,6 +39,9 @@ export interface Platform {
   monitor: HealthMonitor;
   reconciler: Reconciler;
   metrics: Metrics;
+  operators: OperatorsModule;
+  terminal: TerminalService;
+  stats: StatsCollector;
   instanceId: string;
   /** First reconcile pass, then the periodic loops. */
   startLoops(): Promise<void>;
@@ -43,7 +51,7 @@ export interface Platform {
 export async function createPlatform(
   config: PlatformConfig,
   log: Logger,
-  options: { fastify?: FastifyServerOptions; healthTimeoutMs?: number } = {}
+  options: { fastify?: FastifyServerOptions; healthTimeoutMs?: number; clock?: () => Date } = {}
 ): Promise<Platform> {
   const runtime = new DockerRuntime(log, config.dockerSocket);
   await runtime.ping();
@@ -56,7 +64,8 @@ export async function createPlatform(
   const events = new EventBus(db.db, log);
   const tokens = new TokensService(db.db);
   const audit = new AuditRepository(db.db);
-  await Promise.all([repo.init(), events.init(), tokens.init(), audit.init()]);
+  const operators = createOperatorsModule({ db: db.db, box, consoleUrl: config.consoleUrl, clock: options.clock });
+  await Promise.all([repo.init(), events.init(), tokens.init(), audit.init(), operators.init()]);
   const routes = new RouteManager({
     nginxBin: config.nginx.bin,
     prefix: config.nginx.prefix,
@@ -80,6 +89,20 @@ export async function createPlatform(
     intervalMs: config.reconcileIntervalMs
   });
 
+  const terminal = new TerminalService({
+    runtime,
+    containerOf: (slug, service) => tenants.containerOf(slug, service),
+    audit,
+    events,
+    log,
+    spawn: spawnPty,
+    idleMs: config.terminal.idleMs,
+    dockerSocket: config.dockerSocket,
+    home: config.home
+  });
+  const stats = new StatsCollector(repo, runtime, events, log, { platformId: config.platformId, ...config.stats });
+
+  metrics.gauge('berth_terminals_open', 'Console terminals open now', async () => [[{}, terminal.count()]]);
   metrics.gauge('berth_tenants', 'Tenants by phase', async () => Object.entries(await repo.countByPhase()).map(([phase, n]) => [{ phase }, n]));
   metrics.gauge('berth_nginx_reloads_total', 'nginx reloads since start', async () => [[{}, routes.stats().reloads]]);
   metrics.gauge('berth_nginx_reload_failures_total', 'nginx reloads or tests that failed', async () => [[{}, routes.stats().reloadFailures]]);
@@ -87,10 +110,12 @@ export async function createPlatform(
   metrics.gauge('berth_nginx_last_reload_seconds', 'Duration of the last nginx reload', async () => [[{}, routes.stats().lastReloadMs / 1000]]);
 
   const version = config.defaultAppVersion;
-  const app = await buildApp({ db: db.db, tenants, events, tokens, audit, metrics, version }, options.fastify);
+  const images = stackImages(config, version);
+  const templateImages = { IMAGE_APP: images.app, IMAGE_DB: images.db, IMAGE_STORAGE: images.storage, APP_VERSION: version };
+  const app = await buildApp({ db: db.db, tenants, events, tokens, audit, metrics, version, operators, terminal, stats, templates, templateImages }, options.fastify);
   let loops = false;
   return {
-    app, db, runtime, repo, tenants, events, tokens, routes, monitor, reconciler, metrics, instanceId,
+    app, db, runtime, repo, tenants, events, tokens, routes, monitor, reconciler, metrics, operators, terminal, stats, instanceId,
     async startLoops() {
       // A crash between writing a route file and reloading leaves a file nginx
       // does not serve yet; the reconciler compares files, so reload first.
@@ -98,13 +123,16 @@ export async function createPlatform(
       await reconciler.pass();
       monitor.start();
       reconciler.start();
+      stats.start();
       loops = true;
     },
     async close() {
       if (loops) {
         monitor.stop();
         reconciler.stop();
+        await stats.stop();
       }
+      await terminal.close();
       await app.close();
       await tenants.settled();
       await db.close();

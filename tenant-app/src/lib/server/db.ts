@@ -1,5 +1,9 @@
-import { MongoClient, type Db } from 'mongodb';
+import { MongoClient, type Collection, type Db } from 'mongodb';
 import { config } from './config';
+import type { AttachmentDoc } from './attachments/attachments.types';
+import type { ItemDoc } from './board/board.types';
+import type { MemberDoc } from './members/members.types';
+import type { SessionDoc } from './sessions/sessions.types';
 
 let client: MongoClient | undefined;
 
@@ -14,6 +18,14 @@ export function mongo(): MongoClient {
 export function db(): Db {
   return mongo().db();
 }
+
+/** The app's collections, typed; the names are part of the schema (see migrations/). */
+export const collections = {
+  members: (): Collection<MemberDoc> => db().collection<MemberDoc>('members'),
+  sessions: (): Collection<SessionDoc> => db().collection<SessionDoc>('sessions'),
+  items: (): Collection<ItemDoc> => db().collection<ItemDoc>('items'),
+  attachments: (): Collection<AttachmentDoc> => db().collection<AttachmentDoc>('attachments')
+};
 
 export async function pingDb(): Promise<void> {
   await db().command({ ping: 1 });

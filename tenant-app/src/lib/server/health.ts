@@ -1,6 +1,7 @@
 import { config } from './config';
 import { pingDb } from './db';
 import { checkBucket } from './storage';
+import { assertPrepared } from './startup';
 
 export type CheckName = 'db' | 'storage';
 export interface CheckResult {
@@ -34,7 +35,12 @@ async function run(check: () => Promise<void>): Promise<CheckResult> {
 
 /** "Working", not just "running": the database answers a ping and the bucket is reachable. */
 export async function health(): Promise<HealthReport> {
-  const [db, storage] = await Promise.all([run(pingDb), run(checkBucket)]);
+  // The db counts as working once it answers and the schema is migrated.
+  const dbCheck = async () => {
+    await pingDb();
+    assertPrepared();
+  };
+  const [db, storage] = await Promise.all([run(dbCheck), run(checkBucket)]);
   const checks = { db, storage };
   const failed = (Object.keys(checks) as CheckName[]).filter((name) => !checks[name].ok);
   return { status: failed.length === 0 ? 'ok' : 'fail', failed, checks };

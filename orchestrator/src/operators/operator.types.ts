@@ -1,0 +1,52 @@
+// The operator domain's records and what the API shows of them.
+import type { Sealed } from '../crypto/secret-box.js';
+import type { PasswordHash } from './passwords.js';
+
+export const OPERATOR_STATUSES = ['pending', 'active', 'disabled'] as const;
+export type OperatorStatus = (typeof OPERATOR_STATUSES)[number];
+
+/** Collection `operators`. `_id` is the operator id. */
+export interface OperatorDoc {
+  _id: string;
+  /** Unique, lower-cased. */
+  email: string;
+  name: string;
+  status: OperatorStatus;
+  passwordHash?: PasswordHash;
+  /** The TOTP secret sealed with the platform key, context = operator id; while pending, the one being enrolled. */
+  totpSecret?: Sealed;
+  /** The last TOTP time step accepted: that one and every earlier one are refused (replay). */
+  lastTotpStep?: number;
+  /** Consecutive failed sign-ins; reset by a good one. */
+  failedLogins: number;
+  lockedUntil?: Date;
+  /** SHA-256 (hex) of the one-time setup token; never the token. */
+  setupTokenHash?: string;
+  setupExpiresAt?: Date;
+  createdAt: Date;
+  /** "bootstrap", or the principal that made it (operator id or API token id). */
+  createdBy: string;
+}
+
+/** Collection `operator_sessions`. `_id` is SHA-256 (hex) of the session token. */
+export interface SessionDoc {
+  _id: string;
+  operatorId: string;
+  createdAt: Date;
+  expiresAt: Date;
+}
+
+export interface OperatorView {
+  id: string;
+  email: string;
+  name: string;
+  status: OperatorStatus;
+  createdAt: string;
+  lockedUntil?: string;
+}
+
+export function operatorView(doc: OperatorDoc, now: Date): OperatorView {
+  const view: OperatorView = { id: doc._id, email: doc.email, name: doc.name, status: doc.status, createdAt: doc.createdAt.toISOString() };
+  if (doc.lockedUntil && doc.lockedUntil > now) view.lockedUntil = doc.lockedUntil.toISOString();
+  return view;
+}

@@ -1,0 +1,97 @@
+// HTTP ↔ operator services: enrolment and sign-in (public), sign-out and
+// "who am I" (any principal), managing operators (admin).
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { errorResponses } from '../api/schemas.js';
+import { BerthError } from '../errors.js';
+import type { OperatorsService } from './operators.service.js';
+import * as S from './operators.schema.js';
+import { isSessionToken } from './sessions.service.js';
+import type { SignInService } from './sign-in.service.js';
+
+export interface OperatorsRoutesOptions {
+  operators: OperatorsService;
+  signIn: SignInService;
+}
+
+const withLocked = { ...errorResponses, 423: { $ref: 'Error#' } } as const;
+
+/** Who asked, for createdBy: an operator id, or the API token. */
+function actorOf(req: FastifyRequest): string {
+  const p = req.principal;
+  return p?.kind === 'operator' ? p.operatorId : `token:${p?.tokenId ?? 'unknown'}`;
+}
+
+export const operatorsRoutes: FastifyPluginAsync<OperatorsRoutesOptions> = async (app, { operators, signIn }) => {
+  app.addSchema(S.operatorSchema);
+  const auth = ['auth'];
+  const tags = ['operators'];
+
+  app.post<{ Body: { token: string } }>('/auth/setup/start', {
+    config: { scope: 'public' },
+    schema: { tags: auth, summary: 'Open a setup link: the TOTP secret to enrol', security: [], body: S.setupStartBody, response: { 200: S.setupStartReply, ...errorResponses } }
+  }, async (req) => operators.setupStart(req.body.token));
+
+  app.post<{ Body: { token: string; password: string; code: string } }>('/auth/setup/finish', {
+    config: { scope: 'public' },
+    schema: { tags: auth, summary: 'Finish enrolment: password and a first code', security: [], body: S.setupFinishBody, response: { 200: S.operatorReply, ...errorResponses } }
+  }, async (req) => ({ operator: await operators.setupFinish(req.body) }));
+
+  app.post<{ Body: { email: string; password: string; code: string } }>('/auth/login', {
+    config: { scope: 'public' },
+    schema: { tags: auth, summary: 'Sign in: email, password and TOTP code → a new session', security: [], body: S.loginBody, response: { 200: S.loginReply, ...withLocked } }
+  }, async (req, reply) => {
+    try {
+      return await signIn.signIn(req.body);
+    } catch (err) {
+      if (err instanceof BerthError && err.code === 'ACCOUNT_LOCKED') reply.header('retry-after', String(err.details?.retryAfterSeconds ?? 30));
+      throw err;
+    }
+  });
+
+  app.post('/auth/logout', {
+    config: { scope: 'read' },
+    schema: { tags: auth, summary: 'Sign out: ends this console session', response: { 204: { type: 'null', description: 'signed out' }, ...errorResponses } }
+  }, async (req: FastifyRequest, reply: FastifyReply) => {
+    const token = /^Bearer +(\S+) *$/i.exec(req.headers.authorization ?? '')?.[1];
+    if (req.principal?.kind !== 'operator' || !token || !isSessionToken(token)) {
+      throw new BerthError('FORBIDDEN', 'sign-out ends a console session; API tokens are revoked with DELETE /api/v1/tokens/:id');
+    }
+    await signIn.signOut(token);
+    return reply.status(204).send();
+  });
+
+  app.get('/auth/me', {
+    config: { scope: 'read' },
+    schema: { tags: auth, summary: 'Who the request is signed in as', response: { 200: S.meReply, ...errorResponses } }
+  }, async (req) => {
+    const p = req.principal!;
+    if (p.kind === 'operator') {
+      const { id, email, name } = await operators.get(p.operatorId);
+      return { kind: 'operator', operator: { id, email, name }, scope: p.scope };
+    }
+    return { kind: 'token', token: { id: p.tokenId, name: p.name }, scope: p.scope };
+  });
+
+  app.get('/operators', {
+    config: { scope: 'admin' },
+    schema: { tags, summary: 'List operators', response: { 200: S.listReply, ...errorResponses } }
+  }, async () => ({ operators: await operators.list() }));
+
+  app.post<{ Body: { email: string; name: string } }>('/operators', {
+    config: { scope: 'admin' },
+    schema: { tags, summary: 'Add an operator: returns their one-time setup link', body: S.createBody, response: { 201: S.createdReply, ...errorResponses } }
+  }, async (req, reply) => reply.status(201).send(await operators.create(req.body, actorOf(req))));
+
+  app.post<{ Params: { id: string } }>('/operators/:id/disable', {
+    config: { scope: 'admin' },
+    schema: { tags, summary: 'Disable an operator and end their sessions', params: S.idParam, response: { 200: S.operatorReply, ...errorResponses } }
+  }, async (req) => {
+    const p = req.principal;
+    return { operator: await operators.disable(req.params.id, p?.kind === 'operator' ? p.operatorId : undefined) };
+  });
+
+  app.post<{ Params: { id: string } }>('/operators/:id/reset', {
+    config: { scope: 'admin' },
+    schema: { tags, summary: 'Reset an operator: new setup link; password, TOTP and sessions cleared', params: S.idParam, response: { 200: S.createdReply, ...errorResponses } }
+  }, async (req) => operators.reset(req.params.id));
+};

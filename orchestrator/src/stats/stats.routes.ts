@@ -1,0 +1,31 @@
+// GET /tenants/:slug/stats: the same numbers the tenant.stats events carry, read now.
+import type { FastifyPluginAsync } from 'fastify';
+import { errorResponses } from '../api/schemas.js';
+import type { StatsCollector } from './stats.collector.js';
+
+const serviceStats = {
+  type: 'object',
+  required: ['cpuPercent', 'memoryBytes', 'memoryLimitBytes'],
+  properties: { cpuPercent: { type: 'number' }, memoryBytes: { type: 'integer' }, memoryLimitBytes: { type: 'integer' }, pids: { type: 'integer' } }
+} as const;
+
+export const tenantStatsSchema = {
+  $id: 'TenantStats',
+  type: 'object',
+  description: 'CPU (% of one CPU, summed over services) and memory of the running services; the data of tenant.stats events.',
+  required: ['cpuPercent', 'memoryBytes', 'memoryLimitBytes', 'services'],
+  properties: { ...serviceStats.properties, services: { type: 'object', additionalProperties: serviceStats } }
+} as const;
+
+export const statsRoutes: FastifyPluginAsync<{ stats: StatsCollector }> = async (app, { stats }) => {
+  app.addSchema(tenantStatsSchema);
+  app.get<{ Params: { slug: string } }>('/tenants/:slug/stats', {
+    config: { scope: 'read' },
+    schema: {
+      tags: ['tenants'],
+      summary: "A tenant's CPU and memory, read now",
+      params: { type: 'object', required: ['slug'], properties: { slug: { type: 'string', minLength: 1, maxLength: 64 } } },
+      response: { 200: { $ref: 'TenantStats#' }, ...errorResponses }
+    }
+  }, async (req) => stats.forTenant(req.params.slug));
+};

@@ -1,0 +1,40 @@
+// What the console's templates page shows of a loaded template: its plans
+// (what each gives every service) and its services with the images they run
+// here (image names are configuration, so they are filled in, not guessed).
+import { parseMemory } from '../stacks/render.js';
+import type { LoadedTemplate } from '../stacks/template-loader.js';
+
+export interface TemplateView {
+  name: string;
+  description: string;
+  version: number;
+  route: { service: string; port: number };
+  defaultPlan: string;
+  plans: Record<string, { description: string; services: Record<string, { memory: string; memoryBytes: number; cpus: number; pids: number }> }>;
+  services: { name: string; image: string }[];
+}
+
+/** `images` fills ${IMAGE_APP}, ${IMAGE_DB}, ${IMAGE_STORAGE} and ${APP_VERSION}; other variables stay as written. */
+export function templateView(loaded: LoadedTemplate, images: Record<string, string>): TemplateView {
+  const x = loaded.template['x-berth'];
+  const plans: TemplateView['plans'] = {};
+  for (const [plan, spec] of Object.entries(x.plans)) {
+    const services: TemplateView['plans'][string]['services'] = {};
+    for (const [service, limits] of Object.entries(spec.limits)) {
+      services[service] = { memory: limits.memory, memoryBytes: parseMemory(limits.memory), cpus: limits.cpus, pids: limits.pids };
+    }
+    plans[plan] = { description: spec.description ?? '', services };
+  }
+  return {
+    name: loaded.name,
+    description: x.description ?? '',
+    version: x.version,
+    route: { ...x.route },
+    defaultPlan: x.default_plan,
+    plans,
+    services: Object.entries(loaded.template.services).map(([name, svc]) => ({
+      name,
+      image: svc.image.replace(/\$\{([A-Z_]+)\}/g, (whole, v: string) => images[v] ?? whole)
+    }))
+  };
+}

@@ -1,0 +1,89 @@
+// Tenant CPU and memory from the real engine (the endpoint and the periodic
+// tenant.stats events), and the templates page data, through the API.
+import t from 'tap';
+import type { BerthEvent } from '../../src/events/event-bus.js';
+import { mapLimit } from '../../src/stats/map-limit.js';
+import { testSlug } from '../helpers/docker.js';
+import { startTestPlatform } from '../helpers/platform.js';
+import { operationEnd, until } from '../helpers/wait.js';
+
+const tp = await startTestPlatform('stats');
+const { app, events } = tp.platform;
+const slug = testSlug('stats');
+try {
+  const created = await tp.platform.tenants.create({ slug, plan: 'starter' });
+  const end = await operationEnd(events, created.operation.id);
+  if (end.type !== 'operation.succeeded') throw new Error(`tenant did not start: ${JSON.stringify(end.data)}`);
+} catch (err) {
+  await tp.close();
+  throw err;
+}
+t.teardown(() => tp.close());
+const auth = { authorization: `Bearer ${tp.token}` };
+const MiB = 1024 * 1024;
+
+t.test('GET /tenants/:slug/stats: CPU and memory of each running service, and their sums', async (t) => {
+  const res = await app.inject({ method: 'GET', url: `/api/v1/tenants/${slug}/stats`, headers: auth });
+  t.equal(res.statusCode, 200, res.body);
+  const s = res.json();
+  t.same(Object.keys(s.services).sort(), ['app', 'db', 'storage']);
+  for (const [name, svc] of Object.entries<Record<string, number>>(s.services)) {
+    t.ok(svc.cpuPercent >= 0 && Number.isFinite(svc.cpuPercent), `${name} cpu is a number`);
+    t.ok(svc.memoryBytes > 0, `${name} uses memory`);
+  }
+  t.equal(s.services.app.memoryLimitBytes, 256 * MiB, 'the starter plan limit');
+  t.equal(s.memoryLimitBytes, (256 + 256 + 512) * MiB);
+  t.equal(s.memoryBytes, s.services.app.memoryBytes + s.services.db.memoryBytes + s.services.storage.memoryBytes);
+  const missing = await app.inject({ method: 'GET', url: '/api/v1/tenants/tnobody-0000/stats', headers: auth });
+  t.equal(missing.statusCode, 404);
+  t.equal(missing.json().error.code, 'TENANT_NOT_FOUND');
+});
+
+t.test('a collector pass publishes one tenant.stats event per running tenant; the loop starts and stops', async (t) => {
+  const got: BerthEvent[] = [];
+  const unsubscribe = events.subscribe((e) => e.type === 'tenant.stats' && got.push(e));
+  t.teardown(unsubscribe);
+  t.equal(await tp.platform.stats.pass(), 1, 'one tenant');
+  t.equal(got.length, 1);
+  t.equal(got[0]!.tenant, slug);
+  t.match(got[0]!.data, { cpuPercent: Number, memoryBytes: Number, memoryLimitBytes: Number, services: { app: { memoryBytes: Number }, db: {}, storage: {} } });
+
+  tp.platform.stats.start();
+  await tp.platform.stats.stop();
+  t.pass('stop waits for any pass under way');
+});
+
+t.test('GET /templates: every loaded template with its plans and services', async (t) => {
+  const res = await app.inject({ method: 'GET', url: '/api/v1/templates', headers: auth });
+  t.equal(res.statusCode, 200, res.body);
+  const tenant = res.json().templates.find((x: { name: string }) => x.name === 'tenant');
+  t.match(tenant, {
+    name: 'tenant',
+    description: /app \+ MongoDB \+ MinIO/,
+    version: 1,
+    route: { service: 'app', port: 3000 },
+    defaultPlan: 'starter',
+    plans: {
+      starter: { description: 'Small teams', services: { app: { memory: '256m', memoryBytes: 256 * MiB, cpus: 0.5, pids: 256 } } },
+      team: { services: { storage: { memory: '1g', cpus: 1, pids: 1024 } } }
+    }
+  });
+  t.same(tenant.services.map((s: { name: string }) => s.name).sort(), ['app', 'db', 'storage']);
+  t.equal(tenant.services.find((s: { name: string }) => s.name === 'db').image, tp.config.images.db, 'images as configured');
+  t.equal((await app.inject({ method: 'GET', url: '/api/v1/templates' })).statusCode, 401);
+});
+
+t.test('mapLimit: order kept, never more than the limit at once', async (t) => {
+  let running = 0;
+  let peak = 0;
+  const out = await mapLimit([5, 1, 4, 2, 3, 0], 2, async (n) => {
+    peak = Math.max(peak, ++running);
+    await new Promise((r) => setTimeout(r, n * 3));
+    running--;
+    return n * 10;
+  });
+  t.same(out, [50, 10, 40, 20, 30, 0]);
+  t.equal(peak, 2);
+  t.same(await mapLimit([], 3, async () => 1), []);
+  await until(() => running === 0, 1000, 'all done');
+});

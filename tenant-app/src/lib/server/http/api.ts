@@ -1,0 +1,39 @@
+// JSON endpoints: one place turns AppError into `{ error: { code, message, fields } }`
+// with its status, and hides anything else behind a 500.
+import { json, type RequestEvent } from '@sveltejs/kit';
+import { AppError } from '../errors';
+import { log } from '../log';
+import type { Member } from '../members/members.types';
+
+export function apiError(err: unknown): Response {
+  if (err instanceof AppError) {
+    return json({ error: { code: err.code, message: err.message, ...(err.fields ? { fields: err.fields } : {}) } }, { status: err.status });
+  }
+  log().error({ err }, 'request failed');
+  return json({ error: { code: 'INTERNAL', message: 'something went wrong on our side' } }, { status: 500 });
+}
+
+/** Runs an endpoint for a signed-in member; CSRF was checked in hooks.server.ts. */
+export function api<E extends RequestEvent>(handler: (event: E, member: Member) => Promise<Response>): (event: E) => Promise<Response> {
+  return async (event) => {
+    try {
+      const member = event.locals.member;
+      if (!member) throw new AppError('UNAUTHENTICATED');
+      return await handler(event, member);
+    } catch (err) {
+      return apiError(err);
+    }
+  };
+}
+
+/** Reads a JSON object body; the size was capped in hooks.server.ts. */
+export async function readJson(request: Request): Promise<Record<string, unknown>> {
+  let body: unknown;
+  try {
+    body = await request.json();
+  } catch {
+    throw new AppError('VALIDATION', 'the body must be JSON');
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new AppError('VALIDATION', 'the body must be a JSON object');
+  return body as Record<string, unknown>;
+}

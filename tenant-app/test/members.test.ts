@@ -1,0 +1,148 @@
+// Members against real FerretDB, MinIO and SMTP: the owner's one-time setup
+// link, invitations by mail, sign-in and sign-out, roles, hashed storage,
+// CSRF on forms and on the JSON API.
+import t from 'tap';
+import { createHash, randomBytes } from 'node:crypto';
+import { MongoClient } from 'mongodb';
+import { startApp, stackEnv, type RunningApp } from './helpers/app.js';
+import { postForm, sessionCookie, sessionFromCookie, signIn } from './helpers/client.js';
+import { startServices, type Services } from './helpers/services.js';
+import { startSmtp, welcomeLink, type TestSmtp } from './helpers/smtp.js';
+
+let services: Services;
+let smtp: TestSmtp;
+let app: RunningApp;
+let mongo: MongoClient;
+const OWNER = 'Owner@Example.com';
+const ownerToken = randomBytes(32).toString('base64url');
+const PASSWORD = 'correct horse battery';
+
+t.before(async () => {
+  services = await startServices('members');
+  smtp = await startSmtp();
+  const env = stackEnv(services, 'team');
+  app = await startApp({ ...env, OWNER_EMAIL: OWNER, OWNER_SETUP_TOKEN: ownerToken, SMTP_URL: smtp.url, MAIL_FROM: 'Team <team@example.com>', PUBLIC_URL: 'http://127.0.0.1:1' });
+  mongo = new MongoClient(env.MONGO_URL);
+});
+
+t.teardown(async () => {
+  await app?.stop();
+  await mongo?.close();
+  await smtp?.stop();
+  await services?.stop();
+});
+
+t.test('the owner exists at start and sets a password through the one-time link', async (t) => {
+  const mail = await smtp.waitFor('owner@example.com');
+  const link = welcomeLink(mail);
+  t.equal(link, `http://127.0.0.1:1/welcome/${ownerToken}`, 'the mailed link carries the platform-chosen token and PUBLIC_URL');
+  const path = `/welcome/${ownerToken}`;
+  const page = await fetch(`${app.url}${path}`);
+  t.match(await page.text(), 'owner@example.com', 'the link page names the account');
+
+  const short = await postForm(app.url, path, { name: 'Olga', password: 'short', confirm: 'short' });
+  t.equal(short.status, 400);
+  t.match(await short.text(), 'use 10 to 200 characters', 'a too-short password is explained next to the field');
+
+  const done = await postForm(app.url, path, { name: 'Olga', password: PASSWORD, confirm: PASSWORD });
+  t.equal(done.status, 303);
+  const cookie = sessionCookie(done);
+  t.ok(cookie, 'setting the password signs the owner in');
+  const me = await sessionFromCookie(app.url, cookie!);
+  const session = (await (await me.fetch('/api/session')).json()) as { member: { role: string; email: string; name: string } };
+  t.match(session.member, { role: 'owner', email: 'owner@example.com', name: 'Olga' });
+
+  const again = await fetch(`${app.url}${path}`);
+  t.match(await again.text(), 'already used', 'the link works once');
+  const reuse = await postForm(app.url, path, { name: 'Mallory', password: 'another password', confirm: 'another password' });
+  t.equal(reuse.status, 404, 'and cannot set the password again');
+});
+
+t.test('sign-in: wrong password refused, right one gives a session stored only as a hash', async (t) => {
+  const wrong = await postForm(app.url, '/signin', { email: 'owner@example.com', password: 'not the password' });
+  t.equal(wrong.status, 401);
+  t.match(await wrong.text(), 'wrong email or password');
+  t.notOk(sessionCookie(wrong));
+  const unknown = await postForm(app.url, '/signin', { email: 'nobody@example.com', password: PASSWORD });
+  t.equal(unknown.status, 401, 'an unknown address gets the same answer');
+
+  const res = await postForm(app.url, '/signin', { email: 'OWNER@example.com', password: PASSWORD });
+  t.equal(res.status, 303, 'email is case-insensitive');
+  const setCookie = res.headers.getSetCookie().find((c) => c.startsWith('berth_session='))!;
+  t.match(setCookie, /HttpOnly/i);
+  t.match(setCookie, /SameSite=Lax/i);
+  const token = sessionCookie(res)!.split('=')[1]!;
+  t.ok(Buffer.from(token, 'base64url').length >= 16, 'the token has at least 128 bits');
+  const sessions = await mongo.db().collection('sessions').find({}).toArray();
+  t.ok(sessions.some((s) => String(s._id) === createHash('sha256').update(token).digest('hex')), 'the database holds the SHA-256 of the token');
+  t.notOk(JSON.stringify(sessions).includes(token), 'and never the token itself');
+  const owner = await mongo.db().collection('members').findOne({ email: 'owner@example.com' });
+  t.match(owner?.passwordHash, /^scrypt\$/, 'the password is stored as an scrypt hash');
+});
+
+t.test('forms are CSRF-safe: a post from another origin is refused', async (t) => {
+  const res = await postForm(app.url, '/signin', { email: 'owner@example.com', password: PASSWORD }, undefined, 'http://evil.example');
+  t.equal(res.status, 403);
+  t.notOk(sessionCookie(res));
+});
+
+t.test('the JSON API refuses writes without the session CSRF token', async (t) => {
+  const owner = await signIn(app.url, 'owner@example.com', PASSWORD);
+  const none = await owner.fetch('/api/items', { method: 'POST', headers: { 'content-type': 'application/json', 'x-csrf-token': '' }, body: '{"title":"x"}' });
+  t.equal(none.status, 403);
+  t.match(await none.json(), { error: { code: 'CSRF_TOKEN_INVALID' } });
+  const wrong = await owner.fetch('/api/items', { method: 'POST', headers: { 'content-type': 'application/json', 'x-csrf-token': 'a'.repeat(43) }, body: '{"title":"x"}' });
+  t.equal(wrong.status, 403);
+  const right = await owner.json('POST', '/api/items', { title: 'with token' });
+  t.equal(right.status, 201);
+});
+
+t.test('the owner invites a member by email; the member joins and signs in', async (t) => {
+  const owner = await signIn(app.url, 'owner@example.com', PASSWORD);
+  const bad = await postForm(app.url, '/team?/invite', { email: 'not-an-address' }, owner.cookie);
+  t.equal(bad.status, 400);
+  t.match(await bad.text(), 'enter an email address', 'a bad address is explained next to the field');
+
+  const res = await postForm(app.url, '/team?/invite', { email: 'Bea@Example.com' }, owner.cookie);
+  t.equal(res.status, 200, 'the invitation is sent');
+  const mail = await smtp.waitFor('bea@example.com');
+  t.match(mail.raw, /From: Team <team@example.com>/);
+  const link = new URL(welcomeLink(mail));
+
+  const dup = await postForm(app.url, '/team?/invite', { email: 'bea@example.com' }, owner.cookie);
+  t.equal(dup.status, 409, 'inviting the same address twice is refused');
+
+  t.equal((await postForm(app.url, '/signin', { email: 'bea@example.com', password: PASSWORD })).status, 401, 'no sign-in before the invitation is accepted');
+  const mismatch = await postForm(app.url, link.pathname, { name: 'Bea', password: 'bea password 1', confirm: 'bea password 2' });
+  t.equal(mismatch.status, 400);
+  t.match(await mismatch.text(), 'the two passwords differ');
+  const joined = await postForm(app.url, link.pathname, { name: 'Bea', password: 'bea password 1', confirm: 'bea password 1' });
+  t.equal(joined.status, 303);
+  const bea = await signIn(app.url, 'bea@example.com', 'bea password 1');
+  const me = (await (await bea.fetch('/api/session')).json()) as { member: { role: string } };
+  t.equal(me.member.role, 'member');
+
+  const byMember = await postForm(app.url, '/team?/invite', { email: 'carl@example.com' }, bea.cookie);
+  t.equal(byMember.status, 403, 'a member cannot invite');
+  t.match(await byMember.text(), 'only the owner invites');
+});
+
+t.test('sign-out ends the session in the database', async (t) => {
+  const owner = await signIn(app.url, 'owner@example.com', PASSWORD);
+  t.equal((await owner.fetch('/api/session')).status, 200);
+  const out = await postForm(app.url, '/signout', {}, owner.cookie);
+  t.equal(out.status, 303);
+  t.equal((await owner.fetch('/api/session')).status, 401, 'the old cookie no longer works');
+  const board = await fetch(`${app.url}/board`, { headers: { cookie: owner.cookie }, redirect: 'manual' });
+  t.equal(board.status, 303);
+  t.equal(board.headers.get('location'), '/signin');
+});
+
+t.test('the owner removes a member: their sessions end', async (t) => {
+  const owner = await signIn(app.url, 'owner@example.com', PASSWORD);
+  const bea = await signIn(app.url, 'bea@example.com', 'bea password 1');
+  const res = await postForm(app.url, '/team?/remove', { id: bea.memberId }, owner.cookie);
+  t.equal(res.status, 200);
+  t.equal((await bea.fetch('/api/session')).status, 401);
+  t.equal((await postForm(app.url, '/signin', { email: 'bea@example.com', password: 'bea password 1' })).status, 401);
+});
