@@ -1,4 +1,17 @@
+import type { Operator } from '$lib/types';
+
 declare global {
-  namespace App {}
+  namespace App {
+    interface Error {
+      message: string;
+      code?: string;
+    }
+    interface Locals {
+      /** The signed-in operator, resolved from the berth_session cookie by hooks.server.ts. */
+      operator: Operator | null;
+      /** The operator's session token, for API calls made on their behalf. Never sent to the browser. */
+      session: string | null;
+    }
+  }
 }
 export {};

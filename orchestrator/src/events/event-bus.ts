@@ -35,9 +35,15 @@ export class EventBus {
     await this.events.createIndex({ operation: 1, seq: 1 });
   }
 
-  async publish(input: EventInput): Promise<BerthEvent> {
+  /**
+   * Numbers and emits the event at once (before any await), then stores it in
+   * the history unless `store` is false: samples such as tenant.stats are
+   * live-only, or they would push real transitions out of the history.
+   */
+  async publish(input: EventInput, options: { store?: boolean } = {}): Promise<BerthEvent> {
     const event: BerthEvent = { seq: ++this.seq, at: new Date().toISOString(), ...input };
     this.emitter.emit('event', event);
+    if (options.store === false) return event;
     try {
       await this.events.insertOne({ ...event, at: new Date(event.at) });
     } catch (err) {

@@ -31,6 +31,9 @@ export interface RenderInput {
   publishPort?: number;
   /** The owning installation's id (BERTH_PLATFORM_ID). */
   platform?: string;
+  /** The team's address through nginx, e.g. http://acme.berth.localhost. */
+  publicUrl?: string;
+  ownerEmail?: string;
 }
 
 export interface ServiceSpec {
@@ -94,7 +97,9 @@ export function renderStack(loaded: LoadedTemplate, input: RenderInput): StackSp
     APP_VERSION: input.appVersion,
     IMAGE_APP: input.images.app,
     IMAGE_DB: input.images.db,
-    IMAGE_STORAGE: input.images.storage
+    IMAGE_STORAGE: input.images.storage,
+    PUBLIC_URL: input.publicUrl ?? `http://${input.slug}.berth.localhost`,
+    OWNER_EMAIL: input.ownerEmail ?? ''
   };
   for (const name of x.secrets ?? []) {
     const value = input.secrets[name];

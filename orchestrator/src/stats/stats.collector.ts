@@ -73,7 +73,7 @@ export class StatsCollector {
     await mapLimit(tenants, Math.max(1, Math.floor(this.options.concurrency / 3)), async ([tenant, list]) => {
       try {
         const data = await this.collect(list);
-        await this.events.publish({ type: 'tenant.stats', tenant, data: { ...data } });
+        await this.events.publish({ type: 'tenant.stats', tenant, data: { ...data } }, { store: false });
       } catch (err) {
         this.log.warn({ tenant, err: (err as Error).message }, 'stats not read');
       }

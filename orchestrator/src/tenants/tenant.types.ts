@@ -31,6 +31,7 @@ export interface HealthState {
 export interface TenantDoc {
   _id: string;
   displayName: string;
+  ownerEmail?: string;
   plan: string;
   template: string;
   templateVersion: number;

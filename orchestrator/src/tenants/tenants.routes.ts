@@ -18,7 +18,7 @@ export const tenantsRoutes: FastifyPluginAsync<{ tenants: TenantsService; events
     schema: { tags, querystring: S.listQuery, response: { 200: { type: 'object', properties: { tenants: { type: 'array', items: { $ref: 'Tenant#' } } } }, ...errorResponses } }
   }, async (req) => ({ tenants: await tenants.list({ phase: req.query.phase }) }));
 
-  app.post<{ Body: { slug: string; displayName?: string; plan?: string; template?: string } }>('/tenants', {
+  app.post<{ Body: { slug: string; displayName?: string; ownerEmail?: string; plan?: string; template?: string } }>('/tenants', {
     config: { scope: 'write' },
     schema: { tags, body: S.createBody, response: { 202: S.accepted, ...errorResponses } }
   }, async (req, reply) => reply.status(202).send(await tenants.create(req.body)));

@@ -13,6 +13,7 @@ export const createBody = {
   properties: {
     slug: { type: 'string', minLength: 1, maxLength: 64, description: '3-32 of a-z 0-9 -, starting with a letter' },
     displayName: { type: 'string', minLength: 1, maxLength: 80 },
+    ownerEmail: { type: 'string', minLength: 3, maxLength: 254, pattern: '^[^\\s@]+@[^\\s@]+$' },
     plan: { type: 'string', minLength: 1, maxLength: 40 },
     template: { type: 'string', minLength: 1, maxLength: 40 }
   }

@@ -32,6 +32,8 @@ export interface TenantRouter {
 
 export interface CreateInput {
   slug: string;
+  /** The team's first member (the owner), e.g. from onboarding. */
+  ownerEmail?: string;
   displayName?: string;
   plan?: string;
   template?: string;
@@ -84,7 +86,6 @@ export class TenantsService {
   }
 
   view(doc: TenantDoc): TenantView {
-    const port = this.d.config.nginx.httpPort;
     return {
       slug: doc._id,
       displayName: doc.displayName,
@@ -94,7 +95,7 @@ export class TenantsService {
       appVersion: doc.appVersion,
       phase: doc.phase,
       desired: doc.desired,
-      url: `http://${doc._id}.${this.d.config.baseDomain}${port === 80 ? '' : `:${port}`}/`,
+      url: `${this.publicUrl(doc._id)}/`,
       port: doc.port,
       operation: doc.operation && { id: doc.operation.id, kind: doc.operation.kind, step: doc.operation.step, startedAt: doc.operation.startedAt.toISOString() },
       health: doc.health && { ...doc.health, checkedAt: doc.health.checkedAt.toISOString() },
@@ -115,8 +116,15 @@ export class TenantsService {
       images: stackImages(this.d.config, doc.appVersion),
       secrets: this.d.box.open<Record<string, string>>(doc.secrets, doc._id),
       publishPort: doc.port,
-      platform: this.d.config.platformId
+      platform: this.d.config.platformId,
+      publicUrl: this.publicUrl(doc._id),
+      ownerEmail: doc.ownerEmail
     });
+  }
+
+  publicUrl(slug: string): string {
+    const port = this.d.config.nginx.httpPort;
+    return `http://${slug}.${this.d.config.baseDomain}${port === 80 ? '' : `:${port}`}`;
   }
 
   /** The container of one of the tenant's services; 400 naming the services when there is no such one. */
@@ -160,6 +168,7 @@ export class TenantsService {
     const doc: TenantDoc = {
       _id: input.slug,
       displayName: input.displayName ?? input.slug,
+      ...(input.ownerEmail ? { ownerEmail: input.ownerEmail.trim().toLowerCase() } : {}),
       plan,
       template: templateName,
       templateVersion: x.version,

@@ -1,0 +1,71 @@
+// Small display helpers shared by the pages.
+
+export function bytes(n: number | undefined): string {
+  if (n === undefined || !Number.isFinite(n)) return '—';
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let i = 0;
+  while (n >= 1024 && i < units.length - 1) (n /= 1024), i++;
+  return `${n >= 100 || i === 0 ? Math.round(n) : n.toFixed(1)} ${units[i]}`;
+}
+
+export function duration(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return '—';
+  const s = Math.floor(ms / 1000);
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m`;
+  const h = Math.floor(m / 60);
+  if (h < 48) return `${h}h ${m % 60}m`;
+  return `${Math.floor(h / 24)}d ${h % 24}h`;
+}
+
+export function percent(n: number | undefined): string {
+  return n === undefined || !Number.isFinite(n) ? '—' : `${n < 10 ? n.toFixed(1) : Math.round(n)}%`;
+}
+
+export function time(iso: string | undefined): string {
+  if (!iso) return '—';
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? '—' : d.toLocaleTimeString();
+}
+
+export function dateTime(iso: string | undefined): string {
+  if (!iso) return '—';
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? '—' : d.toLocaleString();
+}
+
+const UP_PHASES = new Set(['running', 'degraded', 'upgrading']);
+
+/**
+ * How long the tenant has been up: since the console saw it enter running,
+ * else since its app container started (stats), else since it was created.
+ * undefined when it is not up.
+ */
+export function upSince(t: { phase: string; runningSince?: string; createdAt: string; stats?: { services?: Record<string, { startedAt?: string } | undefined> } }): string | undefined {
+  if (!UP_PHASES.has(t.phase)) return undefined;
+  return t.runningSince ?? t.stats?.services?.app?.startedAt ?? t.createdAt;
+}
+
+/** A one-line description of an event for timelines and progress lists. */
+export function describe(e: { type: string; data?: Record<string, unknown> }): string {
+  const d = e.data ?? {};
+  switch (e.type) {
+    case 'tenant.created': return `created (plan ${String(d.plan ?? '?')})`;
+    case 'tenant.phase': return `phase ${String(d.from)} → ${String(d.to)}${d.reason ? ` (${String(d.reason)})` : ''}${d.failing ? ` — ${String(d.failing)} failing` : ''}`;
+    case 'tenant.deleted': return d.deleteData ? 'deleted with its data' : 'deleted (data kept)';
+    case 'operation.started': return `${String(d.kind)} started`;
+    case 'operation.resumed': return `${String(d.kind)} resumed after a restart (was at ${String(d.from)})`;
+    case 'operation.step': return `${String(d.kind)}: ${String(d.step)}`;
+    case 'operation.succeeded': return `${String(d.kind)} succeeded in ${String(d.seconds)} s → ${String(d.phase)}`;
+    case 'operation.failed': return `${String(d.kind)} failed: ${String(d.code)} — ${String(d.message)}`;
+    case 'health.check_failed': return `health check failed (${String(d.failing ?? '?')}, ${String(d.failures ?? '?')} in a row): ${String(d.detail ?? '')}`;
+    case 'health.restart': return `restarted ${String(d.service)} (attempt ${String(d.attempt)})`;
+    case 'health.ok': case 'health.recovered': return 'healthy again';
+    case 'terminal.opened': return `terminal opened in ${String(d.service)}${d.operator ? ` by ${String(d.operator)}` : ''}`;
+    case 'terminal.closed': return `terminal in ${String(d.service)} closed after ${String(d.seconds)} s (${String(d.reason)})`;
+    case 'reconcile.recreate': return 'reconciler recreated missing containers';
+    case 'reconcile.orphan_removed': return 'reconciler removed orphaned containers';
+    default: return e.type;
+  }
+}

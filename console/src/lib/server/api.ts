@@ -1,0 +1,123 @@
+// The DevOps API as the console's server side calls it: one function per
+// endpoint, the operator's session as the bearer token, a deadline on every
+// call, and API errors ({error:{code,message}} with a status) as ApiError.
+import type { AuditEntry, BerthEvent, Operator, Template, Tenant, TenantStats } from '$lib/types';
+import { config } from './config';
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    /** The form field the error is about, when the API names one. */
+    readonly field?: string,
+    /** Seconds, from Retry-After (423 ACCOUNT_LOCKED, 429). */
+    readonly retryAfter?: number
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+/** "body.email must match format" → "email": the API names the field in the message of VALIDATION_FAILED. */
+function fieldOf(code: string, message: string): string | undefined {
+  if (code === 'VALIDATION_FAILED') return /^(?:body|querystring|params)\.([A-Za-z]+)/.exec(message)?.[1];
+  if (code.startsWith('TOTP')) return 'code';
+  if (code === 'CONFIRMATION_REQUIRED') return 'confirm';
+  if (code === 'PASSWORD_WEAK' || code === 'PASSWORD_INVALID') return 'password';
+  return undefined;
+}
+
+interface Call {
+  method?: 'GET' | 'POST' | 'DELETE';
+  body?: unknown;
+  query?: Record<string, string | number | boolean | undefined>;
+}
+
+export interface LoginResult {
+  session: string;
+  expiresAt: string;
+  operator: Operator;
+}
+
+export interface SetupStart {
+  email: string;
+  name: string;
+  totpSecret: string;
+  otpauthUrl: string;
+  qrSvg: string;
+}
+
+export type TenantAction = 'start' | 'stop' | 'restart';
+type Accepted = { operation: { id: string }; tenant?: Tenant };
+
+export function api(session?: string) {
+  async function call<T>(path: string, { method = 'GET', body, query }: Call = {}): Promise<T> {
+    const url = new URL(`/api/v1${path}`, config.apiUrl);
+    for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined && v !== '') url.searchParams.set(k, String(v));
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (session) headers.authorization = `Bearer ${session}`;
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    let res: Response;
+    try {
+      res = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(config.apiTimeoutMs) });
+    } catch (err) {
+      const timedOut = (err as Error).name === 'TimeoutError';
+      throw new ApiError(timedOut ? 504 : 503, 'API_UNREACHABLE', timedOut
+        ? `the DevOps API did not answer within ${config.apiTimeoutMs / 1000} s`
+        : `the DevOps API at ${config.apiUrl} does not answer`);
+    }
+    if (res.status === 204) return undefined as T;
+    const text = await res.text();
+    let json: unknown;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      json = undefined;
+    }
+    if (!res.ok) {
+      const e = (json as { error?: { code?: string; message?: string; field?: string } } | undefined)?.error;
+      const code = e?.code ?? `HTTP_${res.status}`;
+      const message = e?.message ?? `the DevOps API answered ${res.status} ${res.statusText}`;
+      const retry = Number(res.headers.get('retry-after'));
+      throw new ApiError(res.status, code, message, e?.field ?? fieldOf(code, message), Number.isFinite(retry) && retry > 0 ? retry : undefined);
+    }
+    return json as T;
+  }
+
+  return {
+    auth: {
+      setupStart: (token: string) => call<SetupStart>('/auth/setup/start', { method: 'POST', body: { token } }),
+      setupFinish: (token: string, password: string, code: string) =>
+        call<{ operator: Operator }>('/auth/setup/finish', { method: 'POST', body: { token, password, code } }),
+      login: (email: string, password: string, code: string) => call<LoginResult>('/auth/login', { method: 'POST', body: { email, password, code } }),
+      logout: () => call<void>('/auth/logout', { method: 'POST' }),
+      /** The operator this session belongs to; an API token is not a console session (401). */
+      async me(): Promise<Operator> {
+        const body = await call<{ kind: 'operator' | 'token'; operator?: Operator }>('/auth/me');
+        if (body.kind !== 'operator' || !body.operator) throw new ApiError(401, 'UNAUTHENTICATED', 'the console needs an operator session, not an API token');
+        return body.operator;
+      }
+    },
+    operators: {
+      list: async () => (await call<{ operators: Operator[] }>('/operators')).operators,
+      create: (email: string, name: string) => call<{ operator: Operator; setupUrl: string }>('/operators', { method: 'POST', body: { email, name } }),
+      disable: (id: string) => call<unknown>(`/operators/${encodeURIComponent(id)}/disable`, { method: 'POST' }),
+      reset: (id: string) => call<{ setupUrl: string }>(`/operators/${encodeURIComponent(id)}/reset`, { method: 'POST' })
+    },
+    audit: async (filter: { actor?: string; action?: string; tenant?: string; result?: string; limit?: number }) =>
+      (await call<{ entries: AuditEntry[] }>('/audit', { query: filter })).entries,
+    templates: async () => (await call<{ templates: Template[] }>('/templates')).templates,
+    tenants: {
+      list: async () => (await call<{ tenants: Tenant[] }>('/tenants')).tenants,
+      get: (slug: string) => call<Tenant>(`/tenants/${encodeURIComponent(slug)}`),
+      action: (slug: string, action: TenantAction) => call<Accepted>(`/tenants/${encodeURIComponent(slug)}/actions/${action}`, { method: 'POST' }),
+      delete: (slug: string, deleteData: boolean, confirm?: string) =>
+        call<Accepted>(`/tenants/${encodeURIComponent(slug)}`, { method: 'DELETE', query: { deleteData, confirm: deleteData ? confirm : undefined } }),
+      events: async (slug: string, limit = 200) => (await call<{ events: BerthEvent[] }>(`/tenants/${encodeURIComponent(slug)}/events`, { query: { limit } })).events,
+      stats: (slug: string) => call<TenantStats & { data?: TenantStats }>(`/tenants/${encodeURIComponent(slug)}/stats`).then((s) => s.data ?? s)
+    }
+  };
+}
+
+export type Api = ReturnType<typeof api>;

@@ -1,0 +1,49 @@
+// The console as production runs it: built with vite, started as
+// `node console/server.js` (adapter-node handler + WebSocket proxy).
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+
+export const ROOT = path.resolve(import.meta.dirname, '../../..');
+const run = promisify(execFile);
+
+export async function buildConsole(): Promise<void> {
+  await run('npm', ['run', 'build', '-w', 'console'], { cwd: ROOT, maxBuffer: 32 << 20 });
+}
+
+export interface RunningConsole {
+  url: string;
+  child: ChildProcess;
+  output: string[];
+  stop(): Promise<void>;
+}
+
+export async function startConsole(env: { BERTH_API_URL: string; PORT: number; ORIGIN?: string }, timeoutMs = 20_000): Promise<RunningConsole> {
+  const url = env.ORIGIN ?? `http://127.0.0.1:${env.PORT}`;
+  const child = spawn(process.execPath, [path.join(ROOT, 'console/server.js')], {
+    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', BERTH_API_URL: env.BERTH_API_URL, PORT: String(env.PORT), ORIGIN: url },
+    stdio: ['ignore', 'pipe', 'pipe']
+  });
+  const output: string[] = [];
+  child.stdout!.on('data', (d: Buffer) => output.push(d.toString()));
+  child.stderr!.on('data', (d: Buffer) => output.push(d.toString()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`console exited with ${child.exitCode}:\n${output.join('')}`);
+    const res = await fetch(`${url}/login`).catch(() => null);
+    if (res?.status === 200) break;
+    if (Date.now() > deadline) throw new Error(`console did not answer within ${timeoutMs} ms:\n${output.join('')}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    url,
+    child,
+    output,
+    async stop() {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  };
+}
