@@ -3,23 +3,15 @@
 // prefix and a free port, apart from any platform nginx.
 import t from 'tap';
 import path from 'node:path';
-import net from 'node:net';
 import { execFile } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { ROOT_DIR } from '../../src/config/config.js';
 import { httpGet } from '../../src/health/http-get.js';
+import { freePort, running } from '../helpers/nginx.js';
 
 const run = promisify(execFile);
 const script = (name: string) => path.join(ROOT_DIR, 'scripts', name);
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 t.test('docker-up: a second run finds the engine and keeps the operator\'s daemon.json settings', async (t) => {
   const dir = t.testdir({ 'daemon.json': JSON.stringify({ debug: true, 'live-restore': false }) });
@@ -49,14 +41,16 @@ t.test('nginx-up: starts on its own prefix, then reloads without restarting; a b
   const port = await freePort();
   const env = { ...process.env, BERTH_HOME: home, BERTH_HTTP_PORT: String(port) };
   const pidFile = path.join(home, 'nginx/nginx.pid');
+  let master = 0;
+  // By pid, not pid file: t.testdir's own teardown may remove the prefix first.
   t.teardown(async () => {
-    const pid = Number(await readFile(pidFile, 'utf8').catch(() => '0'));
-    if (pid) process.kill(pid, 'SIGQUIT');
+    if (master && (await running(master))) process.kill(master, 'SIGQUIT');
   });
 
   const first = await run('bash', [script('nginx-up')], { env });
   t.match(first.stderr, /nginx started/);
   const pid = await readFile(pidFile, 'utf8');
+  master = Number(pid);
   const answer = await httpGet(`http://127.0.0.1:${port}/`, 5000, { host: 'nobody.berth.localhost' });
   t.equal(answer.status, 404);
   t.match(answer.body, /No team lives at this address/);
