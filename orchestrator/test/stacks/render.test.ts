@@ -9,7 +9,9 @@ const input = {
   slug: 'acme',
   appVersion: '1.2.3',
   images: { app: 'berth/tenant-app:1.2.3', db: 'berth/ferretdb:x', storage: 'berth/minio:y' },
-  secrets: { STORAGE_KEY: 's3cr3t-value' }
+  secrets: { STORAGE_KEY: 's3cr3t-value', OWNER_SETUP_TOKEN: 'owner-setup-token-0123456789' },
+  publicUrl: 'http://acme.berth.test:8080',
+  ownerEmail: 'owner@acme.test'
 };
 
 t.test('renders names, order, labels, limits and the published route', async (t) => {
@@ -35,6 +37,9 @@ t.test('renders names, order, labels, limits and the published route', async (t)
   t.equal(app.container.env.MONGO_URL, 'mongodb://db:27017/acme');
   t.equal(app.container.env.MINIO_SECRET_KEY, 's3cr3t-value');
   t.equal(app.container.env.MINIO_BUCKET, 'acme');
+  t.equal(app.container.env.ORIGIN, 'http://acme.berth.test:8080', 'the app knows its public origin');
+  t.equal(app.container.env.OWNER_EMAIL, 'owner@acme.test');
+  t.equal(app.container.env.OWNER_SETUP_TOKEN, 'owner-setup-token-0123456789');
   t.same(app.container.limits, { memoryBytes: 256 * 1024 ** 2, nanoCpus: 5e8, pids: 256 });
   t.same(app.container.capDrop, ['ALL']);
   t.same(app.container.securityOpt, ['no-new-privileges:true']);
@@ -49,7 +54,7 @@ t.test('renders names, order, labels, limits and the published route', async (t)
 t.test('the config hash changes with what the container is made from, and only then', async (t) => {
   const hash = (i: RenderInput) => renderStack(loaded, i).services.find((s) => s.name === 'storage')!.container.labels[LABEL.configHash];
   t.equal(hash(input), hash({ ...input }), 'same input, same hash');
-  t.not(hash(input), hash({ ...input, secrets: { STORAGE_KEY: 'another' } }), 'a new secret recreates');
+  t.not(hash(input), hash({ ...input, secrets: { ...input.secrets, STORAGE_KEY: 'another' } }), 'a new secret recreates');
   t.not(hash(input), hash({ ...input, images: { ...input.images, storage: 'berth/minio:z' } }), 'a new image recreates');
   t.not(hash(input), hash({ ...input, plan: 'team' }), 'new limits recreate');
 });

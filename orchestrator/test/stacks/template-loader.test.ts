@@ -65,7 +65,7 @@ t.test('meaning checks: route, plans, volumes, variables, dependencies', async (
     ['plan without limits for a service', base.replace('        storage: { memory: 1g, cpus: 1, pids: 1024 }\n', ''), /\/x-berth\/plans\/team\/limits: plan "team" gives no limits for service "storage"/],
     ['undeclared volume', base.replace('      - db-data:/data', '      - dbdata:/data'), /\/services\/db\/volumes\/0: volume "dbdata" is not declared/],
     ['unknown variable', base.replace('MINIO_BUCKET: ${TENANT}', 'MINIO_BUCKET: ${TENANT_NAME}'), /\/services\/app\/environment\/MINIO_BUCKET: unknown variable \$\{TENANT_NAME\}/],
-    ['undeclared secret', base.replace('secrets: [STORAGE_KEY]', 'secrets: [OTHER]'), /unknown variable \$\{SECRET_STORAGE_KEY\}/],
+    ['undeclared secret', base.replace('secrets: [STORAGE_KEY, OWNER_SETUP_TOKEN]', 'secrets: [OTHER]'), /unknown variable \$\{SECRET_STORAGE_KEY\}/],
     ['missing dependency', base.replace('      db: { condition: service_healthy }', '      database: { condition: service_healthy }'), /\/services\/app\/depends_on: depends on "database", which is not a service/],
     ['http probe on an unrouted service', base.replace('        exec: [berth-probe, mongo, "127.0.0.1:27017"]', '        http: { path: /ready }'), /\/services\/db\/x-berth\/probe\/http: an http probe goes through the published port/],
     ['bad condition', base.replace('db: { condition: service_healthy }', 'db: { condition: whenever }'), /\/services\/app\/depends_on/]
