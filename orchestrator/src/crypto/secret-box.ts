@@ -1,9 +1,10 @@
 // Per-tenant secrets are encrypted at rest with the platform key: AES-256-GCM,
 // a fresh 96-bit nonce per value, the tenant slug bound in as associated data
 // so a ciphertext copied onto another tenant fails to open.
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { BerthError } from '../errors.js';
 
 export interface Sealed {
   v: 1;
@@ -26,11 +27,23 @@ export class SecretBox {
   }
 
   open<T>(sealed: Sealed, context: string): T {
-    const decipher = createDecipheriv('aes-256-gcm', this.key, Buffer.from(sealed.iv, 'base64'));
-    decipher.setAAD(Buffer.from(context));
-    decipher.setAuthTag(Buffer.from(sealed.tag, 'base64'));
-    const plain = Buffer.concat([decipher.update(Buffer.from(sealed.data, 'base64')), decipher.final()]);
-    return JSON.parse(plain.toString('utf8')) as T;
+    try {
+      const decipher = createDecipheriv('aes-256-gcm', this.key, Buffer.from(sealed.iv, 'base64'));
+      decipher.setAAD(Buffer.from(context));
+      decipher.setAuthTag(Buffer.from(sealed.tag, 'base64'));
+      const plain = Buffer.concat([decipher.update(Buffer.from(sealed.data, 'base64')), decipher.final()]);
+      return JSON.parse(plain.toString('utf8')) as T;
+    } catch (err) {
+      throw new BerthError('CONFIG_INVALID', `cannot open the secrets of ${context}: they were sealed with another platform key (was BERTH_HOME/platform.key replaced, or BERTH_PLATFORM_KEY changed?)`, undefined, { cause: err });
+    }
+  }
+
+  /**
+   * A stable value for a secret a template added after the tenant was made:
+   * derived from the platform key, so every render agrees without a write.
+   */
+  derive(context: string, name: string): string {
+    return createHmac('sha256', this.key).update(`berth-secret:${context}:${name}`).digest('base64url').slice(0, 32);
   }
 }
 

@@ -114,12 +114,19 @@ export class TenantsService {
       plan: doc.plan,
       appVersion: doc.appVersion,
       images: stackImages(this.d.config, doc.appVersion),
-      secrets: this.d.box.open<Record<string, string>>(doc.secrets, doc._id),
+      secrets: this.secretsOf(doc, template),
       publishPort: doc.port,
       platform: this.d.config.platformId,
       publicUrl: this.publicUrl(doc._id),
       ownerEmail: doc.ownerEmail
     });
+  }
+
+  /** The tenant's secrets, plus stable derived values for any its template added since. */
+  private secretsOf(doc: TenantDoc, template: LoadedTemplate): Record<string, string> {
+    const secrets = this.d.box.open<Record<string, string>>(doc.secrets, doc._id);
+    for (const name of template.template['x-berth'].secrets ?? []) secrets[name] ??= this.d.box.derive(doc._id, name);
+    return secrets;
   }
 
   publicUrl(slug: string): string {

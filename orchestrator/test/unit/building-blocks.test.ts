@@ -20,6 +20,10 @@ t.test('secrets: sealed values open only with the same key and tenant', async (t
   t.throws(() => box.open(sealed, 'other'), 'copied onto another tenant it does not open');
   t.throws(() => new SecretBox(Buffer.alloc(32, 8)).open(sealed, 'acme'), 'another key does not open it');
   t.not(box.seal({ a: 1 }, 'x').iv, box.seal({ a: 1 }, 'x').iv, 'fresh nonce each time');
+  t.throws(() => new SecretBox(Buffer.alloc(32, 9)).open(sealed, 'acme'), { code: 'CONFIG_INVALID', message: /sealed with another platform key/ });
+  t.equal(box.derive('acme', 'NEW'), box.derive('acme', 'NEW'), 'a derived secret is stable');
+  t.not(box.derive('acme', 'NEW'), box.derive('other', 'NEW'), 'and differs per tenant');
+  t.match(box.derive('acme', 'NEW'), /^[A-Za-z0-9_-]{32}$/);
 });
 
 t.test('platform key: made once with mode 0600, then reused; env wins', async (t) => {
