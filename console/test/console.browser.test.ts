@@ -16,7 +16,7 @@ import { WebSocket } from 'ws';
 import { berth } from '../../orchestrator/test/helpers/berth-cli.js';
 import { testSlug } from '../../orchestrator/test/helpers/docker.js';
 import { freePort } from '../../orchestrator/test/helpers/nginx.js';
-import { startTestPlatform, type TestPlatform } from '../../orchestrator/test/helpers/platform.js';
+import { platformEnv, startTestPlatform, type TestPlatform } from '../../orchestrator/test/helpers/platform.js';
 import { launchBrowser, visit } from './helpers/browser.js';
 import { buildConsole, ROOT, startConsole, type RunningConsole } from './helpers/console.js';
 
@@ -60,16 +60,7 @@ async function bootstrapOperator(): Promise<string> {
   const c = tp.config;
   const { stdout } = await run(process.execPath, ['--import', 'tsx', path.join(ROOT, 'orchestrator/src/cli/operator.ts'), 'bootstrap', '--email', EMAIL, '--name', 'Olga Ops'], {
     cwd: ROOT,
-    env: {
-      ...process.env,
-      BERTH_HOME: c.home,
-      BERTH_PLATFORM_ID: c.platformId,
-      BERTH_MONGO_DB: c.mongoDb,
-      BERTH_PLATFORM_DB_CONTAINER: c.platformDb.container,
-      BERTH_PLATFORM_DB_PORT: String(c.platformDb.port),
-      BERTH_CONSOLE_URL: web.url,
-      BERTH_LOG_LEVEL: 'warn'
-    }
+    env: platformEnv(c, { BERTH_CONSOLE_URL: web.url })
   });
   return stdout.trim();
 }

@@ -3,11 +3,11 @@
 //   node orchestrator/dist/cli/operator.js bootstrap --email E --name N
 // Prints only the one-time setup link on stdout (it works once, for 24 h);
 // refuses, exit 1 with one line on stderr, once any operator exists.
+import { runCli, UsageError } from './run-cli.js';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/config.js';
 import { loadPlatformKey, SecretBox } from '../crypto/secret-box.js';
 import { connectDatabase } from '../db/mongo.js';
-import { BerthError } from '../errors.js';
 import { jsonLogger } from '../log.js';
 import { createOperatorsModule } from '../operators/operators.module.js';
 import { ensurePlatformDb } from '../platform/platform-db.js';
@@ -19,7 +19,6 @@ Makes the first console operator (pending) and prints their one-time setup
 link (24 h) on stdout. Refuses once any operator exists: operators add
 others in the console. Exit codes: 0 done, 1 refused or failed, 2 usage.`;
 
-class UsageError extends Error {}
 
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -50,14 +49,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    const message =
-      err instanceof UsageError ? `${err.message} (see --help)`
-      : err instanceof BerthError ? `${err.code}: ${err.message}`
-      : (err as Error).message ?? String(err);
-    console.error(`berth-operator: ${message.split('\n')[0]}`);
-    process.exit(err instanceof UsageError ? 2 : 1);
-  }
-);
+runCli('berth-operator', main, 2);

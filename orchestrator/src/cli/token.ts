@@ -7,19 +7,18 @@
 // shown only this once. With --if-none it makes one only if no token was ever
 // made, else prints nothing and exits 0 (the platform command uses this to
 // print a first admin token exactly once).
+import { runCli, UsageError } from './run-cli.js';
 import { parseArgs } from 'node:util';
 import { SCOPES, type Scope } from '../auth/auth.types.js';
 import { TokensService, type TokenInfo } from '../auth/tokens.service.js';
 import { loadConfig } from '../config/config.js';
 import { connectDatabase } from '../db/mongo.js';
-import { BerthError } from '../errors.js';
 import { jsonLogger } from '../log.js';
 import { ensurePlatformDb } from '../platform/platform-db.js';
 import { DockerRuntime } from '../runtime/docker-runtime.js';
 
 const USAGE = 'Usage: berth-token create --name NAME --scope admin|write|read [--if-none] | list [--json] | revoke <id>';
 
-class UsageError extends Error {}
 
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -77,14 +76,4 @@ function table(list: TokenInfo[]): string {
   return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    const message =
-      err instanceof UsageError ? `${err.message} (see --help)`
-      : err instanceof BerthError ? `${err.code}: ${err.message}`
-      : (err as Error).message ?? String(err);
-    console.error(`berth-token: ${message.split('\n')[0]}`);
-    process.exit(1);
-  }
-);
+runCli('berth-token', main, 1);

@@ -5,6 +5,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { Test } from 'tap';
+import { freePort } from './nginx.js';
 import type { TestPlatform } from './platform.js';
 
 export const script = fileURLToPath(new URL('../../../scripts/berth', import.meta.url));
@@ -38,13 +39,7 @@ export function oneErrorLine(t: Test, run: Run, code: string): void {
 }
 
 /** A port nothing listens on: bind one, then let it go. */
-export async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+export const closedPort = freePort;
 
 export async function listen(tp: TestPlatform): Promise<string> {
   await tp.platform.app.listen({ host: '127.0.0.1', port: 0 });

@@ -24,6 +24,21 @@ export interface TestPlatform {
   close(): Promise<void>;
 }
 
+/** Environment for a process (orchestrator, CLI) pointed at this test platform. */
+export function platformEnv(config: PlatformConfig, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    BERTH_HOME: config.home,
+    BERTH_PLATFORM_ID: config.platformId,
+    BERTH_MONGO_DB: config.mongoDb,
+    BERTH_PLATFORM_DB_CONTAINER: config.platformDb.container,
+    BERTH_PLATFORM_DB_PORT: String(config.platformDb.port),
+    BERTH_HTTP_PORT: String(config.nginx.httpPort),
+    BERTH_LOG_LEVEL: 'warn',
+    ...extra
+  };
+}
+
 export async function startTestPlatform(tag: string, overrides: Partial<PlatformConfig> = {}, log: Logger = silentLogger): Promise<TestPlatform> {
   const id = `${tag}-${randomBytes(3).toString('hex')}`;
   const home = await mkdtemp(path.join(os.tmpdir(), `berth-${id}-`));

@@ -8,7 +8,7 @@ import { ROOT_DIR } from '../../src/config/config.js';
 import { httpGet } from '../../src/health/http-get.js';
 import { docker, testSlug } from '../helpers/docker.js';
 import { freePort } from '../helpers/nginx.js';
-import { startTestPlatform } from '../helpers/platform.js';
+import { platformEnv, startTestPlatform } from '../helpers/platform.js';
 import { until } from '../helpers/wait.js';
 
 const tp = await startTestPlatform('crash');
@@ -20,18 +20,7 @@ t.teardown(async () => {
 });
 const { repo } = tp.platform;
 const c = tp.config;
-const env = {
-  ...process.env,
-  BERTH_HOME: c.home,
-  BERTH_PLATFORM_ID: c.platformId,
-  BERTH_MONGO_DB: c.mongoDb,
-  BERTH_PLATFORM_DB_CONTAINER: c.platformDb.container,
-  BERTH_PLATFORM_DB_PORT: String(c.platformDb.port),
-  BERTH_HTTP_PORT: String(c.nginx.httpPort),
-  BERTH_API_PORT: String(apiPort),
-  BERTH_RECONCILE_INTERVAL_MS: '60000',
-  BERTH_LOG_LEVEL: 'warn'
-};
+const env = platformEnv(c, { BERTH_API_PORT: String(apiPort), BERTH_RECONCILE_INTERVAL_MS: '60000' });
 
 async function startOrchestrator(): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT_DIR, 'orchestrator/src/server.ts')], { env, stdio: ['ignore', 'ignore', 'pipe'] });

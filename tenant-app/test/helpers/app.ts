@@ -2,17 +2,12 @@
 // can read its RSS from /proc, restart it, and send it SIGTERM.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { BUILD_ENTRY, ensureBuilt } from './build.js';
 import type { Services } from './services.js';
 
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+import { freePort } from '../../../orchestrator/test/helpers/nginx.js';
+
+export { freePort };
 
 export interface RunningApp {
   url: string;
