@@ -5,7 +5,6 @@ import { AppError } from '$lib/server/errors';
 import { apiError } from '$lib/server/http/api';
 import { checkApiCsrf } from '$lib/server/http/csrf';
 import { log } from '$lib/server/log';
-import { memberById } from '$lib/server/members/members.service';
 import { hub } from '$lib/server/realtime/hub';
 import { SESSION_COOKIE, sessionsService } from '$lib/server/sessions/sessions.service';
 import { prepareEventually, waitPrepared } from '$lib/server/startup';
@@ -66,11 +65,9 @@ export const handle: Handle = async ({ event, resolve }) => {
     try {
       checkBodySize(event.request, path);
       if (!(await waitPrepared(10_000))) throw new AppError('NOT_READY', 'the workspace is starting; try again in a moment');
-      const token = event.cookies.get(SESSION_COOKIE);
-      const session = await sessionsService.resolve(token);
-      const member = session ? await memberById(session.memberId) : null;
-      event.locals.session = member ? session : null;
-      event.locals.member = member;
+      const auth = await sessionsService.authenticate(event.cookies.get(SESSION_COOKIE));
+      event.locals.session = auth?.session ?? null;
+      event.locals.member = auth?.member ?? null;
       if (path.startsWith('/api/')) checkApiCsrf(event.request, event.locals.session);
       response = await resolve(event);
     } catch (err) {

@@ -1,6 +1,7 @@
 // The backlog board through its JSON API against real FerretDB: create, edit,
 // move, filter, delete, who may delete, and live updates over SSE.
 import t from 'tap';
+import { MongoClient } from 'mongodb';
 import { startApp, stackEnv, type RunningApp } from './helpers/app.js';
 import { seedMember, signIn, type MemberSession } from './helpers/client.js';
 import { startServices, type Services } from './helpers/services.js';
@@ -157,4 +158,49 @@ t.test('a change by one member reaches the others without reload (SSE)', async (
   t.match(events[0]?.data, { item: { id: itemId, title: 'Live one' }, by: ana.memberId });
   t.match(events[1]?.data, { item: { status: 'doing' }, by: ben.memberId });
   t.match(events[2]?.data, { itemId });
+});
+
+t.test('the whole board carries a strong ETag: 304 while unchanged, a new one after any write', async (t) => {
+  const first = await ana.fetch('/api/items');
+  t.equal(first.status, 200);
+  const etag = first.headers.get('etag')!;
+  t.match(etag, /^"[^"]+"$/, 'a strong validator');
+  t.equal(first.headers.get('cache-control'), 'private, no-cache');
+  const body = await first.text();
+  t.equal(Number(first.headers.get('content-length')), Buffer.byteLength(body));
+
+  const same = await ben.fetch('/api/items', { headers: { 'if-none-match': etag } });
+  t.equal(same.status, 304, 'unchanged: not sent again');
+  t.equal(same.headers.get('etag'), etag);
+  t.equal(await same.text(), '');
+  t.equal((await ben.fetch('/api/items', { headers: { 'if-none-match': '"other", ' + etag } })).status, 304, 'a list of tags');
+  t.equal((await fetch(`${app.url}/api/items`, { headers: { 'if-none-match': etag } })).status, 401, 'the ETag is no key: a session is still needed');
+
+  const item = await create(ben, { title: 'Changes the board' });
+  const after = await ana.fetch('/api/items', { headers: { 'if-none-match': etag } });
+  t.equal(after.status, 200, 'changed: sent in full, at once (the writer and every member of this instance read the write)');
+  t.not(after.headers.get('etag'), etag);
+  t.ok(((await after.json()) as { items: Item[] }).items.some((i) => i.id === item.id));
+});
+
+t.test('a write through another instance shows within the stamp bound', async (t) => {
+  // What an old and a new instance side by side do: write the item, bump the stamp.
+  const mongo = new MongoClient(services.mongoUrl('team'));
+  try {
+    await list(ana); // the board is cached here
+    const now = new Date();
+    const id = 'e'.repeat(32);
+    await mongo.db().collection<{ _id: string }>('items').insertOne({ _id: id, title: 'From elsewhere', description: '', status: 'todo', assigneeId: null, order: 1e6, createdBy: ana.memberId, createdAt: now, updatedAt: now });
+    await mongo.db().collection<{ _id: string; version: number }>('meta').updateOne({ _id: 'board' }, { $inc: { version: 1 } }, { upsert: true });
+    const written = Date.now();
+    let seen = false;
+    while (!seen && Date.now() - written < 3000) {
+      seen = (await list(ben)).some((i) => i.id === id);
+      if (!seen) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    t.ok(seen, `seen after ${Date.now() - written} ms`);
+    t.ok(Date.now() - written <= 1000 + 300, 'within STAMP_TTL_MS (1 s, board.cache.ts)');
+  } finally {
+    await mongo.close();
+  }
 });

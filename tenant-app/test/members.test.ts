@@ -5,7 +5,7 @@ import t from 'tap';
 import { createHash, randomBytes } from 'node:crypto';
 import { MongoClient } from 'mongodb';
 import { startApp, stackEnv, type RunningApp } from './helpers/app.js';
-import { postForm, sessionCookie, sessionFromCookie, signIn } from './helpers/client.js';
+import { postForm, seedMember, sessionCookie, sessionFromCookie, signIn } from './helpers/client.js';
 import { startServices, type Services } from './helpers/services.js';
 import { startSmtp, welcomeLink, type TestSmtp } from './helpers/smtp.js';
 
@@ -141,8 +141,44 @@ t.test('sign-out ends the session in the database', async (t) => {
 t.test('the owner removes a member: their sessions end', async (t) => {
   const owner = await signIn(app.url, 'owner@example.com', PASSWORD);
   const bea = await signIn(app.url, 'bea@example.com', 'bea password 1');
+  t.equal((await bea.fetch('/api/items')).status, 200, 'the session is in use (and held in the app\'s session cache)');
   const res = await postForm(app.url, '/team?/remove', { id: bea.memberId }, owner.cookie);
   t.equal(res.status, 200);
-  t.equal((await bea.fetch('/api/session')).status, 401);
+  t.equal((await bea.fetch('/api/session')).status, 401, 'refused at once: the app forgets the sessions it ends');
+  t.equal((await bea.fetch('/api/items')).status, 401);
   t.equal((await postForm(app.url, '/signin', { email: 'bea@example.com', password: 'bea password 1' })).status, 401);
+});
+
+// The session cache's bound (AUTH_CACHE_TTL_MS in sessions.service.ts): what
+// another instance does (old and new side by side during an upgrade) reaches
+// this one within it. Simulated by changing the database directly.
+const AUTH_CACHE_TTL_MS = 5000;
+
+t.test('a member removed through another instance loses access within the cache bound', async (t) => {
+  const id = await seedMember(services.mongoUrl('team'), 'dan@example.com', 'dan password 1');
+  const dan = await signIn(app.url, 'dan@example.com', 'dan password 1');
+  t.equal((await dan.fetch('/api/items')).status, 200);
+  const removedAt = Date.now();
+  await mongo.db().collection<{ _id: string }>('members').deleteOne({ _id: id });
+  await mongo.db().collection('sessions').deleteMany({ memberId: id });
+  let status = 200;
+  while (status === 200 && Date.now() - removedAt < AUTH_CACHE_TTL_MS + 2000) {
+    status = (await dan.fetch('/api/items')).status;
+    if (status === 200) await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  const after = Date.now() - removedAt;
+  t.equal(status, 401, `refused after ${after} ms`);
+  t.ok(after <= AUTH_CACHE_TTL_MS + 500, `within the ${AUTH_CACHE_TTL_MS} ms bound`);
+});
+
+t.test('a cached session still expires on time', async (t) => {
+  await seedMember(services.mongoUrl('team'), 'eve@example.com', 'eve password 1');
+  const eve = await signIn(app.url, 'eve@example.com', 'eve password 1');
+  const hash = createHash('sha256').update(eve.cookie.split('=')[1]!).digest('hex');
+  // Expires 1.5 s after the next lookup; the cache keeps the entry longer than that.
+  await new Promise((resolve) => setTimeout(resolve, AUTH_CACHE_TTL_MS + 100));
+  await mongo.db().collection<{ _id: string }>('sessions').updateOne({ _id: hash }, { $set: { expiresAt: new Date(Date.now() + 1500) } });
+  t.equal((await eve.fetch('/api/items')).status, 200, 'looked up again, now with the near expiry');
+  await new Promise((resolve) => setTimeout(resolve, 1700));
+  t.equal((await eve.fetch('/api/items')).status, 401, 'refused once expired, though the cached entry is younger than the cache bound');
 });

@@ -6,7 +6,7 @@ import { hub } from '../realtime/hub';
 import { randomId } from '../tokens';
 import { removeAllAttachments } from '../attachments/attachments.service';
 import { boardRepository as repo } from './board.repository';
-import { boardJson, bumpBoardVersion, cachedItems } from './board.cache';
+import { boardBody, bumpBoardVersion, cachedItems, type BoardBody } from './board.cache';
 import { toItem, type Item, type ItemDoc, type ItemFilter, type ItemInput, type Status } from './board.types';
 import { cleanItemInput } from './board.validate';
 
@@ -21,8 +21,8 @@ export async function listItems(filter: ItemFilter): Promise<Item[]> {
 }
 
 /** GET /api/items without filters: the common case, answered from a cached body. */
-export function listAllJson(): Promise<string> {
-  return boardJson();
+export function listAllBody(): Promise<BoardBody> {
+  return boardBody();
 }
 
 export async function getItem(id: string): Promise<Item> {
