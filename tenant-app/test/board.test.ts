@@ -190,7 +190,7 @@ t.test('a write through another instance shows within the stamp bound', async (t
     await list(ana); // the board is cached here
     const now = new Date();
     const id = 'e'.repeat(32);
-    await mongo.db().collection<{ _id: string }>('items').insertOne({ _id: id, title: 'From elsewhere', description: '', status: 'todo', assigneeId: null, order: 1e6, createdBy: ana.memberId, createdAt: now, updatedAt: now });
+    await mongo.db().collection<{ _id: string; [field: string]: unknown }>('items').insertOne({ _id: id, title: 'From elsewhere', description: '', status: 'todo', assigneeId: null, order: 1e6, createdBy: ana.memberId, createdAt: now, updatedAt: now });
     await mongo.db().collection<{ _id: string; version: number }>('meta').updateOne({ _id: 'board' }, { $inc: { version: 1 } }, { upsert: true });
     const written = Date.now();
     let seen = false;
