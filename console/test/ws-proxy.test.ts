@@ -83,7 +83,7 @@ function open(path: string, cookie = 'berth_session=bsess_good-session'): Promis
 const next = (ws: WebSocket) => new Promise<{ data: string; binary: boolean }>((resolve) => ws.once('message', (d: RawData, binary: boolean) => resolve({ data: d.toString(), binary })));
 const closed = (ws: WebSocket) => new Promise<{ code: number; reason: string }>((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
 
-t.test('paths and queries: only ours, validated, and only the parameters the orchestrator takes', async (t) => {
+t.test('stand-in orchestrator: paths and queries: only ours, validated, and only the parameters the orchestrator takes', async (t) => {
   t.same(routeFor('/ws/events', new URLSearchParams('tenant=acme&x=1')), { upstream: '/api/v1/events', query: new URLSearchParams('tenant=acme') });
   const term = routeFor('/ws/tenants/acme/terminal', new URLSearchParams('service=db&cols=120&rows=40&access_token=stolen'));
   t.equal(term && !(term instanceof Error) ? `${term.upstream}?${term.query}` : '', '/api/v1/tenants/acme/terminal?service=db&cols=120&rows=40', 'a smuggled access_token is dropped');
@@ -98,7 +98,7 @@ t.test('paths and queries: only ours, validated, and only the parameters the orc
   t.equal(cookieValue('a=1', 'berth_session'), undefined);
 });
 
-t.test('refused before dialling: another origin, no cookie, a bad slug, an unknown path', async (t) => {
+t.test('stand-in orchestrator: refused before dialling: another origin, no cookie, a bad slug, an unknown path', async (t) => {
   const before = upstream.seen.length;
   t.equal(await handshake('/ws/events', { origin: 'http://evil.example', cookie: 'berth_session=bsess_good-session' }), 403, 'cross-site page');
   t.equal(await handshake('/ws/events', { cookie: 'berth_session=bsess_good-session' }), 403, 'no Origin at all');
@@ -108,7 +108,7 @@ t.test('refused before dialling: another origin, no cookie, a bad slug, an unkno
   t.equal(upstream.seen.length, before, 'the orchestrator was never asked');
 });
 
-t.test('the session goes upstream as a bearer header, never in the URL; frames pass both ways', async (t) => {
+t.test('stand-in orchestrator: the session goes upstream as a bearer header, never in the URL; frames pass both ways', async (t) => {
   const ws = await open('/ws/tenants/acme/terminal?service=app&cols=100&rows=30');
   const last = upstream.seen.at(-1)!;
   t.equal(last.authorization, 'Bearer bsess_good-session');
@@ -122,7 +122,7 @@ t.test('the session goes upstream as a bearer header, never in the URL; frames p
   ws.close();
 });
 
-t.test('closing one side closes the other', async (t) => {
+t.test('stand-in orchestrator: closing one side closes the other', async (t) => {
   const a = await open('/ws/events');
   const server = upstream.sockets.at(-1)!;
   const upstreamClosed = closed(server);
@@ -136,7 +136,7 @@ t.test('closing one side closes the other', async (t) => {
   t.equal(proxy.connections(), 0);
 });
 
-t.test('a session the orchestrator refuses: the browser gets close code 4401 with the reason', async (t) => {
+t.test('stand-in orchestrator: a session the orchestrator refuses: the browser gets close code 4401 with the reason', async (t) => {
   const ws = await open('/ws/events', 'berth_session=bsess_expired-one');
   t.same(await closed(ws), { code: 4401, reason: 'the session is unknown or ended' });
 });

@@ -85,7 +85,7 @@ function harness(opts: { idleMs?: number; shell?: ExecResult; shellDelayMs?: num
 
 const tick = () => new Promise((r) => setImmediate(r));
 
-t.test('spawns docker exec with an argv array and a clean environment; forwards output, input and resize', async (t) => {
+t.test('fake pty and socket: spawns docker exec with an argv array and a clean environment; forwards output, input and resize', async (t) => {
   const h = harness({ shellDelayMs: 20 });
   const socket = new FakeSocket();
   const opened = h.service.open(socket, h.request);
@@ -128,7 +128,7 @@ t.test('spawns docker exec with an argv array and a clean environment; forwards 
   t.same(h.events.map((e) => e.type), ['terminal.opened', 'terminal.closed']);
 });
 
-t.test('idle time without input ends the session with a notice and code 4408', async (t) => {
+t.test('fake pty and socket: idle time without input ends the session with a notice and code 4408', async (t) => {
   const h = harness({ idleMs: 60 });
   const socket = new FakeSocket();
   await h.service.open(socket, h.request);
@@ -143,7 +143,7 @@ t.test('idle time without input ends the session with a notice and code 4408', a
   t.equal(h.audit.at(-1)?.result, 'TERMINAL_IDLE');
 });
 
-t.test('no /bin/sh in the image: a clear notice, close 4409 SERVICE_HAS_NO_SHELL, nothing spawned', async (t) => {
+t.test('fake pty and socket: no /bin/sh in the image: a clear notice, close 4409 SERVICE_HAS_NO_SHELL, nothing spawned', async (t) => {
   const h = harness({ shell: { exitCode: 126, output: 'OCI runtime exec failed: exec failed: unable to start container process: exec: "/bin/sh": stat /bin/sh: no such file or directory: unknown' } });
   const socket = new FakeSocket();
   await h.service.open(socket, { ...h.request, service: 'db', container: 'berth-acme-db' });
@@ -153,7 +153,7 @@ t.test('no /bin/sh in the image: a clear notice, close 4409 SERVICE_HAS_NO_SHELL
   t.same(h.audit.map((e) => [e.action, e.result]), [['TERMINAL OPEN /api/v1/tenants/:slug/terminal', 'SERVICE_HAS_NO_SHELL']]);
 });
 
-t.test('the shell exiting closes the socket (1000)', async (t) => {
+t.test('fake pty and socket: the shell exiting closes the socket (1000)', async (t) => {
   const h = harness();
   const socket = new FakeSocket();
   await h.service.open(socket, h.request);
@@ -162,7 +162,7 @@ t.test('the shell exiting closes the socket (1000)', async (t) => {
   t.same(socket.closed, { code: 1000, reason: 'exited 129' });
 });
 
-t.test('message parsing', async (t) => {
+t.test('fake pty and socket: message parsing', async (t) => {
   t.same(parseClientMessage('{"type":"input","data":"a"}'), { type: 'input', data: 'a' });
   t.same(parseClientMessage('{"type":"resize","cols":500,"rows":200}'), { type: 'resize', cols: 500, rows: 200 });
   t.match(parseClientMessage('{"type":"resize","cols":0,"rows":10}'), { invalid: /cols 1-500/ });
