@@ -18,6 +18,8 @@ export interface PlatformConfig {
   /** The tenant-app version new stacks run unless told otherwise. */
   defaultAppVersion: string;
   dockerSocket: string;
+  /** Given to every tenant app; empty strings when mail is not configured. */
+  tenantMail: { smtpUrl: string; from: string };
   api: { host: string; port: number };
   /** Set when the control plane uses an external MongoDB instead of its own container. */
   mongoUrl?: string;
@@ -59,6 +61,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, rootDir = ROOT_
     }
     return value;
   };
+  const optional = (name: string): string => env[name] ?? defaults[name] ?? '';
+  const smtpUrl = optional('BERTH_SMTP_URL');
+  if (smtpUrl && !/^smtps?:\/\/[^\s]+$/.test(smtpUrl)) {
+    throw new BerthError('CONFIG_INVALID', 'BERTH_SMTP_URL must look like smtp://user:pass@host:587 or smtps://host:465');
+  }
   const int = (name: string, min: number, max: number): number => {
     const raw = get(name);
     const value = Number(raw);
@@ -97,6 +104,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, rootDir = ROOT_
     },
     defaultAppVersion: env.BERTH_APP_VERSION ?? appPackage.version,
     dockerSocket: env.DOCKER_SOCKET ?? '/var/run/docker.sock',
+    tenantMail: { smtpUrl: optional('BERTH_SMTP_URL'), from: optional('BERTH_MAIL_FROM') },
     api: { host: get('BERTH_API_HOST'), port: int('BERTH_API_PORT', 0, 65535) },
     mongoUrl: env.BERTH_MONGO_URL || undefined,
     mongoDb: get('BERTH_MONGO_DB'),

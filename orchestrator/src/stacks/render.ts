@@ -34,6 +34,8 @@ export interface RenderInput {
   /** The team's address through nginx, e.g. http://acme.berth.localhost. */
   publicUrl?: string;
   ownerEmail?: string;
+  /** The platform's mail settings for the app; empty when none. */
+  mail?: { smtpUrl: string; from: string };
 }
 
 export interface ServiceSpec {
@@ -99,7 +101,9 @@ export function renderStack(loaded: LoadedTemplate, input: RenderInput): StackSp
     IMAGE_DB: input.images.db,
     IMAGE_STORAGE: input.images.storage,
     PUBLIC_URL: input.publicUrl ?? `http://${input.slug}.berth.localhost`,
-    OWNER_EMAIL: input.ownerEmail ?? ''
+    OWNER_EMAIL: input.ownerEmail ?? '',
+    SMTP_URL: input.mail?.smtpUrl ?? '',
+    MAIL_FROM: input.mail?.from ?? ''
   };
   for (const name of x.secrets ?? []) {
     const value = input.secrets[name];

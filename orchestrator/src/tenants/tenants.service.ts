@@ -118,7 +118,8 @@ export class TenantsService {
       publishPort: doc.port,
       platform: this.d.config.platformId,
       publicUrl: this.publicUrl(doc._id),
-      ownerEmail: doc.ownerEmail
+      ownerEmail: doc.ownerEmail,
+      mail: this.d.config.tenantMail
     });
   }
 

@@ -11,7 +11,8 @@ const input = {
   images: { app: 'berth/tenant-app:1.2.3', db: 'berth/ferretdb:x', storage: 'berth/minio:y' },
   secrets: { STORAGE_KEY: 's3cr3t-value', OWNER_SETUP_TOKEN: 'owner-setup-token-0123456789' },
   publicUrl: 'http://acme.berth.test:8080',
-  ownerEmail: 'owner@acme.test'
+  ownerEmail: 'owner@acme.test',
+  mail: { smtpUrl: 'smtp://mailer:secret@mail.acme.test:587', from: 'Acme <team@acme.test>' }
 };
 
 t.test('renders names, order, labels, limits and the published route', async (t) => {
@@ -39,6 +40,9 @@ t.test('renders names, order, labels, limits and the published route', async (t)
   t.equal(app.container.env.MINIO_BUCKET, 'acme');
   t.equal(app.container.env.ORIGIN, 'http://acme.berth.test:8080', 'the app knows its public origin');
   t.equal(app.container.env.OWNER_EMAIL, 'owner@acme.test');
+  t.equal(app.container.env.SMTP_URL, 'smtp://mailer:secret@mail.acme.test:587', 'the platform\'s mail settings reach the app');
+  t.equal(app.container.env.MAIL_FROM, 'Acme <team@acme.test>');
+  t.equal(renderStack(loaded, { ...input, mail: undefined }).services.find((s) => s.name === 'app')!.container.env.SMTP_URL, '', 'empty when mail is not configured');
   t.equal(app.container.env.OWNER_SETUP_TOKEN, 'owner-setup-token-0123456789');
   t.same(app.container.limits, { memoryBytes: 256 * 1024 ** 2, nanoCpus: 5e8, pids: 256 });
   t.same(app.container.capDrop, ['ALL']);
