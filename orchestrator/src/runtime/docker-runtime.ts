@@ -180,7 +180,8 @@ export class DockerRuntime implements ContainerRuntime {
       running: c.State.Running,
       startedAt: c.State.StartedAt,
       exitCode: c.State.ExitCode,
-      published
+      published,
+      networks: Object.keys(c.NetworkSettings.Networks ?? {})
     };
   }
 

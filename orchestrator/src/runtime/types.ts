@@ -54,6 +54,8 @@ export interface ContainerInfo extends ContainerSummary {
   exitCode?: number;
   /** Host port on 127.0.0.1 for each published container port. */
   published: Record<number, number>;
+  /** Networks it is attached to. */
+  networks: string[];
 }
 
 export interface ContainerStats {

@@ -4,7 +4,7 @@
 // running it again after a crash finishes the job instead of failing.
 import { BerthError } from '../errors.js';
 import { runProbe, type ProbeResult } from '../health/probe.js';
-import type { ContainerRuntime } from '../runtime/types.js';
+import type { ContainerInfo, ContainerRuntime } from '../runtime/types.js';
 import { LABEL, type ServiceSpec, type StackSpec } from './render.js';
 
 export type StackStep =
@@ -55,9 +55,12 @@ async function missingImages(runtime: ContainerRuntime, spec: StackSpec): Promis
 async function startService(runtime: ContainerRuntime, service: ServiceSpec): Promise<number | undefined> {
   const name = service.container.name;
   let info = await runtime.inspectContainer(name);
-  if (info && info.labels[LABEL.configHash] !== service.container.labels[LABEL.configHash]) {
-    // Made from another spec (image, settings, secrets) or by someone else:
-    // replace it; the volumes keep the data.
+  const attached = (i: ContainerInfo) => service.container.networks.every((n) => i.networks.includes(n.name));
+  if (info && (info.labels[LABEL.configHash] !== service.container.labels[LABEL.configHash] || !attached(info))) {
+    // Made from another spec (image, settings, secrets), by someone else, or
+    // half made (a process killed between create and connecting its second
+    // network, which also means no published port): replace it; the volumes
+    // keep the data.
     await runtime.removeContainer(name);
     info = null;
   }

@@ -95,6 +95,19 @@ t.test('bringing the stack up again is a no-op that finds it healthy', async (t)
   t.equal(await docker('inspect', `berth-${slug}-app`, '--format', '{{.Id}}'), before, 'same container');
 });
 
+t.test('a half-made container (killed before joining its edge network) is replaced', async (t) => {
+  const app = spec.services.find((s) => s.name === 'app')!;
+  await runtime.removeContainer(app.container.name);
+  // What a process killed between create and connect leaves: same spec, one network.
+  await runtime.createContainer({ ...app.container, networks: [app.container.networks[0]!] });
+  const again = await upStack(runtime, spec);
+  t.ok(again.publishedPort > 0, 'published again');
+  const nets = JSON.parse(await docker('inspect', app.container.name, '--format', '{{json .NetworkSettings.Networks}}')) as Record<string, unknown>;
+  t.same(Object.keys(nets).sort(), [`berth-${slug}`, `berth-${slug}-edge`]);
+  t.equal((await healthz(again.publishedPort)).status, 200);
+  port = again.publishedPort;
+});
+
 t.test('the app shuts down cleanly on SIGTERM', async (t) => {
   // docker stop sends SIGTERM and only SIGKILLs (exit 137) after the timeout.
   await docker('stop', '--time', '20', `berth-${slug}-app`);
