@@ -9,7 +9,7 @@ import type { Metrics } from '../api/metrics.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { Logger } from '../log.js';
 import type { ContainerRuntime, ContainerSummary } from '../runtime/types.js';
-import { LABEL } from '../stacks/render.js';
+import { groupByTenant, LABEL } from '../stacks/render.js';
 import type { TenantsRepository } from '../tenants/tenants.repository.js';
 import type { TenantsService } from '../tenants/tenants.service.js';
 import type { HealthState, TenantDoc } from '../tenants/tenant.types.js';
@@ -70,11 +70,7 @@ export class HealthMonitor {
       this.repo.list(),
       this.runtime.listContainers({ [LABEL.platform]: this.options.platformId })
     ]);
-    const byTenant = new Map<string, ContainerSummary[]>();
-    for (const c of containers) {
-      const t = c.labels[LABEL.tenant];
-      if (t) byTenant.set(t, [...(byTenant.get(t) ?? []), c]);
-    }
+    const byTenant = groupByTenant(containers);
     const due = docs.filter((d) => !d.operation && d.desired === 'running' && (d.phase === 'running' || d.phase === 'degraded'));
     await Promise.all(due.map((doc) => this.check(doc, byTenant.get(doc._id) ?? []).catch((err: Error) => {
       this.log.warn({ tenant: doc._id, err: err.message }, 'health check failed to run');

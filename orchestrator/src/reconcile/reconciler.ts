@@ -7,7 +7,7 @@
 import type { EventBus } from '../events/event-bus.js';
 import type { Logger } from '../log.js';
 import type { ContainerRuntime, ContainerSummary } from '../runtime/types.js';
-import { LABEL } from '../stacks/render.js';
+import { groupByTenant, LABEL } from '../stacks/render.js';
 import { downStack } from '../stacks/stack-runner.js';
 import type { TenantsRepository } from '../tenants/tenants.repository.js';
 import type { RouteState, TenantsService } from '../tenants/tenants.service.js';
@@ -68,11 +68,7 @@ export class Reconciler {
     const report: ReconcileReport = { resumed: [], recreated: [], stopped: [], orphansRemoved: [], routesFixed: [] };
     const mine = { [LABEL.platform]: this.options.platformId };
     const [docs, containers, networks] = await Promise.all([this.repo.list(), this.runtime.listContainers(mine), this.runtime.listNetworks(mine)]);
-    const byTenant = new Map<string, ContainerSummary[]>();
-    for (const c of containers) {
-      const t = c.labels[LABEL.tenant];
-      if (t) byTenant.set(t, [...(byTenant.get(t) ?? []), c]);
-    }
+    const byTenant = groupByTenant(containers);
     const known = new Set(docs.map((d) => d._id));
 
     for (const doc of docs) {

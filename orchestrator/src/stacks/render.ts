@@ -20,6 +20,19 @@ export const LABEL = {
   configHash: 'berth.config-hash'
 } as const;
 
+/** Containers of one Docker list call, grouped by the tenant they are labelled for. */
+export function groupByTenant<T extends { labels: Labels }>(containers: T[]): Map<string, T[]> {
+  const byTenant = new Map<string, T[]>();
+  for (const c of containers) {
+    const tenant = c.labels[LABEL.tenant];
+    if (!tenant) continue;
+    const list = byTenant.get(tenant);
+    if (list) list.push(c);
+    else byTenant.set(tenant, [c]);
+  }
+  return byTenant;
+}
+
 export interface RenderInput {
   slug: string;
   plan?: string;

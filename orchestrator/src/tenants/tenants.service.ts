@@ -12,7 +12,7 @@ import type { Logger } from '../log.js';
 import type { Metrics } from '../api/metrics.js';
 import type { ContainerRuntime, ContainerSummary } from '../runtime/types.js';
 import { stackImages } from '../stacks/images.js';
-import { LABEL, renderStack, type StackSpec } from '../stacks/render.js';
+import { groupByTenant, LABEL, renderStack, type StackSpec } from '../stacks/render.js';
 import { generateSecrets } from '../stacks/secrets.js';
 import { downStack, upStack, type StackStep } from '../stacks/stack-runner.js';
 import type { LoadedTemplate } from '../stacks/template-loader.js';
@@ -77,11 +77,7 @@ export class TenantsService {
   /** Every tenant with the live state of its services, from one Docker list call. */
   async list(filter: { phase?: Phase } = {}): Promise<(TenantView & { services: Record<string, string> })[]> {
     const [docs, containers] = await Promise.all([this.d.repo.list(filter), this.d.runtime.listContainers({ [LABEL.platform]: this.d.config.platformId })]);
-    const byTenant = new Map<string, ContainerSummary[]>();
-    for (const c of containers) {
-      const tenant = c.labels[LABEL.tenant];
-      if (tenant) byTenant.set(tenant, [...(byTenant.get(tenant) ?? []), c]);
-    }
+    const byTenant = groupByTenant(containers);
     return docs.map((doc) => ({ ...this.view(doc), services: servicesOf(byTenant.get(doc._id) ?? []) }));
   }
 
