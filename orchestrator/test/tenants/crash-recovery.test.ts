@@ -43,12 +43,14 @@ t.test('killed mid-create, restarted: the tenant ends running, nothing leaked', 
     body: JSON.stringify({ slug })
   });
   t.equal(res.status, 202);
-  // Kill it once the database is up and storage is being started: half a stack.
+  // Kill it once the database is up and storage or the app is being started:
+  // half a stack. Storage can turn healthy within one poll, so the app's
+  // start (the slowest step) counts too; polled often so neither is missed.
   await until(async () => {
     const doc = await repo.get(slug);
     if (doc && !doc.operation) throw new Error(`create ended before the kill: ${doc.phase} ${doc.lastError?.code}: ${doc.lastError?.message}`);
-    return doc?.operation?.step.startsWith('storage') ?? false;
-  }, 60_000, 'create to reach storage');
+    return /^(storage|app):/.test(doc?.operation?.step ?? '') && doc?.operation?.step !== 'app:healthy';
+  }, 60_000, 'create to reach storage or the app', 25);
   first.kill('SIGKILL');
   await new Promise((resolve) => first.once('exit', resolve));
   const left = await repo.get(slug);
