@@ -36,6 +36,12 @@ export const ErrorCodes = {
   SERVICE_NOT_RUNNING: { status: 409, summary: 'the tenant service container is not running' },
   SERVICE_HAS_NO_SHELL: { status: 409, summary: 'the service image has no /bin/sh to open a terminal in' },
   DB_UNAVAILABLE: { status: 503, summary: 'the platform database does not answer' },
+  VERSION_UNKNOWN: { status: 400, summary: 'no tenant-app image of that version is on this host' },
+  UPGRADE_SELECTION_EMPTY: { status: 400, summary: 'the upgrade selects no tenant that needs it' },
+  UPGRADE_NOT_FOUND: { status: 404, summary: 'no upgrade job with that id' },
+  UPGRADE_CONFLICT: { status: 409, summary: 'another upgrade job holds one of these tenants, or the job is in the wrong state for that' },
+  UPGRADE_FAILED: { status: 502, summary: 'the tenant did not end on the target version; it keeps the one it had' },
+  UPGRADE_INTERRUPTED: { status: 500, summary: 'orchestrator restarts interrupted this tenant\'s upgrade too often' },
   NOT_FOUND: { status: 404, summary: 'no such route' },
   INTERNAL: { status: 500, summary: 'an unexpected error; see the orchestrator log' }
 } as const;

@@ -23,6 +23,8 @@ import type { TerminalService } from '../terminal/terminal.service.js';
 import { terminalRoutes } from '../terminal/terminal.routes.js';
 import type { TenantsService } from '../tenants/tenants.service.js';
 import { tenantsRoutes } from '../tenants/tenants.routes.js';
+import type { UpgradesService } from '../upgrades/upgrades.service.js';
+import { upgradesRoutes } from '../upgrades/upgrades.routes.js';
 import { installErrorHandler } from './error-handler.js';
 import type { Metrics } from './metrics.js';
 import { errorSchema } from './schemas.js';
@@ -42,6 +44,9 @@ export interface AppDeps {
   templates: Map<string, LoadedTemplate>;
   /** Values for the image variables of templates, for the templates page. */
   templateImages: Record<string, string>;
+  /** Bulk upgrades, and the image repository whose tags are the app versions. */
+  upgrades: UpgradesService;
+  appRepo: string;
 }
 
 export async function buildApp(deps: AppDeps, options: FastifyServerOptions = {}): Promise<FastifyInstance> {
@@ -86,6 +91,7 @@ export async function buildApp(deps: AppDeps, options: FastifyServerOptions = {}
       await api.register(terminalRoutes, { terminal: deps.terminal });
       await api.register(statsRoutes, { stats: deps.stats });
       await api.register(templatesRoutes, { templates: deps.templates, images: deps.templateImages });
+      await api.register(upgradesRoutes, { upgrades: deps.upgrades, appRepo: deps.appRepo });
     },
     { prefix: '/api/v1' }
   );

@@ -36,6 +36,8 @@ export interface PlatformConfig {
   consoleUrl: string;
   terminal: { idleMs: number };
   stats: { intervalMs: number; concurrency: number };
+  /** Bulk upgrades: how long a new app may take to pass /healthz, and the old one to drain. */
+  upgrades: { healthTimeoutMs: number; drainTimeoutMs: number };
 }
 
 export const ROOT_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -123,6 +125,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, rootDir = ROOT_
     },
     consoleUrl: consoleUrl.replace(/\/+$/, ''),
     terminal: { idleMs: int('BERTH_TERMINAL_IDLE_MS', 1000, 86_400_000) },
-    stats: { intervalMs: int('BERTH_STATS_INTERVAL_MS', 1000, 3_600_000), concurrency: int('BERTH_STATS_CONCURRENCY', 1, 64) }
+    stats: { intervalMs: int('BERTH_STATS_INTERVAL_MS', 1000, 3_600_000), concurrency: int('BERTH_STATS_CONCURRENCY', 1, 64) },
+    upgrades: { healthTimeoutMs: int('BERTH_UPGRADE_HEALTH_TIMEOUT_MS', 1000, 3_600_000), drainTimeoutMs: int('BERTH_UPGRADE_DRAIN_TIMEOUT_MS', 0, 3_600_000) }
   };
 }

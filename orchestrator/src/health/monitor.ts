@@ -80,7 +80,8 @@ export class HealthMonitor {
   private async verdict(doc: TenantDoc, containers: ContainerSummary[]): Promise<Verdict> {
     const spec = this.tenants.specFor(doc);
     for (const service of spec.services) {
-      const c = containers.find((x) => x.labels[LABEL.service] === service.name);
+      // By name: during an upgrade's cleanup a tenant can briefly have two app containers.
+      const c = containers.find((x) => x.name === service.container.name);
       if (!c || c.state !== 'running') return { ok: false, failing: service.name, detail: `container ${c ? c.state : 'missing'}` };
     }
     const routed = spec.services.find((s) => s.name === spec.route.service)!;

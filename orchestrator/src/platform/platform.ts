@@ -25,6 +25,7 @@ import { spawnPty } from '../terminal/pty.js';
 import { TerminalService } from '../terminal/terminal.service.js';
 import { TenantsRepository } from '../tenants/tenants.repository.js';
 import { TenantsService } from '../tenants/tenants.service.js';
+import { createUpgradesModule, type UpgradesModule } from '../upgrades/upgrades.module.js';
 import { ensurePlatformDb } from './platform-db.js';
 
 export interface Platform {
@@ -42,6 +43,7 @@ export interface Platform {
   operators: OperatorsModule;
   terminal: TerminalService;
   stats: StatsCollector;
+  upgrades: UpgradesModule;
   instanceId: string;
   /** First reconcile pass, then the periodic loops. */
   startLoops(): Promise<void>;
@@ -83,7 +85,10 @@ export async function createPlatform(
     failuresBeforeDegraded: config.health.failuresBeforeDegraded,
     platformId: config.platformId
   });
+  const upgrades = createUpgradesModule({ db: db.db, config, tenantsRepo: repo, tenants, runtime, router: routes, events, log, instanceId });
+  await upgrades.init();
   const reconciler = new Reconciler(repo, runtime, tenants, routes, events, log, {
+    resumeUpgrade: (doc, op) => upgrades.swap.resume(doc, op),
     platformId: config.platformId,
     instanceId,
     intervalMs: config.reconcileIntervalMs
@@ -112,15 +117,17 @@ export async function createPlatform(
   const version = config.defaultAppVersion;
   const images = stackImages(config, version);
   const templateImages = { IMAGE_APP: images.app, IMAGE_DB: images.db, IMAGE_STORAGE: images.storage, APP_VERSION: version };
-  const app = await buildApp({ db: db.db, tenants, events, tokens, audit, metrics, version, operators, terminal, stats, templates, templateImages }, options.fastify);
+  const app = await buildApp({ db: db.db, tenants, events, tokens, audit, metrics, version, operators, terminal, stats, templates, templateImages, upgrades: upgrades.service, appRepo: config.images.appRepo }, options.fastify);
   let loops = false;
   return {
-    app, db, runtime, repo, tenants, events, tokens, routes, monitor, reconciler, metrics, operators, terminal, stats, instanceId,
+    app, db, runtime, repo, tenants, events, tokens, routes, monitor, reconciler, metrics, operators, terminal, stats, upgrades, instanceId,
     async startLoops() {
       // A crash between writing a route file and reloading leaves a file nginx
       // does not serve yet; the reconciler compares files, so reload first.
       await routes.resync();
       await reconciler.pass();
+      // After the first pass: it finished or undid the upgrade operations a dead process left.
+      await upgrades.runner.start();
       monitor.start();
       reconciler.start();
       stats.start();
@@ -134,6 +141,7 @@ export async function createPlatform(
       }
       await terminal.close();
       await app.close();
+      await upgrades.runner.stop();
       await tenants.settled();
       await db.close();
     }

@@ -3,7 +3,8 @@
 // converges it to the registry. It finishes or rolls back operations a dead
 // process left half done, recreates missing containers, stops what should be
 // stopped, removes containers and networks Berth labelled for tenants that no
-// longer exist (never volumes: that is data), and rewrites stale routes.
+// longer exist (never volumes: that is data), removes the other slot's app
+// container an interrupted upgrade left behind, and rewrites stale routes.
 import type { EventBus } from '../events/event-bus.js';
 import type { Logger } from '../log.js';
 import type { ContainerRuntime, ContainerSummary } from '../runtime/types.js';
@@ -26,8 +27,13 @@ export interface ReconcileReport {
   recreated: string[];
   stopped: string[];
   orphansRemoved: string[];
+  /** Containers of a known tenant's routed service that are not its current slot. */
+  straysRemoved: string[];
   routesFixed: string[];
 }
+
+/** Finishes or undoes a dead upgrade operation (upgrades/tenant-swap.ts). */
+export type UpgradeResumer = (doc: TenantDoc, op: Operation) => void;
 
 export class Reconciler {
   private timer: NodeJS.Timeout | undefined;
@@ -40,7 +46,7 @@ export class Reconciler {
     private readonly routes: RouteInspector,
     private readonly events: EventBus,
     private readonly log: Logger,
-    private readonly options: { platformId: string; instanceId: string; intervalMs: number }
+    private readonly options: { platformId: string; instanceId: string; intervalMs: number; resumeUpgrade?: UpgradeResumer }
   ) {}
 
   start(): void {
@@ -65,7 +71,7 @@ export class Reconciler {
   }
 
   private async run(): Promise<ReconcileReport> {
-    const report: ReconcileReport = { resumed: [], recreated: [], stopped: [], orphansRemoved: [], routesFixed: [] };
+    const report: ReconcileReport = { resumed: [], recreated: [], stopped: [], orphansRemoved: [], straysRemoved: [], routesFixed: [] };
     const mine = { [LABEL.platform]: this.options.platformId };
     const [docs, containers, networks] = await Promise.all([this.repo.list(), this.runtime.listContainers(mine), this.runtime.listNetworks(mine)]);
     const byTenant = groupByTenant(containers);
@@ -78,6 +84,12 @@ export class Reconciler {
           continue;
         }
         const have = byTenant.get(doc._id) ?? [];
+        const strays = this.tenants.strays(doc, have);
+        if (strays.length > 0) {
+          await this.removeStrays(doc, strays.map((c) => c.name));
+          report.straysRemoved.push(...strays.map((c) => c.name));
+          continue;
+        }
         if (doc.desired === 'running' && (doc.phase === 'running' || doc.phase === 'degraded')) {
           if (this.missingOrStale(doc, have)) {
             await this.recreate(doc);
@@ -135,6 +147,17 @@ export class Reconciler {
     this.tenants.launch(locked, op, (step) => this.tenants.bringUp(locked, step), async () => 'degraded');
   }
 
+  /** Under a 'heal' operation, so an upgrade never starts while they go. */
+  private async removeStrays(doc: TenantDoc, containers: string[]): Promise<void> {
+    const op = this.tenants.newOperation('heal');
+    const locked = await this.repo.beginOperation(doc._id, op, [doc.phase]);
+    this.tenants.launch(locked, op, async (step) => {
+      await step('remove-stray');
+      for (const name of containers) await this.runtime.removeContainer(name);
+      return locked.phase;
+    }, async () => locked.phase);
+  }
+
   /**
    * Takes over an operation whose owner died and runs it again from the
    * start: every step is idempotent. A create that cannot finish is rolled
@@ -163,6 +186,10 @@ export class Reconciler {
         break;
       case 'delete':
         t.launch(taken, op, (step) => t.tearDown(taken, step, op.deleteData ?? false), fail);
+        break;
+      case 'upgrade':
+        if (this.options.resumeUpgrade) this.options.resumeUpgrade(taken, op);
+        else t.launch(taken, op, (step) => t.bringUp(taken, step), fail);
         break;
     }
     return true;

@@ -14,6 +14,7 @@ import type {
   ContainerStats,
   ContainerSummary,
   ExecResult,
+  ImageSummary,
   Labels,
   NetworkSpec,
   VolumeSpec
@@ -67,6 +68,17 @@ export class DockerRuntime implements ContainerRuntime {
   async imageExists(ref: string): Promise<boolean> {
     const found = await this.call(`inspect image ${ref}`, () => this.docker.getImage(ref).inspect(), [404]);
     return found !== undefined;
+  }
+
+  async listImages(repository: string): Promise<ImageSummary[]> {
+    // The reference filter with a bare repository matches every tag of it.
+    const list = await this.call(`list images of ${repository}`, () => this.docker.listImages({ filters: { reference: [repository] } }));
+    return (list ?? []).map((i) => ({
+      id: i.Id,
+      tags: (i.RepoTags ?? []).filter((tag) => tag.startsWith(`${repository}:`)),
+      createdAt: new Date(i.Created * 1000).toISOString(),
+      labels: i.Labels ?? {}
+    }));
   }
 
   async ensureNetwork(spec: NetworkSpec): Promise<void> {

@@ -65,6 +65,15 @@ export interface ContainerStats {
   pids: number;
 }
 
+/** One image, with every tag it carries in the repository asked for. */
+export interface ImageSummary {
+  id: string;
+  /** Full references, e.g. berth/tenant-app:0.2.0. */
+  tags: string[];
+  createdAt: string;
+  labels: Labels;
+}
+
 export interface ExecResult {
   exitCode: number;
   output: string;
@@ -74,6 +83,8 @@ export interface ContainerRuntime {
   /** Throws RUNTIME_UNAVAILABLE when the engine does not answer. */
   ping(): Promise<void>;
   imageExists(ref: string): Promise<boolean>;
+  /** Images tagged in `repository` (e.g. berth/tenant-app), one list call. */
+  listImages(repository: string): Promise<ImageSummary[]>;
 
   ensureNetwork(spec: NetworkSpec): Promise<void>;
   removeNetwork(name: string): Promise<void>;

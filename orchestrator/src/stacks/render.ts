@@ -17,8 +17,18 @@ export const LABEL = {
   appVersion: 'berth.app-version',
   template: 'berth.template',
   /** Hash of everything a container was created from; a change means recreate. */
-  configHash: 'berth.config-hash'
+  configHash: 'berth.config-hash',
+  /** Which of the routed service's two containers (blue/green) this is. */
+  slot: 'berth.slot'
 } as const;
+
+/**
+ * The routed service runs in one of two slots, so an upgrade can start the new
+ * container beside the old one: slot a is berth-<slug>-<service>, slot b adds "-b".
+ */
+export const SLOTS = ['a', 'b'] as const;
+export type Slot = (typeof SLOTS)[number];
+export const otherSlot = (slot: Slot): Slot => (slot === 'a' ? 'b' : 'a');
 
 /** Containers of one Docker list call, grouped by the tenant they are labelled for. */
 export function groupByTenant<T extends { labels: Labels }>(containers: T[]): Map<string, T[]> {
@@ -49,6 +59,8 @@ export interface RenderInput {
   ownerEmail?: string;
   /** The platform's mail settings for the app; empty when none. */
   mail?: { smtpUrl: string; from: string };
+  /** The routed service's slot (default a). */
+  slot?: Slot;
 }
 
 export interface ServiceSpec {
@@ -75,7 +87,7 @@ export interface StackSpec {
 export const names = {
   network: (slug: string) => `berth-${slug}`,
   edgeNetwork: (slug: string) => `berth-${slug}-edge`,
-  container: (slug: string, service: string) => `berth-${slug}-${service}`,
+  container: (slug: string, service: string, slot: Slot = 'a') => `berth-${slug}-${service}${slot === 'b' ? '-b' : ''}`,
   volume: (slug: string, volume: string) => `berth-${slug}-${volume}`
 };
 
@@ -138,11 +150,11 @@ export function renderStack(loaded: LoadedTemplate, input: RenderInput): StackSp
     const svc = template.services[name]!;
     const routed = name === x.route.service;
     const container: ContainerSpec = {
-      name: names.container(input.slug, name),
+      name: routed ? names.container(input.slug, name, input.slot) : names.container(input.slug, name),
       image: fill(svc.image),
       cmd: svc.command?.map(fill),
       env: Object.fromEntries(Object.entries(svc.environment ?? {}).map(([k, v]) => [k, fill(String(v))])),
-      labels: { ...base, [LABEL.service]: name, [LABEL.appVersion]: input.appVersion },
+      labels: { ...base, [LABEL.service]: name, [LABEL.appVersion]: input.appVersion, ...(routed ? { [LABEL.slot]: input.slot ?? 'a' } : {}) },
       // Data services sit only on the internal network, so only this tenant's
       // containers reach them; the routed service also joins the edge network,
       // because Docker cannot publish a port from an internal network.

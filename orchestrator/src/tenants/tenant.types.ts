@@ -1,9 +1,10 @@
 import type { Sealed } from '../crypto/secret-box.js';
+import type { Slot } from '../stacks/render.js';
 
 export const PHASES = ['provisioning', 'running', 'degraded', 'stopped', 'hibernated', 'upgrading', 'failed', 'deleting'] as const;
 export type Phase = (typeof PHASES)[number];
 
-export const OPERATION_KINDS = ['create', 'start', 'stop', 'restart', 'delete', 'heal'] as const;
+export const OPERATION_KINDS = ['create', 'start', 'stop', 'restart', 'delete', 'heal', 'upgrade'] as const;
 export type OperationKind = (typeof OPERATION_KINDS)[number];
 
 export interface Operation {
@@ -16,6 +17,16 @@ export interface Operation {
   deleteData?: boolean;
   /** A create that reattached the kept volumes of an earlier tenant: rolling it back must keep them. */
   keepData?: boolean;
+  /** An upgrade's blue/green swap, so that a restart can finish or undo it. */
+  swap?: SwapPlan;
+}
+
+/** Where an upgrade moves the routed service from and to. */
+export interface SwapPlan {
+  from: { version: string; slot: Slot; port: number };
+  to: { version: string; slot: Slot; port: number };
+  /** The upgrade job that asked for it. */
+  job?: string;
 }
 
 export interface HealthState {
@@ -41,6 +52,10 @@ export interface TenantDoc {
   desired: 'running' | 'stopped';
   /** Host port on 127.0.0.1 where the app is published. */
   port: number;
+  /** Which slot the routed service runs in (absent: a). */
+  appSlot?: Slot;
+  /** The port an upgrade in progress publishes its new container on. */
+  nextPort?: number;
   secrets: Sealed;
   operation?: Operation;
   health?: HealthState;

@@ -67,8 +67,15 @@ export class TenantsRepository {
     return this.tenants.find(filter.phase ? { phase: filter.phase } : {}).sort({ _id: 1 }).toArray();
   }
 
+  /** Ports tenants publish on, and those upgrades in progress are about to. */
   async usedPorts(): Promise<Set<number>> {
-    return new Set((await this.tenants.find({}, { projection: { port: 1 } }).toArray()).map((d) => d.port));
+    const docs = await this.tenants.find({}, { projection: { port: 1, nextPort: 1 } }).toArray();
+    return new Set(docs.flatMap((d) => (d.nextPort ? [d.port, d.nextPort] : [d.port])));
+  }
+
+  /** Whether a tenant other than `slug` publishes on, or is about to take, `port`. */
+  async portTakenByOther(port: number, slug: string): Promise<boolean> {
+    return (await this.tenants.countDocuments({ _id: { $ne: slug }, $or: [{ port }, { nextPort: port }] })) > 0;
   }
 
   async countByPhase(): Promise<Record<string, number>> {
@@ -96,6 +103,12 @@ export class TenantsRepository {
 
   async setStep(slug: string, opId: string, step: string): Promise<void> {
     await this.tenants.updateOne({ _id: slug, 'operation.id': opId }, { $set: { 'operation.step': step, updatedAt: new Date() } });
+  }
+
+  /** An update that applies only while operation `opId` holds the tenant; false when it no longer does. */
+  async updateUnderOperation(slug: string, opId: string, update: UpdateFilter<TenantDoc>): Promise<boolean> {
+    const res = await this.tenants.updateOne({ _id: slug, 'operation.id': opId }, { ...update, $currentDate: { updatedAt: true } });
+    return res.matchedCount > 0;
   }
 
   async endOperation(slug: string, opId: string, update: UpdateFilter<TenantDoc>): Promise<void> {

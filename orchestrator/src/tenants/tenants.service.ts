@@ -12,7 +12,7 @@ import type { Logger } from '../log.js';
 import type { Metrics } from '../api/metrics.js';
 import type { ContainerRuntime, ContainerSummary } from '../runtime/types.js';
 import { stackImages } from '../stacks/images.js';
-import { groupByTenant, LABEL, renderStack, type StackSpec } from '../stacks/render.js';
+import { groupByTenant, LABEL, names, renderStack, type Slot, type StackSpec } from '../stacks/render.js';
 import { generateSecrets } from '../stacks/secrets.js';
 import { downStack, upStack, type StackStep } from '../stacks/stack-runner.js';
 import type { LoadedTemplate } from '../stacks/template-loader.js';
@@ -71,14 +71,14 @@ export class TenantsService {
   async get(slug: string): Promise<TenantView & { services: Record<string, string> }> {
     const doc = await this.d.repo.mustGet(slug);
     const containers = await this.d.runtime.listContainers({ [LABEL.platform]: this.d.config.platformId, [LABEL.tenant]: slug });
-    return { ...this.view(doc), services: servicesOf(containers) };
+    return { ...this.view(doc), services: this.servicesOf(doc, containers) };
   }
 
   /** Every tenant with the live state of its services, from one Docker list call. */
   async list(filter: { phase?: Phase } = {}): Promise<(TenantView & { services: Record<string, string> })[]> {
     const [docs, containers] = await Promise.all([this.d.repo.list(filter), this.d.runtime.listContainers({ [LABEL.platform]: this.d.config.platformId })]);
     const byTenant = groupByTenant(containers);
-    return docs.map((doc) => ({ ...this.view(doc), services: servicesOf(byTenant.get(doc._id) ?? []) }));
+    return docs.map((doc) => ({ ...this.view(doc), services: this.servicesOf(doc, byTenant.get(doc._id) ?? []) }));
   }
 
   view(doc: TenantDoc): TenantView {
@@ -101,22 +101,50 @@ export class TenantsService {
     };
   }
 
-  /** The stack this tenant should run, rendered from its template with its secrets. */
-  specFor(doc: TenantDoc): StackSpec {
-    const template = this.d.templates.get(doc.template);
-    if (!template) throw new BerthError('TEMPLATE_NOT_FOUND', `tenant ${doc._id} uses template "${doc.template}", which is not loaded`);
+  /**
+   * The stack this tenant should run, rendered from its template with its
+   * secrets; an upgrade renders the same with another version, slot and port.
+   */
+  specFor(doc: TenantDoc, routed: { appVersion?: string; slot?: Slot; port?: number } = {}): StackSpec {
+    const template = this.templateOf(doc);
+    const appVersion = routed.appVersion ?? doc.appVersion;
     return renderStack(template, {
       slug: doc._id,
       plan: doc.plan,
-      appVersion: doc.appVersion,
-      images: stackImages(this.d.config, doc.appVersion),
+      appVersion,
+      images: stackImages(this.d.config, appVersion),
       secrets: this.secretsOf(doc, template),
-      publishPort: doc.port,
+      publishPort: routed.port ?? doc.port,
+      slot: routed.slot ?? doc.appSlot ?? 'a',
       platform: this.d.config.platformId,
       publicUrl: this.publicUrl(doc._id),
       ownerEmail: doc.ownerEmail,
       mail: this.d.config.tenantMail
     });
+  }
+
+  private templateOf(doc: TenantDoc): LoadedTemplate {
+    const template = this.d.templates.get(doc.template);
+    if (!template) throw new BerthError('TEMPLATE_NOT_FOUND', `tenant ${doc._id} uses template "${doc.template}", which is not loaded`);
+    return template;
+  }
+
+  /**
+   * Containers of the routed service other than the current slot's: the old
+   * or the new one of an upgrade, left behind when it was cut short.
+   */
+  strays(doc: TenantDoc, containers: ContainerSummary[]): ContainerSummary[] {
+    const template = this.d.templates.get(doc.template);
+    if (!template) return [];
+    const service = template.template['x-berth'].route.service;
+    const current = names.container(doc._id, service, doc.appSlot);
+    return containers.filter((c) => c.labels[LABEL.service] === service && c.name !== current);
+  }
+
+  /** Service → state of the current containers (during an upgrade, the old app is the current one). */
+  private servicesOf(doc: TenantDoc, containers: ContainerSummary[]): Record<string, string> {
+    const strays = new Set(this.strays(doc, containers));
+    return Object.fromEntries(containers.filter((c) => !strays.has(c)).map((c) => [c.labels[LABEL.service] ?? c.name, c.state]));
   }
 
   /** The tenant's secrets, plus stable derived values for any its template added since. */
@@ -360,8 +388,4 @@ export class TenantsService {
       .finally(() => this.inflight.delete(task));
     this.inflight.add(task);
   }
-}
-
-function servicesOf(containers: ContainerSummary[]): Record<string, string> {
-  return Object.fromEntries(containers.map((c) => [c.labels[LABEL.service] ?? c.name, c.state]));
 }

@@ -33,7 +33,8 @@ t.test('renders names, order, labels, limits and the published route', async (t)
     [LABEL.tenant]: 'acme',
     [LABEL.template]: 'tenant',
     [LABEL.service]: 'app',
-    [LABEL.appVersion]: '1.2.3'
+    [LABEL.appVersion]: '1.2.3',
+    [LABEL.slot]: 'a'
   });
   t.equal(app.container.env.MONGO_URL, 'mongodb://db:27017/acme');
   t.equal(app.container.env.MINIO_SECRET_KEY, 's3cr3t-value');
@@ -61,6 +62,21 @@ t.test('the config hash changes with what the container is made from, and only t
   t.not(hash(input), hash({ ...input, secrets: { ...input.secrets, STORAGE_KEY: 'another' } }), 'a new secret recreates');
   t.not(hash(input), hash({ ...input, images: { ...input.images, storage: 'berth/minio:z' } }), 'a new image recreates');
   t.not(hash(input), hash({ ...input, plan: 'team' }), 'new limits recreate');
+});
+
+t.test('slot b: the routed service beside slot a, the same in all but name, image, version and port', async (t) => {
+  const a = renderStack(loaded, { ...input, publishPort: 20001 });
+  const b = renderStack(loaded, { ...input, appVersion: '1.3.0', images: { ...input.images, app: 'berth/tenant-app:1.3.0' }, slot: 'b', publishPort: 20002 });
+  const appA = a.services.find((s) => s.name === 'app')!.container;
+  const appB = b.services.find((s) => s.name === 'app')!.container;
+  t.equal(appB.name, 'berth-acme-app-b');
+  t.equal(appB.labels[LABEL.slot], 'b');
+  t.equal(appB.image, 'berth/tenant-app:1.3.0');
+  t.same(appB.publish, { containerPort: 3000, hostPort: 20002 });
+  t.same({ ...appB.env, APP_VERSION: '' }, { ...appA.env, APP_VERSION: '' }, 'same environment and secrets but the version');
+  t.same([appB.mounts, appB.networks, appB.limits, appB.capDrop, appB.securityOpt], [appA.mounts, appA.networks, appA.limits, appA.capDrop, appA.securityOpt]);
+  const names = (spec: typeof a) => spec.services.filter((s) => s.name !== 'app').map((s) => [s.container.name, s.container.labels[LABEL.configHash]]);
+  t.same(names(b), names(a), 'the data services are untouched: same names, same config');
 });
 
 t.test('another plan gives its own limits', async (t) => {

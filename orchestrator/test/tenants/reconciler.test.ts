@@ -20,7 +20,7 @@ const viaNginx = () => httpGet(`http://127.0.0.1:${tp.nginx.port}/healthz`, 10_0
 
 t.test('a steady state needs nothing', async (t) => {
   const report = await reconciler.pass();
-  t.same(report, { resumed: [], recreated: [], stopped: [], orphansRemoved: [], routesFixed: [] });
+  t.same(report, { resumed: [], recreated: [], stopped: [], orphansRemoved: [], straysRemoved: [], routesFixed: [] });
 });
 
 t.test('a removed container is recreated', async (t) => {

@@ -1,0 +1,238 @@
+// Drives upgrade jobs: the canary batch first, then the rest with the job's
+// concurrency, each tenant through TenantSwap. Before every tenant it reads
+// the job's state, so a pause, cancel or halt stops new tenants at once while
+// those already upgrading finish. Per-tenant progress is saved after every
+// change; a runner started after a crash first settles the tenants its
+// predecessor left mid-upgrade (whose operations the reconciler finished or
+// undid), then goes on where the job stood.
+import { BerthError, type ErrorCode } from '../errors.js';
+import type { EventBus } from '../events/event-bus.js';
+import type { Logger } from '../log.js';
+import type { TenantsRepository } from '../tenants/tenants.repository.js';
+import { UPGRADABLE, type TenantSwap } from './tenant-swap.js';
+import type { UpgradesRepository } from './upgrades.repository.js';
+import type { JobState, JobTenant, UpgradeJob } from './upgrade.types.js';
+
+export interface RunnerDeps {
+  repo: UpgradesRepository;
+  tenantsRepo: TenantsRepository;
+  swap: TenantSwap;
+  events: EventBus;
+  log: Logger;
+  instanceId: string;
+}
+
+/** A tenant interrupted this often (orchestrator restarts) counts as failed. */
+const MAX_ATTEMPTS = 3;
+/** How long a tenant busy with another operation (a heal, a restart) is waited for. */
+const BUSY_WAIT_MS = 180_000;
+const POLL_MS = 500;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export class JobRunner {
+  private readonly driving = new Map<string, Promise<void>>();
+  private stopping = false;
+
+  constructor(private readonly d: RunnerDeps) {}
+
+  /** Takes over every job not at an end and drives those that run. */
+  async start(): Promise<void> {
+    for (const job of await this.d.repo.active()) {
+      await this.d.repo.claim(job._id, this.d.instanceId);
+      if (job.state === 'running') this.kick(job._id);
+      else if (job.tenants.some((e) => e.state === 'upgrading')) this.kick(job._id); // settle them, then wait
+    }
+  }
+
+  /** Takes no new tenants and waits for the drives under way (tenants upgrading finish). */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    while (this.driving.size > 0) await Promise.allSettled([...this.driving.values()]);
+  }
+
+  isDriving(id: string): boolean {
+    return this.driving.has(id);
+  }
+
+  /** Drives the job unless it is already driven. */
+  kick(id: string): void {
+    if (this.stopping || this.driving.has(id)) return;
+    const run = this.drive(id)
+      .catch((err: Error) => this.d.log.error({ job: id, err: err.message }, 'upgrade job runner failed'))
+      .finally(() => this.driving.delete(id));
+    this.driving.set(id, run);
+  }
+
+  async setState(job: UpgradeJob, from: readonly JobState[], to: JobState, extra: Partial<UpgradeJob> = {}): Promise<UpgradeJob | null> {
+    const done = to === 'succeeded' || to === 'failed' || to === 'halted' || to === 'cancelled';
+    const moved = await this.d.repo.transition(job._id, from, to, { ...extra, ...(done ? { endedAt: new Date() } : {}) });
+    if (moved) await this.d.events.publish({ type: 'upgrade.state', operation: job._id, data: { from: job.state, to, ...(extra.reason ? { reason: extra.reason } : {}) } });
+    return moved;
+  }
+
+  /** Marks tenants that never started as skipped, once the job ended early. */
+  async skipPending(job: UpgradeJob, why: string): Promise<void> {
+    const pending = job.tenants.filter((e) => e.state === 'pending');
+    if (pending.length === 0) return;
+    for (const e of pending) Object.assign(e, { state: 'skipped', step: why });
+    await this.d.repo.saveTenants(job._id, job.tenants);
+    for (const e of pending) await this.publishTenant(job, e);
+  }
+
+  private async drive(id: string): Promise<void> {
+    const job = await this.d.repo.mustGet(id);
+    let saving = Promise.resolve();
+    // One write at a time, each of the whole (small) list as it is then.
+    const save = () => (saving = saving.then(() => this.d.repo.saveTenants(id, job.tenants)).catch((err: Error) => {
+      this.d.log.warn({ job: id, err: err.message }, 'upgrade progress not saved');
+    }));
+    await Promise.all(job.tenants.filter((e) => e.state === 'upgrading').map((e) => this.settle(job, e, save)));
+    const s = job.strategy;
+    const canaries = job.tenants.filter((e) => e.canary);
+    const failedAfterCanary = () => job.tenants.filter((e) => !e.canary && e.state === 'failed').length;
+    for (;;) {
+      job.state = (await this.d.repo.mustGet(id)).state;
+      if (job.state !== 'running' || this.stopping) break;
+      if (canaries.some((e) => e.state === 'pending')) {
+        await this.pool(job, canaries, Math.min(s.concurrency, canaries.length), save, () => true);
+        continue;
+      }
+      const failedCanary = canaries.filter((e) => e.state === 'failed');
+      if (failedCanary.length > 0) {
+        await this.setState(job, ['running'], 'halted', { reason: `the canary failed: ${failedCanary.map((e) => `${e.slug} (${e.error?.code ?? 'failed'})`).join(', ')}` });
+        break;
+      }
+      const approved = (await this.d.repo.mustGet(id)).approvedAt;
+      if (canaries.length > 0 && !s.autoApprove && !approved) {
+        await this.setState(job, ['running'], 'awaiting-approval');
+        break;
+      }
+      const rest = job.tenants.filter((e) => !e.canary && e.state === 'pending');
+      if (rest.length > 0) {
+        await this.pool(job, rest, s.concurrency, save, () => failedAfterCanary() <= s.maxFailures);
+        if (failedAfterCanary() > s.maxFailures) {
+          await this.setState(job, ['running'], 'halted', { reason: `${failedAfterCanary()} tenants failed after the canary (more than maxFailures ${s.maxFailures})` });
+          break;
+        }
+        continue;
+      }
+      const failed = job.tenants.filter((e) => e.state === 'failed');
+      await this.setState(job, ['running'], failed.length > 0 ? 'failed' : 'succeeded', failed.length > 0 ? { reason: `${failed.length} tenants failed and kept their version` } : {});
+      break;
+    }
+    await saving;
+    if (this.stopping) return;
+    const end = await this.d.repo.mustGet(id);
+    if (end.state === 'halted' || end.state === 'cancelled') await this.skipPending(job, `the job was ${end.state} before this tenant's turn`);
+  }
+
+  /** Runs `entries` (those still pending) with `width` workers while the job runs and `keepGoing` holds. */
+  private async pool(job: UpgradeJob, entries: JobTenant[], width: number, save: () => Promise<void>, keepGoing: () => boolean): Promise<void> {
+    let next = 0;
+    const worker = async () => {
+      for (;;) {
+        if (this.stopping || !keepGoing()) return;
+        if ((await this.d.repo.mustGet(job._id)).state !== 'running') return;
+        const entry = entries.slice(next).find((e) => e.state === 'pending');
+        if (!entry) return;
+        next = entries.indexOf(entry) + 1;
+        await this.upgradeOne(job, entry, save);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, width) }, worker));
+  }
+
+  private async upgradeOne(job: UpgradeJob, e: JobTenant, save: () => Promise<void>): Promise<void> {
+    Object.assign(e, { state: 'upgrading', step: 'queued', startedAt: new Date(), attempts: e.attempts + 1 });
+    delete e.error;
+    delete e.endedAt;
+    await save();
+    await this.publishTenant(job, e);
+    try {
+      const doc = await this.d.tenantsRepo.get(e.slug);
+      if (!doc) {
+        this.end(e, 'skipped', { code: 'TENANT_NOT_FOUND', message: `tenant ${e.slug} was deleted` });
+      } else if (doc.appVersion === e.to && doc.operation?.kind !== 'upgrade') {
+        this.end(e, 'succeeded');
+      } else if (!UPGRADABLE.includes(doc.phase)) {
+        this.end(e, 'skipped', { code: 'OPERATION_CONFLICT', message: `tenant ${e.slug} is ${doc.phase}` });
+      } else {
+        const { operation, done } = await this.startSwap(job, e, save);
+        e.operation = operation;
+        await save();
+        const outcome = await done;
+        const after = await this.d.tenantsRepo.get(e.slug);
+        if (after?.appVersion === e.to) this.end(e, 'succeeded');
+        else this.end(e, 'failed', { code: (outcome.code as ErrorCode | undefined) ?? 'UPGRADE_FAILED', message: outcome.message ?? `tenant ${e.slug} still runs ${after?.appVersion ?? 'nothing'}` });
+      }
+    } catch (err) {
+      const code = err instanceof BerthError ? err.code : 'INTERNAL';
+      this.end(e, 'failed', { code, message: (err as Error).message });
+    }
+    await save();
+    await this.publishTenant(job, e);
+  }
+
+  /** Starts the tenant's swap, waiting while another operation (a heal, a restart) holds it. */
+  private async startSwap(job: UpgradeJob, e: JobTenant, save: () => Promise<void>) {
+    const deadline = Date.now() + BUSY_WAIT_MS;
+    for (;;) {
+      try {
+        return await this.d.swap.start(e.slug, e.to, {
+          job: job._id,
+          healthTimeoutMs: job.strategy.healthTimeoutMs,
+          onStep: (step) => {
+            e.step = step;
+            void save();
+            void this.publishTenant(job, e);
+          }
+        });
+      } catch (err) {
+        const busy = err instanceof BerthError && err.code === 'OPERATION_CONFLICT' && !!(await this.d.tenantsRepo.get(e.slug))?.operation;
+        if (!busy || Date.now() > deadline) throw err;
+        e.step = 'waiting for the tenant';
+        await sleep(POLL_MS * 2);
+      }
+    }
+  }
+
+  /**
+   * A tenant its previous runner left mid-upgrade: waits until its upgrade
+   * operation is over (the reconciler finishes or undoes it), then counts it
+   * done if it runs the target, or queues it again.
+   */
+  private async settle(job: UpgradeJob, e: JobTenant, save: () => Promise<void>): Promise<void> {
+    for (;;) {
+      const doc = await this.d.tenantsRepo.get(e.slug);
+      if (!doc) {
+        this.end(e, 'skipped', { code: 'TENANT_NOT_FOUND', message: `tenant ${e.slug} was deleted` });
+        break;
+      }
+      if (doc.operation?.kind !== 'upgrade') {
+        if (doc.appVersion === e.to) this.end(e, 'succeeded');
+        else if (e.attempts >= MAX_ATTEMPTS) this.end(e, 'failed', { code: 'UPGRADE_INTERRUPTED', message: `interrupted ${e.attempts} times by orchestrator restarts` });
+        else Object.assign(e, { state: 'pending', step: 'interrupted; queued again' });
+        break;
+      }
+      if (this.stopping) return;
+      await sleep(POLL_MS);
+    }
+    await save();
+    await this.publishTenant(job, e);
+  }
+
+  private end(e: JobTenant, state: 'succeeded' | 'failed' | 'skipped', error?: { code: ErrorCode; message: string }): void {
+    Object.assign(e, { state, endedAt: new Date(), step: state === 'succeeded' ? 'done' : e.step });
+    if (error) e.error = error;
+  }
+
+  private async publishTenant(job: UpgradeJob, e: JobTenant): Promise<void> {
+    await this.d.events.publish({
+      type: 'upgrade.tenant',
+      tenant: e.slug,
+      operation: job._id,
+      data: { state: e.state, step: e.step, from: e.from, to: e.to, attempts: e.attempts, canary: e.canary, ...(e.operation ? { tenantOperation: e.operation } : {}), ...(e.error ?? {}) }
+    });
+  }
+}

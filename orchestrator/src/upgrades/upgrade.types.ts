@@ -1,0 +1,92 @@
+import type { Phase } from '../tenants/tenant.types.js';
+
+/**
+ * running → awaiting-approval (canary done, an operator approves) → running
+ * → succeeded | failed (some tenants failed, within maxFailures) | halted
+ * (the canary failed, or failures passed maxFailures) | cancelled. paused
+ * and resumed by an operator; tenants already upgrading finish either way.
+ */
+export const JOB_STATES = ['running', 'awaiting-approval', 'paused', 'succeeded', 'failed', 'halted', 'cancelled'] as const;
+export type JobState = (typeof JOB_STATES)[number];
+export const ACTIVE_STATES: readonly JobState[] = ['running', 'awaiting-approval', 'paused'];
+
+export const TENANT_STATES = ['pending', 'upgrading', 'succeeded', 'failed', 'skipped'] as const;
+export type TenantState = (typeof TENANT_STATES)[number];
+
+export const JOB_ACTIONS = ['approve', 'pause', 'resume', 'cancel'] as const;
+export type JobAction = (typeof JOB_ACTIONS)[number];
+
+/** Exactly one of: every tenant, those matching a filter, a list. */
+export interface Selection {
+  all?: boolean;
+  tenants?: string[];
+  filter?: { phase?: Phase; version?: string; slugPrefix?: string };
+}
+
+export interface Strategy {
+  /** Tenants upgraded first, one batch, before the rest. */
+  canary: number;
+  /** Tenants upgraded at once after the canary. */
+  concurrency: number;
+  /** Go on after a healthy canary without waiting for approval. */
+  autoApprove: boolean;
+  /** Failed tenants after the canary that halt the job once exceeded. */
+  maxFailures: number;
+  /** How long a new app may take to pass /healthz. */
+  healthTimeoutMs: number;
+}
+
+export interface JobTenant {
+  slug: string;
+  /** The version it ran when the job was made: what a rollback returns it to. */
+  from: string;
+  to: string;
+  canary: boolean;
+  state: TenantState;
+  step?: string;
+  /** The tenant operation of the latest attempt. */
+  operation?: string;
+  attempts: number;
+  error?: { code: string; message: string };
+  startedAt?: Date;
+  endedAt?: Date;
+}
+
+export interface UpgradeJob {
+  _id: string;
+  kind: 'upgrade' | 'rollback';
+  /** The target version of an upgrade; a rollback's targets are per tenant. */
+  toVersion?: string;
+  rollbackOf?: string;
+  selection: Selection;
+  strategy: Strategy;
+  state: JobState;
+  /** When an operator approved the canary. */
+  approvedAt?: Date;
+  /** Why it halted or failed, for people. */
+  reason?: string;
+  tenants: JobTenant[];
+  createdBy?: string;
+  /** The orchestrator process that drives it. */
+  owner: string;
+  createdAt: Date;
+  updatedAt: Date;
+  endedAt?: Date;
+}
+
+export type Counts = Record<TenantState, number>;
+
+export interface JobTenantView extends Omit<JobTenant, 'startedAt' | 'endedAt'> {
+  startedAt?: string;
+  endedAt?: string;
+}
+
+export interface JobView extends Omit<UpgradeJob, '_id' | 'owner' | 'tenants' | 'approvedAt' | 'createdAt' | 'updatedAt' | 'endedAt'> {
+  id: string;
+  counts: Counts;
+  tenants: JobTenantView[];
+  approvedAt?: string;
+  createdAt: string;
+  updatedAt: string;
+  endedAt?: string;
+}

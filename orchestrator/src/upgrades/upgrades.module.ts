@@ -1,0 +1,38 @@
+// The upgrades domain wired together, once, for the platform.
+import type { Db } from 'mongodb';
+import type { PlatformConfig } from '../config/config.js';
+import type { EventBus } from '../events/event-bus.js';
+import type { Logger } from '../log.js';
+import type { ContainerRuntime } from '../runtime/types.js';
+import type { TenantsRepository } from '../tenants/tenants.repository.js';
+import type { TenantsService } from '../tenants/tenants.service.js';
+import { JobRunner } from './job-runner.js';
+import { TenantSwap, type SwapRouter } from './tenant-swap.js';
+import { UpgradesRepository } from './upgrades.repository.js';
+import { UpgradesService } from './upgrades.service.js';
+
+export interface UpgradesModule {
+  repo: UpgradesRepository;
+  swap: TenantSwap;
+  runner: JobRunner;
+  service: UpgradesService;
+  init(): Promise<void>;
+}
+
+export function createUpgradesModule(deps: {
+  db: Db;
+  config: PlatformConfig;
+  tenantsRepo: TenantsRepository;
+  tenants: TenantsService;
+  runtime: ContainerRuntime;
+  router: SwapRouter;
+  events: EventBus;
+  log: Logger;
+  instanceId: string;
+}): UpgradesModule {
+  const repo = new UpgradesRepository(deps.db);
+  const swap = new TenantSwap({ config: deps.config, repo: deps.tenantsRepo, tenants: deps.tenants, runtime: deps.runtime, router: deps.router, events: deps.events, log: deps.log });
+  const runner = new JobRunner({ repo, tenantsRepo: deps.tenantsRepo, swap, events: deps.events, log: deps.log, instanceId: deps.instanceId });
+  const service = new UpgradesService({ config: deps.config, repo, tenantsRepo: deps.tenantsRepo, runtime: deps.runtime, runner, events: deps.events, instanceId: deps.instanceId });
+  return { repo, swap, runner, service, init: () => repo.init() };
+}
