@@ -42,6 +42,18 @@ export const ErrorCodes = {
   UPGRADE_CONFLICT: { status: 409, summary: 'another upgrade job holds one of these tenants, or the job is in the wrong state for that' },
   UPGRADE_FAILED: { status: 502, summary: 'the tenant did not end on the target version; it keeps the one it had' },
   UPGRADE_INTERRUPTED: { status: 500, summary: 'orchestrator restarts interrupted this tenant\'s upgrade too often' },
+  ONBOARDING_DISABLED: { status: 403, summary: 'sign-ups are turned off on this platform' },
+  RATE_LIMITED: { status: 429, summary: 'too many requests from this address or for this email; retry after the time given' },
+  SIGNUP_LIMIT: { status: 429, summary: 'too many sign-ups today from this address or for this email' },
+  CAPTCHA_INVALID: { status: 400, summary: 'the captcha solution is missing, wrong, expired or already used' },
+  SIGNUP_UNKNOWN: { status: 401, summary: 'the sign-up is unknown or expired; start again' },
+  SIGNUP_STEP: { status: 409, summary: 'the sign-up is not at the step this needs' },
+  SIGNUP_LOCKED: { status: 423, summary: 'too many wrong codes: the sign-up is locked; start again' },
+  CODE_INVALID: { status: 400, summary: 'the email code is wrong' },
+  CODE_EXPIRED: { status: 400, summary: 'the email code has expired; ask for a new one' },
+  RESEND_TOO_SOON: { status: 429, summary: 'a new code was sent a moment ago, or too many were sent' },
+  MAIL_FAILED: { status: 502, summary: 'the mail server refused the message or did not answer' },
+  SLUG_TAKEN: { status: 409, summary: 'another team has that name; the message suggests a free one' },
   NOT_FOUND: { status: 404, summary: 'no such route' },
   INTERNAL: { status: 500, summary: 'an unexpected error; see the orchestrator log' }
 } as const;

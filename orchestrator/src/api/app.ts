@@ -13,6 +13,10 @@ import type { TokensService } from '../auth/tokens.service.js';
 import { tokensRoutes } from '../auth/tokens.routes.js';
 import type { EventBus } from '../events/event-bus.js';
 import { eventsRoutes } from '../events/events.routes.js';
+import { mailsRoutes } from '../onboarding/mails.routes.js';
+import type { OnboardingModule } from '../onboarding/onboarding.module.js';
+import { onboardingRoutes } from '../onboarding/onboarding.routes.js';
+import type { OnboardingConfig } from '../config/onboarding.config.js';
 import type { OperatorsModule } from '../operators/operators.module.js';
 import { operatorsRoutes } from '../operators/operators.routes.js';
 import type { LoadedTemplate } from '../stacks/template-loader.js';
@@ -47,6 +51,8 @@ export interface AppDeps {
   /** Bulk upgrades, and the image repository whose tags are the app versions. */
   upgrades: UpgradesService;
   appRepo: string;
+  /** The public sign-up wizard's API and the captured development mail (absent: no such routes). */
+  onboarding?: { module: OnboardingModule; config: OnboardingConfig };
 }
 
 export async function buildApp(deps: AppDeps, options: FastifyServerOptions = {}): Promise<FastifyInstance> {
@@ -92,6 +98,11 @@ export async function buildApp(deps: AppDeps, options: FastifyServerOptions = {}
       await api.register(statsRoutes, { stats: deps.stats });
       await api.register(templatesRoutes, { templates: deps.templates, images: deps.templateImages });
       await api.register(upgradesRoutes, { upgrades: deps.upgrades, appRepo: deps.appRepo });
+      if (deps.onboarding) {
+        const { module: onboarding, config: onboardingConfig } = deps.onboarding;
+        await api.register(onboardingRoutes, { service: onboarding.service, captcha: onboarding.captcha, events: deps.events, config: onboardingConfig });
+        await api.register(mailsRoutes, { mails: onboarding.mails, sink: onboarding.sink });
+      }
     },
     { prefix: '/api/v1' }
   );

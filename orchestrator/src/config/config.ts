@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { BerthError } from '../errors.js';
+import { readOnboardingConfig, type OnboardingConfig } from './onboarding.config.js';
 
 export interface PlatformConfig {
   rootDir: string;
@@ -38,6 +39,8 @@ export interface PlatformConfig {
   stats: { intervalMs: number; concurrency: number };
   /** Bulk upgrades: how long a new app may take to pass /healthz, and the old one to drain. */
   upgrades: { healthTimeoutMs: number; drainTimeoutMs: number };
+  /** The public sign-up wizard (BERTH_ONBOARDING_*). */
+  onboarding: OnboardingConfig;
 }
 
 export const ROOT_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -126,6 +129,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, rootDir = ROOT_
     consoleUrl: consoleUrl.replace(/\/+$/, ''),
     terminal: { idleMs: int('BERTH_TERMINAL_IDLE_MS', 1000, 86_400_000) },
     stats: { intervalMs: int('BERTH_STATS_INTERVAL_MS', 1000, 3_600_000), concurrency: int('BERTH_STATS_CONCURRENCY', 1, 64) },
-    upgrades: { healthTimeoutMs: int('BERTH_UPGRADE_HEALTH_TIMEOUT_MS', 1000, 3_600_000), drainTimeoutMs: int('BERTH_UPGRADE_DRAIN_TIMEOUT_MS', 0, 3_600_000) }
+    upgrades: { healthTimeoutMs: int('BERTH_UPGRADE_HEALTH_TIMEOUT_MS', 1000, 3_600_000), drainTimeoutMs: int('BERTH_UPGRADE_DRAIN_TIMEOUT_MS', 0, 3_600_000) },
+    onboarding: readOnboardingConfig({ get, optional, int })
   };
 }

@@ -17,6 +17,7 @@ import { RouteManager } from '../proxy/route-manager.js';
 import { Reconciler } from '../reconcile/reconciler.js';
 import { DockerRuntime } from '../runtime/docker-runtime.js';
 import type { ContainerRuntime } from '../runtime/types.js';
+import { createOnboardingModule, type OnboardingModule } from '../onboarding/onboarding.module.js';
 import { createOperatorsModule, type OperatorsModule } from '../operators/operators.module.js';
 import { stackImages } from '../stacks/images.js';
 import { loadTemplates } from '../stacks/template-loader.js';
@@ -43,6 +44,7 @@ export interface Platform {
   operators: OperatorsModule;
   terminal: TerminalService;
   stats: StatsCollector;
+  onboarding: OnboardingModule;
   upgrades: UpgradesModule;
   instanceId: string;
   /** First reconcile pass, then the periodic loops. */
@@ -106,6 +108,8 @@ export async function createPlatform(
     home: config.home
   });
   const stats = new StatsCollector(repo, runtime, events, log, { platformId: config.platformId, ...config.stats });
+  const onboarding = createOnboardingModule({ db: db.db, config, box, tenants, events, templates, log, clock: options.clock });
+  await onboarding.init();
 
   metrics.gauge('berth_terminals_open', 'Console terminals open now', async () => [[{}, terminal.count()]]);
   metrics.gauge('berth_tenants', 'Tenants by phase', async () => Object.entries(await repo.countByPhase()).map(([phase, n]) => [{ phase }, n]));
@@ -117,10 +121,10 @@ export async function createPlatform(
   const version = config.defaultAppVersion;
   const images = stackImages(config, version);
   const templateImages = { IMAGE_APP: images.app, IMAGE_DB: images.db, IMAGE_STORAGE: images.storage, APP_VERSION: version };
-  const app = await buildApp({ db: db.db, tenants, events, tokens, audit, metrics, version, operators, terminal, stats, templates, templateImages, upgrades: upgrades.service, appRepo: config.images.appRepo }, options.fastify);
+  const app = await buildApp({ db: db.db, tenants, events, tokens, audit, metrics, version, operators, terminal, stats, templates, templateImages, upgrades: upgrades.service, appRepo: config.images.appRepo, onboarding: { module: onboarding, config: config.onboarding } }, options.fastify);
   let loops = false;
   return {
-    app, db, runtime, repo, tenants, events, tokens, routes, monitor, reconciler, metrics, operators, terminal, stats, upgrades, instanceId,
+    app, db, runtime, repo, tenants, events, tokens, routes, monitor, reconciler, metrics, operators, terminal, stats, onboarding, upgrades, instanceId,
     async startLoops() {
       // A crash between writing a route file and reloading leaves a file nginx
       // does not serve yet; the reconciler compares files, so reload first.
@@ -141,6 +145,7 @@ export async function createPlatform(
       }
       await terminal.close();
       await app.close();
+      await onboarding.close();
       await upgrades.runner.stop();
       await tenants.settled();
       await db.close();

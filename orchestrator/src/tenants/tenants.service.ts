@@ -159,6 +159,32 @@ export class TenantsService {
     return `http://${slug}.${this.d.config.baseDomain}${port === 80 ? '' : `:${port}`}`;
   }
 
+  /**
+   * The owner's one-time setup link (`<url>/welcome/<token>`): the tenant-app
+   * makes the owner from OWNER_EMAIL with OWNER_SETUP_TOKEN as the link's token.
+   * Undefined when the tenant has no owner or its template no such secret.
+   * Only for whoever proved they hold the owner's address (onboarding).
+   */
+  async ownerSetupUrl(slug: string): Promise<string | undefined> {
+    const doc = await this.d.repo.mustGet(slug);
+    const template = this.d.templates.get(doc.template);
+    if (!doc.ownerEmail || !template) return undefined;
+    const token = this.secretsOf(doc, template).OWNER_SETUP_TOKEN;
+    return token ? `${this.publicUrl(slug)}/welcome/${token}` : undefined;
+  }
+
+  /**
+   * Whether a new team may take this slug: no tenant has it, and no data of an
+   * earlier tenant is kept under it (create would reattach that data, which
+   * must never go to a stranger).
+   */
+  async slugFree(slug: string): Promise<boolean> {
+    if (await this.d.repo.get(slug)) return false;
+    if (await this.d.repo.retainedSecrets(slug)) return false;
+    const volumes = await this.d.runtime.listVolumes({ [LABEL.platform]: this.d.config.platformId, [LABEL.tenant]: slug });
+    return volumes.length === 0;
+  }
+
   /** The container of one of the tenant's services; 400 naming the services when there is no such one. */
   async containerOf(slug: string, service: string): Promise<string> {
     const spec = this.specFor(await this.d.repo.mustGet(slug));

@@ -1,0 +1,143 @@
+// HTTP ↔ the sign-up flow, all public (no operator token): the sign-up is
+// authorised by its own token in the X-Berth-Signup header, which the console
+// sends from its HttpOnly cookie. Rate limits (@fastify/rate-limit, in memory)
+// per client address on every call and, for calls that mail a code, per
+// address and per email; 429 with Retry-After.
+import rateLimit from '@fastify/rate-limit';
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { OnboardingConfig } from '../config/onboarding.config.js';
+import { BerthError } from '../errors.js';
+import type { EventBus } from '../events/event-bus.js';
+import type { Captcha } from './captcha.js';
+import { clientIp } from './client-ip.js';
+import type { OnboardingService } from './onboarding.service.js';
+import * as S from './onboarding.schema.js';
+import { progressEvent } from './provisioning.js';
+
+export interface OnboardingRoutesOptions {
+  service: OnboardingService;
+  captcha: Captcha;
+  events: EventBus;
+  config: OnboardingConfig;
+}
+
+type Limiter = ReturnType<FastifyInstance['createRateLimit']>;
+
+/** A preHandler/onRequest hook: 429 RATE_LIMITED with Retry-After once `check` is exceeded. */
+function limit(check: Limiter, what: string) {
+  return async (request: FastifyRequest, reply: FastifyReply) => {
+    const result = await check(request);
+    if (result.isAllowed || !result.isExceeded) return;
+    reply.header('retry-after', String(result.ttlInSeconds));
+    throw new BerthError('RATE_LIMITED', `too many ${what}: at most ${result.max} per ${Math.round(result.timeWindow / 1000)} s; try again in ${result.ttlInSeconds} s`);
+  };
+}
+
+const signupToken = (request: FastifyRequest): string | undefined => {
+  const value = request.headers[S.SIGNUP_HEADER];
+  return typeof value === 'string' ? value : undefined;
+};
+
+const noQuery = { type: 'object', additionalProperties: false, properties: {} } as const;
+
+export const onboardingRoutes: FastifyPluginAsync<OnboardingRoutesOptions> = async (app, { service, captcha, events, config }) => {
+  app.addSchema(S.signupSchema);
+  await app.register(rateLimit, { global: false });
+  const ip = (request: FastifyRequest) => clientIp(request, config.trustedProxies);
+  const window = { timeWindow: config.rate.windowMs };
+  const perIp = limit(app.createRateLimit({ ...window, max: config.rate.requestsPerIp, keyGenerator: ip }), 'sign-up requests from your address');
+  const mailPerIp = limit(app.createRateLimit({ ...window, max: config.rate.mailPerIp, keyGenerator: ip }), 'codes asked for from your address');
+  const mailPerEmail = limit(app.createRateLimit({
+    ...window,
+    max: config.rate.mailPerEmail,
+    keyGenerator: (request) => `email:${String((request.body as { email?: string } | undefined)?.email ?? '').trim().toLowerCase()}`
+  }), 'codes asked for this email address');
+
+  app.addHook('onRequest', async () => {
+    if (!config.enabled) throw new BerthError('ONBOARDING_DISABLED', 'sign-ups are turned off on this platform; ask its operators for a team');
+  });
+  app.addHook('onRequest', perIp);
+  app.addHook('onError', async (_request, reply, err) => {
+    const seconds = err instanceof BerthError ? err.details?.retryAfterSeconds : undefined;
+    if (typeof seconds === 'number') reply.header('retry-after', String(seconds));
+  });
+
+  const tags = ['onboarding'];
+  const publicRoute = { scope: 'public' as const };
+
+  app.get('/onboarding/captcha', {
+    config: publicRoute,
+    schema: { tags, summary: 'A signed, expiring ALTCHA proof-of-work challenge', response: { 200: S.challengeResponse, ...S.responses } }
+  }, async (_request, reply) => reply.header('cache-control', 'no-store').send(await captcha.challenge()));
+
+  app.post<{ Body: { email: string; captcha: string } }>('/onboarding/signups', {
+    config: publicRoute,
+    onRequest: mailPerIp,
+    preHandler: mailPerEmail,
+    schema: { tags, summary: 'Start a sign-up: mails a 6-digit code (the same answer whether or not the address is known)', body: S.startBody, response: { 201: S.startResponse, ...S.responses } }
+  }, async (request, reply) => {
+    const { token, signup } = await service.start({ email: request.body.email, captcha: request.body.captcha, ip: ip(request) });
+    return reply.status(201).header('cache-control', 'no-store').send({ signup: token, status: signup });
+  });
+
+  app.get('/onboarding/signup', {
+    config: publicRoute,
+    schema: { tags, summary: 'Where this sign-up stands', querystring: noQuery, response: { 200: { $ref: 'Signup#' }, ...S.responses } }
+  }, async (request) => service.status(signupToken(request)));
+
+  app.post('/onboarding/signup/resend', {
+    config: publicRoute,
+    onRequest: mailPerIp,
+    schema: { tags, summary: 'Mail a new code (throttled)', response: { 200: { $ref: 'Signup#' }, ...S.responses } }
+  }, async (request) => service.resend(signupToken(request)));
+
+  app.post<{ Body: { code: string } }>('/onboarding/signup/verify', {
+    config: publicRoute,
+    schema: { tags, summary: 'Check the code from the mail', body: S.verifyBody, response: { 200: { $ref: 'Signup#' }, ...S.responses } }
+  }, async (request) => service.verify(signupToken(request), request.body.code));
+
+  app.get<{ Querystring: { name?: string; slug?: string } }>('/onboarding/signup/slug', {
+    config: publicRoute,
+    schema: { tags, summary: 'Suggest a slug from a name, or check one: free, or why not in words', querystring: S.slugQuery, response: { 200: S.slugResponse, ...S.responses } }
+  }, async (request) => service.checkSlug(signupToken(request), request.query));
+
+  app.post<{ Body: { displayName: string; slug: string; plan: string } }>('/onboarding/signup/team', {
+    config: publicRoute,
+    schema: { tags, summary: 'Create the team: provisioning starts and goes on without the page', body: S.teamBody, response: { 202: { $ref: 'Signup#' }, ...S.responses } }
+  }, async (request, reply) => reply.status(202).send(await service.createTeam(signupToken(request), request.body)));
+
+  app.post('/onboarding/signup/retry', {
+    config: publicRoute,
+    schema: { tags, summary: 'After a failed provisioning: remove what is left of it and create the team again', response: { 202: { $ref: 'Signup#' }, ...S.responses } }
+  }, async (request, reply) => reply.status(202).send(await service.retry(signupToken(request))));
+
+  // Only this sign-up's own team: the tenant comes from the sign-up record,
+  // never from the client (which may send no query at all).
+  const scopes = new WeakMap<FastifyRequest, string>();
+  app.get('/onboarding/signup/events', {
+    config: publicRoute,
+    websocket: true,
+    schema: { tags, summary: 'WebSocket: a snapshot, then every step of this sign-up\'s provisioning', querystring: noQuery },
+    preHandler: async (request) => void scopes.set(request, await service.eventsScope(signupToken(request)))
+  }, (socket, request) => {
+    const slug = scopes.get(request)!;
+    const token = signupToken(request);
+    let open = true;
+    const snapshot = () => service.status(token).then(
+      (signup) => open && socket.send(JSON.stringify({ type: 'snapshot', signup })),
+      (err: Error) => open && socket.close(err instanceof BerthError && err.status < 500 ? 4000 + err.status : 1011, err instanceof BerthError ? err.code : 'INTERNAL')
+    );
+    const unsubscribe = events.subscribe((e) => {
+      if (e.tenant !== slug) return;
+      const shown = progressEvent(e);
+      if (!shown || !open) return;
+      socket.send(JSON.stringify({ type: 'event', event: shown }));
+      if (e.type === 'operation.succeeded' || e.type === 'operation.failed') void snapshot();
+    });
+    socket.on('close', () => {
+      open = false;
+      unsubscribe();
+    });
+    void snapshot();
+  });
+};
