@@ -178,7 +178,7 @@ declare -A OPTS=()
 POS=""
 POS_NAME=""
 FLAGS=""
-readonly SWITCHES=" --json --follow --delete-data --yes "
+readonly SWITCHES=" --json --follow --delete-data --yes --all --auto-approve "
 
 # shellcheck disable=SC2034 # OPTS is read by the command files
 parse_args() {

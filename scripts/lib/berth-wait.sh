@@ -60,17 +60,25 @@ finish_operation() {
 
 # wait_operation OP_ID WHAT: follows /events/stream?operation=OP_ID, printing
 # each step on stderr; returns on operation.succeeded, exits 4 on
-# operation.failed, 5 after --timeout. The stream replays the operation's past
-# events first, so a late or repeated connection still sees how it ended;
-# event ids (increasing) keep a reconnect from printing a step twice.
+# operation.failed, 5 after --timeout.
 wait_operation() {
-  local op=$1 what=$2 timeout=${WAIT_TIMEOUT:-600}
+  printf '%s: operation %s\n' "$2" "$1" >&2
+  follow_events "$1" "$2" on_event "berth tenant status" operation
+}
+
+# follow_events ID WHAT HANDLER HINT NOUN: reads /events/stream?operation=ID
+# and calls HANDLER TYPE DATA for each event until it returns 0; exits 5
+# after --timeout (HINT: the command that shows how it stands; NOUN: what ID
+# is). The stream replays the past events first, so a late or repeated
+# connection still sees how it ended; event ids (increasing) keep a
+# reconnect from printing one twice.
+follow_events() {
+  local op=$1 what=$2 handler=$3 hint=$4 noun=$5 timeout=${WAIT_TIMEOUT:-600}
   local deadline=$((SECONDS + timeout)) last=0 retries=0 rc remaining line
   local id="" type="" data=""
-  printf '%s: operation %s\n' "$what" "$op" >&2
   while :; do
     remaining=$((deadline - SECONDS))
-    [ "$remaining" -gt 0 ] || wait_timed_out "$op" "$what" "$timeout"
+    [ "$remaining" -gt 0 ] || wait_timed_out "$op" "$what" "$timeout" "$hint" "$noun"
     rc=0 id="" type="" data=""
     stream_open "/api/v1/events/stream?operation=$(urlenc "$op")" "$remaining" || rc=$?
     if [ "$rc" -eq 0 ]; then
@@ -81,7 +89,7 @@ wait_operation() {
             if [ -n "$data" ] && { ! [[ $id =~ ^[0-9]+$ ]] || [ "$id" -gt "$last" ]; }; then
               [[ ! $id =~ ^[0-9]+$ ]] || last=$id
               retries=0
-              if on_event "$type" "$data"; then
+              if "$handler" "$type" "$data"; then
                 stream_close kill || true
                 return 0
               fi
@@ -95,7 +103,7 @@ wait_operation() {
       done
       stream_close || rc=$?
     fi
-    [ $((deadline - SECONDS)) -gt 0 ] || wait_timed_out "$op" "$what" "$timeout"
+    [ $((deadline - SECONDS)) -gt 0 ] || wait_timed_out "$op" "$what" "$timeout" "$hint" "$noun"
     # The stream ended or broke before the operation did (an orchestrator
     # restart): reconnect a few times, backing off, then give up.
     retries=$((retries + 1))
@@ -128,6 +136,6 @@ on_event() {
 wait_timed_out() {
   stream_close kill || true
   # shellcheck disable=SC2153 # EXIT_TIMEOUT is defined in berth-core.sh
-  fail "$EXIT_TIMEOUT" TIMEOUT "gave up after $3 s waiting for $2 (operation $1); it may still be running (see berth tenant status)"
+  fail "$EXIT_TIMEOUT" TIMEOUT "gave up after $3 s waiting for $2 ($5 $1); it may still be running (see $4)"
 }
 
