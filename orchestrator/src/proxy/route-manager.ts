@@ -263,7 +263,7 @@ export class RouteManager {
 
     const slugs = good.map((p) => p.slug);
     const oldWorkers = await workerProcesses(master);
-    const reloaded = await reload(this.nginx);
+    const reloaded = reload(master);
     const stillServing = reloaded.ok ? await retiredWorkers(oldWorkers, this.o.nginxTimeoutMs) : [];
     if (!reloaded.ok || stillServing.length > 0) {
       // Either nginx refused the signal, or the master did not apply the
