@@ -2,6 +2,7 @@
 // endpoint, the operator's session as the bearer token, a deadline on every
 // call, and API errors ({error:{code,message}} with a status) as ApiError.
 import type { AuditEntry, BerthEvent, Operator, Template, Tenant, TenantStats } from '$lib/types';
+import type { CapturedMails, SignupStatus, SlugCheck } from '$lib/onboard-types';
 import { config } from './config';
 
 export class ApiError extends Error {
@@ -32,6 +33,7 @@ interface Call {
   method?: 'GET' | 'POST' | 'DELETE';
   body?: unknown;
   query?: Record<string, string | number | boolean | undefined>;
+  headers?: Record<string, string>;
 }
 
 export interface LoginResult {
@@ -52,10 +54,10 @@ export type TenantAction = 'start' | 'stop' | 'restart';
 type Accepted = { operation: { id: string }; tenant?: Tenant };
 
 export function api(session?: string) {
-  async function call<T>(path: string, { method = 'GET', body, query }: Call = {}): Promise<T> {
+  async function call<T>(path: string, { method = 'GET', body, query, headers: extra }: Call = {}): Promise<T> {
     const url = new URL(`/api/v1${path}`, config.apiUrl);
     for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined && v !== '') url.searchParams.set(k, String(v));
-    const headers: Record<string, string> = { accept: 'application/json' };
+    const headers: Record<string, string> = { accept: 'application/json', ...extra };
     if (session) headers.authorization = `Bearer ${session}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
     let res: Response;
@@ -86,6 +88,8 @@ export function api(session?: string) {
   }
 
   return {
+    /** Any endpoint, for API sections defined beside this one. */
+    raw: call,
     auth: {
       setupStart: (token: string) => call<SetupStart>('/auth/setup/start', { method: 'POST', body: { token } }),
       setupFinish: (token: string, password: string, code: string) =>
@@ -116,8 +120,30 @@ export function api(session?: string) {
         call<Accepted>(`/tenants/${encodeURIComponent(slug)}`, { method: 'DELETE', query: { deleteData, confirm: deleteData ? confirm : undefined } }),
       events: async (slug: string, limit = 200) => (await call<{ events: BerthEvent[] }>(`/tenants/${encodeURIComponent(slug)}/events`, { query: { limit } })).events,
       stats: (slug: string) => call<TenantStats & { data?: TenantStats }>(`/tenants/${encodeURIComponent(slug)}/stats`).then((s) => s.data ?? s)
-    }
+    },
+    /** What the development mail sink captured (operators). */
+    mails: (limit = 50) => call<CapturedMails>('/onboarding/mails', { query: { limit } })
   };
 }
 
 export type Api = ReturnType<typeof api>;
+
+/**
+ * The public sign-up API, called for a browser that has no operator session:
+ * its sign-up token (from the HttpOnly cookie) and its address (for the API's
+ * per-address limits, believed only from the console) ride in headers.
+ */
+export function onboardingApi(signup: string | undefined, clientIp: string) {
+  const headers: Record<string, string> = { 'x-forwarded-for': clientIp, ...(signup ? { 'x-berth-signup': signup } : {}) };
+  const call = api().raw;
+  return {
+    captcha: () => call<unknown>('/onboarding/captcha', { headers }),
+    start: (email: string, captcha: string) => call<{ signup: string; status: SignupStatus }>('/onboarding/signups', { method: 'POST', body: { email, captcha }, headers }),
+    status: () => call<SignupStatus>('/onboarding/signup', { headers }),
+    resend: () => call<SignupStatus>('/onboarding/signup/resend', { method: 'POST', headers }),
+    verify: (code: string) => call<SignupStatus>('/onboarding/signup/verify', { method: 'POST', body: { code }, headers }),
+    slug: (query: { slug: string } | { name: string }) => call<SlugCheck>('/onboarding/signup/slug', { query, headers }),
+    team: (displayName: string, slug: string, plan?: string) => call<SignupStatus>('/onboarding/signup/team', { method: 'POST', body: { displayName, slug, plan }, headers }),
+    retry: () => call<SignupStatus>('/onboarding/signup/retry', { method: 'POST', headers })
+  };
+}
