@@ -2,6 +2,7 @@
 // endpoint, the operator's session as the bearer token, a deadline on every
 // call, and API errors ({error:{code,message}} with a status) as ApiError.
 import type { AuditEntry, BerthEvent, Operator, Template, Tenant, TenantStats } from '$lib/types';
+import type { AppVersion, JobAction, UpgradeJob, UpgradePreview, UpgradeRequest } from '$lib/upgrades';
 import type { CapturedMails, SignupStatus, SlugCheck } from '$lib/onboard-types';
 import { config } from './config';
 
@@ -112,6 +113,16 @@ export function api(session?: string) {
     audit: async (filter: { actor?: string; action?: string; tenant?: string; result?: string; limit?: number }) =>
       (await call<{ entries: AuditEntry[] }>('/audit', { query: filter })).entries,
     templates: async () => (await call<{ templates: Template[] }>('/templates')).templates,
+    /** Tenant-app versions on the host (image tags). */
+    versions: async () => (await call<{ versions: AppVersion[] }>('/versions')).versions,
+    upgrades: {
+      list: async () => (await call<{ jobs: UpgradeJob[] }>('/upgrades')).jobs,
+      get: (id: string) => call<UpgradeJob>(`/upgrades/${encodeURIComponent(id)}`),
+      preview: (body: UpgradeRequest) => call<UpgradePreview>('/upgrades/preview', { method: 'POST', body }),
+      create: (body: UpgradeRequest) => call<UpgradeJob>('/upgrades', { method: 'POST', body }),
+      act: (id: string, action: JobAction) => call<UpgradeJob>(`/upgrades/${encodeURIComponent(id)}/actions/${action}`, { method: 'POST' }),
+      rollback: (id: string, tenants?: string[]) => call<UpgradeJob>(`/upgrades/${encodeURIComponent(id)}/rollback`, { method: 'POST', body: tenants ? { tenants } : {} })
+    },
     tenants: {
       list: async () => (await call<{ tenants: Tenant[] }>('/tenants')).tenants,
       get: (slug: string) => call<Tenant>(`/tenants/${encodeURIComponent(slug)}`),
