@@ -49,6 +49,17 @@ try {
   console.log(`one tenant's swap: median ${swaps[Math.floor(swaps.length / 2)]!.toFixed(1)} s, max ${swaps[swaps.length - 1]!.toFixed(1)} s`);
   console.log(`requests: ${failed} failed of ${total} (target 0); ${retried} retried once on a kept-alive connection an nginx reload closed; ${bothVersions}/${TENANTS} streams saw both versions`);
   for (const r of reports) for (const f of r.failures.slice(0, 3)) console.log(`  failure: ${f}`);
+  // Where a swap's time goes: from each step's event to the next, median over the tenants.
+  const spans = new Map<string, number[]>();
+  for (const slug of slugs) {
+    const history = (await tp.platform.events.history({ tenant: slug }, 500)).filter((e) => e.data?.kind === 'upgrade' && e.type.startsWith('operation.'));
+    for (let i = 0; i + 1 < history.length; i++) {
+      const name = String(history[i]!.data?.step ?? history[i]!.type.replace('operation.', ''));
+      spans.set(name, [...(spans.get(name) ?? []), (Date.parse(history[i + 1]!.at) - Date.parse(history[i]!.at)) / 1000]);
+    }
+  }
+  const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  console.log(`median seconds per step: ${[...spans].map(([name, xs]) => `${name.replace(/^start:.*/, 'start')} ${med(xs).toFixed(2)}`).join(', ')}`);
 } finally {
   await tp.close();
   await removeVersions(version);

@@ -108,10 +108,10 @@ export class TenantSwap {
     const plan = await this.plan(doc, op, version, options.job);
     const next = this.d.tenants.specFor(doc, { appVersion: version, slot: plan.to.slot, port: plan.to.port });
     await step(`start:${version}`);
-    // The data services are unchanged (same config hash): upStack only checks
-    // them, then creates the new app container and waits for its /healthz
-    // through its own published port.
-    await upStack(this.d.runtime, next, { healthTimeoutMs: options.healthTimeoutMs ?? this.d.config.upgrades.healthTimeoutMs });
+    // Only the routed service: the data services do not change (same config
+    // hash), and the new app's /healthz, waited for through its own published
+    // port, pings them anyway.
+    await upStack(this.d.runtime, { ...next, services: [routedOf(next)] }, { healthTimeoutMs: options.healthTimeoutMs ?? this.d.config.upgrades.healthTimeoutMs });
     await step('healthy');
     await step('route');
     await this.d.router.setRoute(doc._id, { kind: 'up', port: plan.to.port });
