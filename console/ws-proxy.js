@@ -6,6 +6,12 @@
 //   /ws/events[?tenant=&operation=]                  → /api/v1/events
 //   /ws/tenants/<slug>/logs?service=[&tail=]          → /api/v1/tenants/<slug>/logs/ws
 //   /ws/tenants/<slug>/terminal?service=&cols=&rows=  → /api/v1/tenants/<slug>/terminal
+//   /ws/onboard                                       → /api/v1/onboarding/signup/events
+//
+// The onboarding socket is the exception to "needs a session": a new team has
+// none. Its credential is the HttpOnly berth_signup cookie, sent upstream as
+// X-Berth-Signup (with the browser's address, for the API's per-address
+// limits), and the API decides which tenant's events it carries.
 //
 // Cookies ride along on cross-site WebSocket handshakes (SameSite does not
 // stop a page on another site from opening one to us), so the Origin header
@@ -17,11 +23,12 @@ const SLUG = /^[a-z][a-z0-9-]{2,31}$/;
 const SERVICE = /^[a-z][a-z0-9-]{0,31}$/;
 const OPERATION = /^[A-Za-z0-9-]{1,64}$/;
 const SESSION = /^[A-Za-z0-9_.~+/=-]{8,512}$/;
+const SIGNUP = /^bsig_[A-Za-z0-9_-]{43}$/;
 const PING_MS = 25_000;
 const MAX_PAYLOAD = 64 * 1024;
 
 /**
- * @typedef {{ upstream: string, query: URLSearchParams }} Route
+ * @typedef {{ upstream: string, query: URLSearchParams, signup?: boolean }} Route
  */
 
 /** @param {string | null} v @param {number} min @param {number} max */
@@ -40,6 +47,7 @@ function intIn(v, min, max) {
  */
 export function routeFor(pathname, params) {
   const query = new URLSearchParams();
+  if (pathname === '/ws/onboard') return { upstream: '/api/v1/onboarding/signup/events', query, signup: true };
   if (pathname === '/ws/events') {
     const tenant = params.get('tenant');
     const operation = params.get('operation');
@@ -120,6 +128,7 @@ function shortReason(/** @type {string} */ text) {
  */
 export function attachWebSocketProxy(server, options) {
   const cookieName = options.sessionCookie ?? 'berth_session';
+  const signupCookie = 'berth_signup';
   const log = options.log ?? (() => {});
   const upstreamBase = options.apiUrl.replace(/^http/, 'ws');
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_PAYLOAD });
@@ -133,12 +142,15 @@ export function attachWebSocketProxy(server, options) {
     const expected = options.origin ?? `http://${req.headers.host}`;
     if (req.headers.origin !== expected) return refuse(socket, 403, 'cross-origin WebSocket refused');
     if (route instanceof Error) return refuse(socket, 400, route.message);
-    const session = cookieValue(req.headers.cookie, cookieName);
-    if (!session || !SESSION.test(session)) return refuse(socket, 401, 'sign in first');
+    const credential = cookieValue(req.headers.cookie, route.signup ? signupCookie : cookieName);
+    if (!credential || !(route.signup ? SIGNUP : SESSION).test(credential)) return refuse(socket, 401, route.signup ? 'start a sign-up first' : 'sign in first');
+    const headers = route.signup
+      ? { 'x-berth-signup': credential, 'x-forwarded-for': req.socket.remoteAddress ?? '' }
+      : { authorization: `Bearer ${credential}` };
 
     const target = `${upstreamBase}${route.upstream}${route.query.size ? `?${route.query}` : ''}`;
     const upstream = new WebSocket(target, {
-      headers: { authorization: `Bearer ${session}` },
+      headers,
       handshakeTimeout: options.connectTimeoutMs ?? 10_000,
       maxPayload: 16 * 1024 * 1024
     });
