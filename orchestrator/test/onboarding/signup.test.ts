@@ -217,6 +217,13 @@ t.test('without SMTP configured the platform runs a sink; operators (admin) read
   t.equal((await app.inject({ method: 'GET', url: '/api/v1/onboarding/mails', headers: { authorization: `Bearer ${reader}` } })).statusCode, 403, 'codes are for admins only');
 });
 
+t.test('every onboarding route is in the OpenAPI document, public ones without a token', async (t) => {
+  const doc = (await o.app.inject({ method: 'GET', url: '/api/v1/openapi.json' })).json() as { paths: Record<string, unknown> };
+  for (const path of ['/api/v1/onboarding/captcha', '/api/v1/onboarding/signups', '/api/v1/onboarding/signup', '/api/v1/onboarding/signup/verify', '/api/v1/onboarding/signup/resend', '/api/v1/onboarding/signup/slug', '/api/v1/onboarding/signup/team', '/api/v1/onboarding/signup/retry', '/api/v1/onboarding/mails']) {
+    t.ok(doc.paths[path], path);
+  }
+});
+
 t.test('sign-ups can be turned off', async (t) => {
   const off = await onboardingApp(tp, testOnboardingConfig(tp.config.onboarding, smtp.url, { enabled: false }), log.logger);
   t.teardown(() => off.close());
