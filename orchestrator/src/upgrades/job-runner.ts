@@ -127,9 +127,16 @@ export class JobRunner {
     if (end.state === 'halted' || end.state === 'cancelled') await this.skipPending(job, `the job was ${end.state} before this tenant's turn`);
   }
 
-  /** Runs `entries` (those still pending) with `width` workers while the job runs and `keepGoing` holds. */
+  /**
+   * Runs `entries` (those still pending) with `width` workers while the job
+   * runs and `keepGoing` holds. A worker takes the next tenant once its
+   * current one is served by its new container: the old one drains and goes
+   * while the next starts, so `width` bounds the tenants starting or
+   * switching at once. Resolves when every tenant it began has ended.
+   */
   private async pool(job: UpgradeJob, entries: JobTenant[], width: number, save: () => Promise<void>, keepGoing: () => boolean): Promise<void> {
     let next = 0;
+    const ending: Promise<void>[] = [];
     const worker = async () => {
       for (;;) {
         if (this.stopping || !keepGoing()) return;
@@ -137,13 +144,19 @@ export class JobRunner {
         const entry = entries.slice(next).find((e) => e.state === 'pending');
         if (!entry) return;
         next = entries.indexOf(entry) + 1;
-        await this.upgradeOne(job, entry, save);
+        let switched = () => {};
+        const served = new Promise<void>((resolve) => (switched = resolve));
+        const ended = this.upgradeOne(job, entry, save, switched);
+        ending.push(ended);
+        await Promise.race([served, ended]);
       }
     };
     await Promise.all(Array.from({ length: Math.max(1, width) }, worker));
+    await Promise.all(ending);
   }
 
-  private async upgradeOne(job: UpgradeJob, e: JobTenant, save: () => Promise<void>): Promise<void> {
+  /** One tenant, start to end; `switched` is called once nginx routes to its new container. */
+  private async upgradeOne(job: UpgradeJob, e: JobTenant, save: () => Promise<void>, switched: () => void): Promise<void> {
     Object.assign(e, { state: 'upgrading', step: 'queued', startedAt: new Date(), attempts: e.attempts + 1 });
     delete e.error;
     delete e.endedAt;
@@ -158,7 +171,7 @@ export class JobRunner {
       } else if (!UPGRADABLE.includes(doc.phase)) {
         this.end(e, 'skipped', { code: 'OPERATION_CONFLICT', message: `tenant ${e.slug} is ${doc.phase}` });
       } else {
-        const { operation, done } = await this.startSwap(job, e, save);
+        const { operation, done } = await this.startSwap(job, e, save, switched);
         e.operation = operation;
         await save();
         const outcome = await done;
@@ -175,7 +188,7 @@ export class JobRunner {
   }
 
   /** Starts the tenant's swap, waiting while another operation (a heal, a restart) holds it. */
-  private async startSwap(job: UpgradeJob, e: JobTenant, save: () => Promise<void>) {
+  private async startSwap(job: UpgradeJob, e: JobTenant, save: () => Promise<void>, switched: () => void) {
     const deadline = Date.now() + BUSY_WAIT_MS;
     for (;;) {
       try {
@@ -183,6 +196,7 @@ export class JobRunner {
           job: job._id,
           healthTimeoutMs: job.strategy.healthTimeoutMs,
           onStep: (step) => {
+            if (step === 'drain') switched();
             e.step = step;
             void save();
             void this.publishTenant(job, e);

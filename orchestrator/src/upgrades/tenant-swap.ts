@@ -105,13 +105,27 @@ export class TenantSwap {
   private async swap(doc: TenantDoc, op: Operation, version: string, options: SwapOptions, step: (name: string) => Promise<void>): Promise<Phase> {
     await step('prepare');
     await this.assertImage(version);
-    const plan = await this.plan(doc, op, version, options.job);
-    const next = this.d.tenants.specFor(doc, { appVersion: version, slot: plan.to.slot, port: plan.to.port });
-    await step(`start:${version}`);
-    // Only the routed service: the data services do not change (same config
-    // hash), and the new app's /healthz, waited for through its own published
-    // port, pings them anyway.
-    await upStack(this.d.runtime, { ...next, services: [routedOf(next)] }, { healthTimeoutMs: options.healthTimeoutMs ?? this.d.config.upgrades.healthTimeoutMs });
+    const taken = new Set<number>();
+    let plan: SwapPlan;
+    for (;;) {
+      plan = await this.plan(doc, op, version, options.job, taken);
+      const next = this.d.tenants.specFor(doc, { appVersion: version, slot: plan.to.slot, port: plan.to.port });
+      await step(`start:${version}`);
+      try {
+        // Only the routed service: the data services do not change (same
+        // config hash), and the new app's /healthz, waited for through its
+        // own published port, pings them anyway.
+        await upStack(this.d.runtime, { ...next, services: [routedOf(next)] }, { healthTimeoutMs: options.healthTimeoutMs ?? this.d.config.upgrades.healthTimeoutMs });
+        break;
+      } catch (err) {
+        // Something outside this registry (another installation, any process)
+        // bound the port between our check and Docker's: take another one.
+        if (!/port is already allocated|address already in use/i.test((err as Error).message) || taken.size >= 3) throw err;
+        this.d.log.warn({ tenant: doc._id, port: plan.to.port }, 'the new container\'s port was taken meanwhile; trying another');
+        taken.add(plan.to.port);
+        await this.d.runtime.removeContainer(routedOf(next).container.name);
+      }
+    }
     await step('healthy');
     await step('route');
     await this.d.router.setRoute(doc._id, { kind: 'up', port: plan.to.port });
@@ -121,10 +135,10 @@ export class TenantSwap {
   }
 
   /** Picks the new container's port and records the plan on the operation. */
-  private plan(doc: TenantDoc, op: Operation, version: string, job: string | undefined): Promise<SwapPlan> {
+  private plan(doc: TenantDoc, op: Operation, version: string, job: string | undefined, taken: Set<number>): Promise<SwapPlan> {
     const work = async (): Promise<SwapPlan> => {
       const slot = doc.appSlot ?? 'a';
-      const tried = new Set<number>([doc.port]);
+      const tried = new Set<number>([doc.port, ...taken]);
       for (;;) {
         const port = await allocatePort(this.d.config.portRange, await this.d.repo.usedPorts(), tried);
         const plan: SwapPlan = { from: { version: doc.appVersion, slot, port: doc.port }, to: { version, slot: otherSlot(slot), port }, ...(job ? { job } : {}) };
@@ -159,8 +173,10 @@ export class TenantSwap {
       this.d.log.warn({ tenant: doc._id, open: drained.open, ms: drained.ms }, 'old app still had connections at the drain deadline; its graceful stop ends them');
     }
     await step('remove-old');
-    // SIGTERM: the app finishes what it still serves and closes its streams (adapter-node's SHUTDOWN_TIMEOUT).
-    await this.d.runtime.stopContainer(old.container.name, 30);
+    // Still connected (streams, WebSockets): SIGTERM, and the app finishes what
+    // it serves and closes its streams (adapter-node's SHUTDOWN_TIMEOUT).
+    // Drained: nothing is left for a graceful stop to finish.
+    if (!drained.drained) await this.d.runtime.stopContainer(old.container.name, 30);
     await this.d.runtime.removeContainer(old.container.name);
   }
 

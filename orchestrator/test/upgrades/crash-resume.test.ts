@@ -69,7 +69,11 @@ t.test('killed twice mid-job, restarted each time: the job resumes and finishes'
   }, 180_000, 'the job to end', 250);
   t.equal(job.state, 'succeeded', job.reason ?? '');
   t.same(job.counts, { pending: 0, upgrading: 0, succeeded: 3, failed: 0, skipped: 0 });
-  t.same(job.tenants.map((e) => [e.slug, e.attempts]), [[slugs[0], 1], [slugs[1], 2], [slugs[2], 1]], 'the undone tenant was upgraded again, the finished one was not');
+  // The second may also have been starting at the first kill (a tenant's turn comes once the one before is switched).
+  const attempts = Object.fromEntries(job.tenants.map((e) => [e.slug, e.attempts]));
+  t.equal(attempts[slugs[0]!], 1, 'the swap finished by the restarted process was not done again');
+  t.ok(attempts[slugs[1]!]! >= 2, `the undone one was upgraded again (attempts: ${attempts[slugs[1]!]})`);
+  t.equal(attempts[slugs[2]!], 1);
 
   for (const slug of slugs) {
     const doc = (await repo.get(slug))!;
