@@ -21,3 +21,11 @@ export async function allocatePort(range: { from: number; to: number }, used: Se
   }
   throw new BerthError('PORT_EXHAUSTED', `every port in ${range.from}-${range.to} is taken; widen BERTH_PORT_RANGE`);
 }
+
+/**
+ * Docker's answer when something outside this registry (another installation
+ * on the engine, any process) bound a port between our check and its bind.
+ */
+export function isPortTaken(err: unknown): boolean {
+  return /port is already allocated|address already in use/i.test((err as Error)?.message ?? '');
+}

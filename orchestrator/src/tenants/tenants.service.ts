@@ -17,7 +17,7 @@ import { generateSecrets } from '../stacks/secrets.js';
 import { downStack, upStack, type StackStep } from '../stacks/stack-runner.js';
 import type { LoadedTemplate } from '../stacks/template-loader.js';
 import { OperationLimiter } from './op-limiter.js';
-import { allocatePort } from './port-allocator.js';
+import { allocatePort, isPortTaken } from './port-allocator.js';
 import { assertValidSlug } from './reserved.js';
 import type { TenantsRepository } from './tenants.repository.js';
 import type { Operation, OperationKind, Phase, TenantDoc, TenantView } from './tenant.types.js';
@@ -298,14 +298,31 @@ export class TenantsService {
 
   /** Creates what is missing, starts what is stopped, waits for health, routes. */
   async bringUp(doc: TenantDoc, step: (name: string) => Promise<void>): Promise<Phase> {
-    const spec = this.specFor(doc);
-    await upStack(this.d.runtime, spec, {
-      healthTimeoutMs: this.d.healthTimeoutMs,
-      onStep: (s: StackStep) => void step(s.step === 'service' ? `${s.service}:${s.status}` : s.step)
-    });
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await upStack(this.d.runtime, this.specFor(doc), {
+          healthTimeoutMs: this.d.healthTimeoutMs,
+          onStep: (s: StackStep) => void step(s.step === 'service' ? `${s.service}:${s.status}` : s.step)
+        });
+        break;
+      } catch (err) {
+        // The app's port was bound by someone outside this registry after we
+        // chose it: move the app to another port (its container is recreated,
+        // its config hash names the port) rather than fail the tenant.
+        if (!isPortTaken(err) || attempt >= 3) throw err;
+        await this.movePort(doc);
+      }
+    }
     await step('route');
     await this.d.router.setRoute(doc._id, { kind: 'up', port: doc.port });
     return 'running';
+  }
+
+  private async movePort(doc: TenantDoc): Promise<void> {
+    const from = doc.port;
+    doc.port = await allocatePort(this.d.config.portRange, await this.d.repo.usedPorts(), new Set([from]));
+    await this.d.repo.update(doc._id, { $set: { port: doc.port } });
+    this.d.log.warn({ tenant: doc._id, from, to: doc.port }, 'the app port was taken outside Berth; moved to another');
   }
 
   async stopContainers(doc: TenantDoc, step: (name: string) => Promise<void>): Promise<void> {

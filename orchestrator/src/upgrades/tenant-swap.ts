@@ -17,7 +17,7 @@ import { waitDrained } from '../proxy/upstream-connections.js';
 import type { ContainerRuntime } from '../runtime/types.js';
 import { otherSlot, type ServiceSpec, type StackSpec } from '../stacks/render.js';
 import { upStack } from '../stacks/stack-runner.js';
-import { allocatePort } from '../tenants/port-allocator.js';
+import { allocatePort, isPortTaken } from '../tenants/port-allocator.js';
 import type { TenantsRepository } from '../tenants/tenants.repository.js';
 import type { RouteState, TenantsService } from '../tenants/tenants.service.js';
 import type { Operation, Phase, SwapPlan, TenantDoc } from '../tenants/tenant.types.js';
@@ -120,7 +120,7 @@ export class TenantSwap {
       } catch (err) {
         // Something outside this registry (another installation, any process)
         // bound the port between our check and Docker's: take another one.
-        if (!/port is already allocated|address already in use/i.test((err as Error).message) || taken.size >= 3) throw err;
+        if (!isPortTaken(err) || taken.size >= 3) throw err;
         this.d.log.warn({ tenant: doc._id, port: plan.to.port }, 'the new container\'s port was taken meanwhile; trying another');
         taken.add(plan.to.port);
         await this.d.runtime.removeContainer(routedOf(next).container.name);

@@ -2,12 +2,11 @@
 // reconciler takes the dead operation over and the tenant ends running, with
 // nothing leaked or duplicated. The orchestrator runs as a real process here.
 import t from 'tap';
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
-import { ROOT_DIR } from '../../src/config/config.js';
+import type { ChildProcess } from 'node:child_process';
 import { httpGet } from '../../src/health/http-get.js';
 import { docker, testSlug } from '../helpers/docker.js';
 import { freePort } from '../helpers/nginx.js';
+import { startOrchestrator } from '../helpers/orchestrator-process.js';
 import { platformEnv, startTestPlatform } from '../helpers/platform.js';
 import { until } from '../helpers/wait.js';
 
@@ -22,21 +21,9 @@ const { repo } = tp.platform;
 const c = tp.config;
 const env = platformEnv(c, { BERTH_API_PORT: String(apiPort), BERTH_RECONCILE_INTERVAL_MS: '60000' });
 
-async function startOrchestrator(): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT_DIR, 'orchestrator/src/server.ts')], { env, stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  children.push(child);
-  await until(async () => {
-    if (child.exitCode !== null) throw new Error(`orchestrator exited: ${stderr}`);
-    return (await httpGet(`http://127.0.0.1:${apiPort}/healthz`, 2000).catch(() => ({ status: 0 }))).status === 200;
-  }, 60_000, 'the orchestrator to answer');
-  return child;
-}
-
 t.test('killed mid-create, restarted: the tenant ends running, nothing leaked', async (t) => {
   const slug = testSlug('crash');
-  const first = await startOrchestrator();
+  const first = await startOrchestrator(env, apiPort, children);
   const res = await fetch(`http://127.0.0.1:${apiPort}/api/v1/tenants`, {
     method: 'POST',
     headers: { authorization: `Bearer ${tp.token}`, 'content-type': 'application/json' },
@@ -57,7 +44,7 @@ t.test('killed mid-create, restarted: the tenant ends running, nothing leaked', 
   t.equal(left?.operation?.kind, 'create', 'the dead process left its operation behind');
   t.equal(left?.phase, 'provisioning');
 
-  const second = await startOrchestrator();
+  const second = await startOrchestrator(env, apiPort, children);
   const done = await until(async () => {
     const doc = await repo.get(slug);
     return doc && !doc.operation ? doc : undefined;

@@ -2,6 +2,7 @@
 // engine: create → serving at <slug>.<domain> → stop (503 page) → start →
 // restart → delete (data kept) → delete with data.
 import t from 'tap';
+import net from 'node:net';
 import { httpGet } from '../../src/health/http-get.js';
 import { docker, runtime, testSlug } from '../helpers/docker.js';
 import { startTestPlatform } from '../helpers/platform.js';
@@ -152,4 +153,27 @@ t.test('volumes nobody holds the credentials for are refused, not reused and not
   t.equal(res.body.error?.code, 'TENANT_DATA_EXISTS');
   t.match((res.body.error as { message?: string })?.message, /remove them with docker volume rm, or choose another slug/);
   t.equal(await docker('volume', 'ls', '-q', '--filter', `label=berth.tenant=${orphan}`), `berth-${orphan}-db-data`, 'untouched');
+});
+
+t.test('an app port bound outside Berth meanwhile: the start moves the app to another port, routed', async (t) => {
+  const moved = testSlug('port');
+  const made = await act('POST', '/api/v1/tenants', { slug: moved });
+  t.equal((await operationEnd(events, made.body.operation.id)).type, 'operation.succeeded');
+  const stopped = await act('POST', `/api/v1/tenants/${moved}/actions/stop`);
+  t.equal((await operationEnd(events, stopped.body.operation.id)).type, 'operation.succeeded');
+  const before = (await tp.platform.repo.mustGet(moved)).port;
+  // Another process takes the stopped app's port, as something outside the registry could.
+  const squatter = net.createServer();
+  await new Promise<void>((resolve, reject) => squatter.once('error', reject).listen(before, '127.0.0.1', resolve));
+  t.teardown(() => new Promise<void>((resolve) => squatter.close(() => resolve())));
+  const started = await act('POST', `/api/v1/tenants/${moved}/actions/start`);
+  const end = await operationEnd(events, started.body.operation.id);
+  t.equal(end.type, 'operation.succeeded', `started (${JSON.stringify(end.data)})`);
+  const after = await tp.platform.repo.mustGet(moved);
+  t.not(after.port, before, 'on another port');
+  t.equal(after.phase, 'running');
+  const page = await httpGet(`http://127.0.0.1:${tp.nginx.port}/healthz`, 10_000, { host: `${moved}.${tp.config.baseDomain}` });
+  t.equal(page.status, 200, 'routed to the new port');
+  const wipe = await act('DELETE', `/api/v1/tenants/${moved}?deleteData=true&confirm=${moved}`);
+  t.equal((await operationEnd(events, wipe.body.operation.id)).type, 'operation.succeeded');
 });
