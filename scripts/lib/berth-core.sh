@@ -161,6 +161,16 @@ render() {
   bad_response "jq could not read it"
 }
 
+# render_table PROGRAM: with --json the answer as the API gave it (for
+# machines); else the aligned table the jq PROGRAM builds with JQ_TABLE's table.
+render_table() {
+  if [ -n "${OPTS[--json]-}" ]; then
+    render .
+  else
+    render -r "$JQ_TABLE$1"
+  fi
+}
+
 # operation_id: the id of the operation API_BODY announces.
 operation_id() {
   local id

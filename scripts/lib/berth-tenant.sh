@@ -127,11 +127,7 @@ tenant_list() {
   local query=""
   [ -z "${OPTS[--phase]-}" ] || query="?phase=$(urlenc "${OPTS[--phase]}")"
   api GET "/api/v1/tenants$query"
-  if [ -n "${OPTS[--json]-}" ]; then
-    render .
-    return
-  fi
-  render -r "$JQ_TABLE"'
+  render_table '
     [["SLUG", "PHASE", "HEALTH", "VERSION", "PLAN", "URL"]]
     + [.tenants[] | [.slug, .phase,
         (if .health == null then null elif .health.healthy then "healthy" else "unhealthy" end),
@@ -143,11 +139,7 @@ tenant_status() {
   parse_args help_status "--json" "<slug>" "$@"
   check_env
   api GET "$(slug_path)"
-  if [ -n "${OPTS[--json]-}" ]; then
-    render .
-    return
-  fi
-  render -r "$JQ_TABLE"'
+  render_table '
     def health: if .health == null then null
       else (if .health.healthy then "healthy" else "unhealthy" end)
         + (if .health.failing then " (\(.health.failing)\(if .health.detail then ": \(.health.detail)" else "" end))" else "" end)

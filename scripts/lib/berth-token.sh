@@ -70,11 +70,7 @@ token_list() {
   parse_args help_token_list "--json" "" "$@"
   check_env
   api GET /api/v1/tokens
-  if [ -n "${OPTS[--json]-}" ]; then
-    render .
-    return
-  fi
-  render -r "$JQ_TABLE"'
+  render_table '
     def when: if . == null then null else sub("\\.[0-9]+Z$"; "Z") end;
     [["ID", "NAME", "SCOPE", "CREATED", "LAST-USED", "REVOKED"]]
     + [.tokens[] | [.id, .name, .scope, (.createdAt | when), (.lastUsedAt | when), (.revokedAt | when)]]

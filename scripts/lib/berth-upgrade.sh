@@ -179,11 +179,7 @@ upgrade_preview() {
   job_body
   check_env
   api POST /api/v1/upgrades/preview "$JOB_BODY"
-  if [ -n "${OPTS[--json]-}" ]; then
-    render .
-    return
-  fi
-  render -r "$JQ_TABLE"'
+  render_table '
     ([["SLUG", "PHASE", "FROM", "TO", "CANARY"]] + [.tenants[] | [.slug, .phase, .from, .to, (if .canary then "yes" else "" end)]] | table),
     (.skipped[] | "skipped: \(.slug) \(.reason)")'
 }
@@ -192,11 +188,7 @@ upgrade_list() {
   parse_args help_upgrade_list "--json" "" "$@"
   check_env
   api GET /api/v1/upgrades
-  if [ -n "${OPTS[--json]-}" ]; then
-    render .
-    return
-  fi
-  render -r "$JQ_TABLE"'
+  render_table '
     [["ID", "KIND", "STATE", "TO", "DONE", "FAILED", "CREATED"]]
     + [.jobs[] | [.id, .kind, .state, (.toVersion // "(each its own)"), "\(.counts.succeeded)/\(.tenants | length)", .counts.failed, .createdAt]]
     | table'
@@ -254,11 +246,7 @@ versions_main() {
   parse_args help_versions "--json" "" "$@"
   check_env
   api GET /api/v1/versions
-  if [ -n "${OPTS[--json]-}" ]; then
-    render .
-    return
-  fi
-  render -r "$JQ_TABLE"'
+  render_table '
     [["VERSION", "TENANTS", "DEFAULT", "CREATED"]]
     + [.versions[] | [.version, .tenants, (if .default then "yes" else "" end), .createdAt]]
     | table'
