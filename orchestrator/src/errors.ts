@@ -9,6 +9,8 @@ export const ErrorCodes = {
   PLAN_UNKNOWN: { status: 400, summary: 'the template has no plan with that name' },
   RUNTIME_UNAVAILABLE: { status: 503, summary: 'the container engine does not answer' },
   RUNTIME_ERROR: { status: 502, summary: 'the container engine refused an operation' },
+  RUNTIME_TIMEOUT: { status: 504, summary: 'the container engine did not answer a call within its deadline' },
+  OPERATION_TIMEOUT: { status: 504, summary: 'an operation did not end within its deadline; it failed at the step it was in' },
   IMAGE_MISSING: { status: 409, summary: 'an image the stack needs is not on this host' },
   HEALTH_TIMEOUT: { status: 504, summary: 'a service did not become healthy in time' },
   VALIDATION_FAILED: { status: 400, summary: 'the request body, query or parameters are invalid' },

@@ -30,6 +30,8 @@ export interface PlatformConfig {
   platformKey?: string;
   portRange: { from: number; to: number };
   maxParallelOps: number;
+  /** Deadlines: one container-engine call (beyond its own wait), and one whole operation. */
+  deadlines: { runtimeCallMs: number; operationMs: number };
   health: { intervalMs: number; failuresBeforeDegraded: number };
   reconcileIntervalMs: number;
   nginx: { bin: string; prefix: string; confFile: string; routesDir: string; httpPort: number };
@@ -117,6 +119,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, rootDir = ROOT_
     platformKey,
     portRange,
     maxParallelOps: int('BERTH_MAX_PARALLEL_OPS', 1, 64),
+    deadlines: { runtimeCallMs: int('BERTH_RUNTIME_CALL_TIMEOUT_MS', 100, 3_600_000), operationMs: int('BERTH_OPERATION_TIMEOUT_MS', 1000, 86_400_000) },
     health: { intervalMs: int('BERTH_HEALTH_INTERVAL_MS', 100, 3_600_000), failuresBeforeDegraded: int('BERTH_HEALTH_FAILURES', 1, 100) },
     reconcileIntervalMs: int('BERTH_RECONCILE_INTERVAL_MS', 100, 3_600_000),
     nginx: {

@@ -8,7 +8,12 @@ export interface Database {
 }
 
 export async function connectDatabase(url: string, name: string): Promise<Database> {
-  const client = new MongoClient(url, { serverSelectionTimeoutMS: 5000, appName: 'berth-orchestrator' });
+  const client = new MongoClient(url, {
+    serverSelectionTimeoutMS: 5000,
+    // A query the database never answers fails instead of holding an operation (and its tenant's lock) forever.
+    socketTimeoutMS: 60_000,
+    appName: 'berth-orchestrator'
+  });
   try {
     await client.connect();
     await client.db(name).command({ ping: 1 });

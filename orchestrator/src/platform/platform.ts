@@ -13,6 +13,7 @@ import { connectDatabase, type Database } from '../db/mongo.js';
 import { EventBus } from '../events/event-bus.js';
 import { HealthMonitor } from '../health/monitor.js';
 import type { Logger } from '../log.js';
+import { withDeadlines } from '../runtime/deadlines.js';
 import { RouteManager } from '../proxy/route-manager.js';
 import { Reconciler } from '../reconcile/reconciler.js';
 import { DockerRuntime } from '../runtime/docker-runtime.js';
@@ -55,9 +56,16 @@ export interface Platform {
 export async function createPlatform(
   config: PlatformConfig,
   log: Logger,
-  options: { fastify?: FastifyServerOptions; healthTimeoutMs?: number; clock?: () => Date } = {}
+  options: {
+    fastify?: FastifyServerOptions;
+    healthTimeoutMs?: number;
+    clock?: () => Date;
+    /** Wraps the Docker driver (inside the deadlines): tests inject faults over the real engine. */
+    wrapRuntime?: (runtime: ContainerRuntime) => ContainerRuntime;
+  } = {}
 ): Promise<Platform> {
-  const runtime = new DockerRuntime(log, config.dockerSocket);
+  const docker = new DockerRuntime(log, config.dockerSocket);
+  const runtime = withDeadlines(options.wrapRuntime?.(docker) ?? docker, config.deadlines.runtimeCallMs);
   await runtime.ping();
   const db = await connectDatabase(await ensurePlatformDb(runtime, config), config.mongoDb);
   const box = new SecretBox(await loadPlatformKey(config.home, config.platformKey));

@@ -59,7 +59,7 @@ export interface TenantDoc {
   secrets: Sealed;
   operation?: Operation;
   health?: HealthState;
-  lastError?: { code: string; message: string; at: Date };
+  lastError?: { code: string; message: string; at: Date; step?: string; call?: string };
   createdAt: Date;
   updatedAt: Date;
 }
@@ -78,7 +78,8 @@ export interface TenantView {
   port: number;
   operation?: { id: string; kind: OperationKind; step: string; startedAt: string };
   health?: { healthy: boolean; failures: number; checkedAt: string; failing?: string; detail?: string; restarts: number };
-  lastError?: { code: string; message: string; at: string };
+  /** step and call: where a failed operation was, and the runtime call it waited on. */
+  lastError?: { code: string; message: string; at: string; step?: string; call?: string };
   createdAt: string;
   updatedAt: string;
 }

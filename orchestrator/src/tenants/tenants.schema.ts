@@ -55,7 +55,16 @@ export const tenantSchema = {
         restarts: { type: 'integer' }
       }
     },
-    lastError: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' }, at: { type: 'string' } } },
+    lastError: {
+      type: 'object',
+      properties: {
+        code: { type: 'string' },
+        message: { type: 'string' },
+        at: { type: 'string' },
+        step: { type: 'string', description: 'the step the failed operation was in' },
+        call: { type: 'string', description: 'the container-engine call it was waiting on, when one was running' }
+      }
+    },
     services: { type: 'object', additionalProperties: { type: 'string' } },
     createdAt: { type: 'string' },
     updatedAt: { type: 'string' }

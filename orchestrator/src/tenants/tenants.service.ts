@@ -14,6 +14,7 @@ import type { ContainerRuntime, ContainerSummary } from '../runtime/types.js';
 import { stackImages } from '../stacks/images.js';
 import { groupByTenant, LABEL, names, renderStack, type Slot, type StackSpec } from '../stacks/render.js';
 import { generateSecrets } from '../stacks/secrets.js';
+import { assertNotAborted, runWithDeadline, type OperationWatch } from '../runtime/deadlines.js';
 import { downStack, upStack, type StackStep } from '../stacks/stack-runner.js';
 import type { LoadedTemplate } from '../stacks/template-loader.js';
 import { OperationLimiter } from './op-limiter.js';
@@ -389,7 +390,11 @@ export class TenantsService {
     onFailure: (err: unknown) => Promise<Phase>
   ): void {
     const slug = doc._id;
+    const watch: OperationWatch = { step: op.step };
     const step = async (name: string) => {
+      // Work cut short by the deadline reports (and does) nothing more.
+      assertNotAborted();
+      watch.step = name;
       // publish() numbers and emits the event before it awaits anything, so
       // steps reported without awaiting still arrive in order.
       const published = this.d.events.publish({ type: 'operation.step', tenant: slug, operation: op.id, data: { kind: op.kind, step: name } });
@@ -402,11 +407,15 @@ export class TenantsService {
         await this.d.events.publish({ type: 'operation.started', tenant: slug, operation: op.id, data: { kind: op.kind } });
         let phase: Phase;
         let error: BerthError | undefined;
+        let where: { step: string; call?: string } = { step: watch.step };
         try {
-          phase = await work(step);
+          // Each runtime call is bounded, so the abandoned work stops within one call's deadline.
+          phase = await runWithDeadline(watch, this.d.config.deadlines.operationMs, this.d.config.deadlines.runtimeCallMs, () => work(step));
         } catch (err) {
           error = err instanceof BerthError ? err : new BerthError('INTERNAL', (err as Error).message);
-          this.d.log.warn({ tenant: slug, op: op.kind, code: error.code, err: error.message }, 'operation failed');
+          const call = (error.details?.call as string | undefined) ?? watch.call;
+          where = { step: watch.step, ...(call ? { call } : {}) };
+          this.d.log.warn({ tenant: slug, op: op.kind, code: error.code, err: error.message, ...where }, 'operation failed');
           phase = await onFailure(err).catch((cleanupErr: Error) => {
             this.d.log.error({ tenant: slug, err: cleanupErr.message }, 'cleanup after a failed operation failed');
             return 'failed' as Phase;
@@ -419,7 +428,7 @@ export class TenantsService {
           await this.d.events.publish({ type: 'tenant.deleted', tenant: slug, operation: op.id, data: { deleteData: op.deleteData ?? false } });
         } else {
           await this.d.repo.endOperation(slug, op.id, error
-            ? { $set: { phase, lastError: { code: error.code, message: error.message, at: new Date() } } }
+            ? { $set: { phase, lastError: { code: error.code, message: error.message, at: new Date(), ...where } } }
             : { $set: { phase }, $unset: { lastError: '' } });
           await this.transition(slug, doc.phase, phase);
         }
@@ -427,7 +436,7 @@ export class TenantsService {
           type: error ? 'operation.failed' : 'operation.succeeded',
           tenant: slug,
           operation: op.id,
-          data: { kind: op.kind, phase: op.kind === 'delete' && !error ? 'deleted' : phase, seconds: Number(seconds.toFixed(3)), ...(error ? { code: error.code, message: error.message } : {}) }
+          data: { kind: op.kind, phase: op.kind === 'delete' && !error ? 'deleted' : phase, seconds: Number(seconds.toFixed(3)), ...(error ? { code: error.code, message: error.message, ...where } : {}) }
         });
       })
       .catch((err: Error) => this.d.log.error({ tenant: slug, err: err.message }, 'operation bookkeeping failed'))

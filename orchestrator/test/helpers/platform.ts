@@ -6,12 +6,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig, type PlatformConfig } from '../../src/config/config.js';
-import { silentLogger, type Logger } from '../../src/log.js';
+import type { Logger } from '../../src/log.js';
 import { createPlatform, type Platform } from '../../src/platform/platform.js';
 import { ensurePlatformDb, removePlatformDb } from '../../src/platform/platform-db.js';
 import { downStack } from '../../src/stacks/stack-runner.js';
 import { freePort, startNginx, type TestNginx } from './nginx.js';
 import { runtime } from './docker.js';
+import { testLogger } from './test-log.js';
 
 export interface TestPlatform {
   platform: Platform;
@@ -39,8 +40,15 @@ export function platformEnv(config: PlatformConfig, extra: Record<string, string
   };
 }
 
-export async function startTestPlatform(tag: string, overrides: Partial<PlatformConfig> = {}, log: Logger = silentLogger): Promise<TestPlatform> {
+/** A platform of its own for one test; its log goes to test-logs/<test file>/<platform id>.log unless `log` is given. */
+export async function startTestPlatform(
+  tag: string,
+  overrides: Partial<PlatformConfig> = {},
+  log?: Logger,
+  options: Pick<NonNullable<Parameters<typeof createPlatform>[2]>, 'wrapRuntime'> = {}
+): Promise<TestPlatform> {
   const id = `${tag}-${randomBytes(3).toString('hex')}`;
+  const logger = log ?? testLogger(`t-${id}`).log;
   const home = await mkdtemp(path.join(os.tmpdir(), `berth-${id}-`));
   const nginx = await startNginx(home);
   const base = loadConfig();
@@ -55,7 +63,7 @@ export async function startTestPlatform(tag: string, overrides: Partial<Platform
     ...overrides
   };
   await ensurePlatformDb(runtime, config);
-  let platform = await createPlatform(config, log, { healthTimeoutMs: 60_000 });
+  let platform = await createPlatform(config, logger, { healthTimeoutMs: 60_000, ...options });
   const { token } = await platform.tokens.create({ name: 'test-admin', scope: 'admin' });
   return {
     get platform() {
@@ -65,7 +73,7 @@ export async function startTestPlatform(tag: string, overrides: Partial<Platform
     nginx,
     token,
     async restart() {
-      platform = await createPlatform(config, log, { healthTimeoutMs: 60_000 });
+      platform = await createPlatform(config, logger, { healthTimeoutMs: 60_000, ...options });
       return platform;
     },
     async close() {
