@@ -112,7 +112,8 @@ export class TenantsRepository {
   }
 
   async endOperation(slug: string, opId: string, update: UpdateFilter<TenantDoc>): Promise<void> {
-    await this.tenants.updateOne({ _id: slug, 'operation.id': opId }, { ...update, $unset: { operation: '' }, $currentDate: { updatedAt: true } });
+    // The caller's own $unset (e.g. lastError after a success) is kept, not replaced.
+    await this.tenants.updateOne({ _id: slug, 'operation.id': opId }, { ...update, $unset: { ...update.$unset, operation: '' }, $currentDate: { updatedAt: true } });
   }
 
   async update(slug: string, update: UpdateFilter<TenantDoc>): Promise<TenantDoc | null> {

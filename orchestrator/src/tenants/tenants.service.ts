@@ -382,6 +382,29 @@ export class TenantsService {
     return { operation: { id: op.id } };
   }
 
+  /** Writes an operation's outcome (a database write that briefly fails is tried again). */
+  private async record(doc: TenantDoc, op: Operation, phase: Phase, error: BerthError | undefined, where: { step: string; call?: string }): Promise<void> {
+    const slug = doc._id;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        if (op.kind === 'delete' && !error) {
+          await this.d.repo.remove(slug, op.id);
+          await this.d.events.publish({ type: 'tenant.deleted', tenant: slug, operation: op.id, data: { deleteData: op.deleteData ?? false } });
+        } else {
+          await this.d.repo.endOperation(slug, op.id, error
+            ? { $set: { phase, lastError: { code: error.code, message: error.message, at: new Date(), ...where } } }
+            : { $set: { phase }, $unset: { lastError: '' } });
+          await this.transition(slug, doc.phase, phase);
+        }
+        return;
+      } catch (err) {
+        if (attempt >= 3) throw err;
+        this.d.log.warn({ tenant: slug, attempt, err: (err as Error).message }, 'recording the end of an operation failed; trying again');
+        await new Promise((r) => setTimeout(r, 500 * attempt));
+      }
+    }
+  }
+
   /** Runs an operation in the background; its outcome is events and the final phase. */
   launch(
     doc: TenantDoc,
@@ -395,6 +418,7 @@ export class TenantsService {
       // Work cut short by the deadline reports (and does) nothing more.
       assertNotAborted();
       watch.step = name;
+      this.d.log.info({ tenant: slug, op: op.kind, operation: op.id, step: name }, 'operation step');
       // publish() numbers and emits the event before it awaits anything, so
       // steps reported without awaiting still arrive in order.
       const published = this.d.events.publish({ type: 'operation.step', tenant: slug, operation: op.id, data: { kind: op.kind, step: name } });
@@ -416,21 +440,21 @@ export class TenantsService {
           const call = (error.details?.call as string | undefined) ?? watch.call;
           where = { step: watch.step, ...(call ? { call } : {}) };
           this.d.log.warn({ tenant: slug, op: op.kind, code: error.code, err: error.message, ...where }, 'operation failed');
-          phase = await onFailure(err).catch((cleanupErr: Error) => {
+          // The clean-up is bounded too: its runtime calls and route changes are.
+          phase = await runWithDeadline({ step: 'clean-up' }, this.d.config.deadlines.operationMs, 0, () => onFailure(err)).catch((cleanupErr: Error) => {
             this.d.log.error({ tenant: slug, err: cleanupErr.message }, 'cleanup after a failed operation failed');
             return 'failed' as Phase;
           });
         }
         const seconds = (performance.now() - started) / 1000;
         this.d.metrics.observe('berth_operation_duration_seconds', 'Duration of tenant operations', { kind: op.kind, result: error ? 'failed' : 'ok' }, seconds);
-        if (op.kind === 'delete' && !error) {
-          await this.d.repo.remove(slug, op.id);
-          await this.d.events.publish({ type: 'tenant.deleted', tenant: slug, operation: op.id, data: { deleteData: op.deleteData ?? false } });
-        } else {
-          await this.d.repo.endOperation(slug, op.id, error
-            ? { $set: { phase, lastError: { code: error.code, message: error.message, at: new Date(), ...where } } }
-            : { $set: { phase }, $unset: { lastError: '' } });
-          await this.transition(slug, doc.phase, phase);
+        try {
+          await this.record(doc, op, phase, error, where);
+        } catch (err) {
+          // The end is published all the same: whoever waits on it (--wait, the
+          // console, a test) must never wait forever for a database write.
+          error ??= new BerthError('DB_UNAVAILABLE', `the operation ended but its outcome was not recorded: ${(err as Error).message}`);
+          this.d.log.error({ tenant: slug, op: op.kind, err: (err as Error).message }, 'operation bookkeeping failed');
         }
         await this.d.events.publish({
           type: error ? 'operation.failed' : 'operation.succeeded',
@@ -438,6 +462,7 @@ export class TenantsService {
           operation: op.id,
           data: { kind: op.kind, phase: op.kind === 'delete' && !error ? 'deleted' : phase, seconds: Number(seconds.toFixed(3)), ...(error ? { code: error.code, message: error.message, ...where } : {}) }
         });
+        this.d.log.info({ tenant: slug, op: op.kind, operation: op.id, result: error ? 'failed' : 'ok', seconds: Number(seconds.toFixed(3)) }, 'operation ended');
       })
       .catch((err: Error) => this.d.log.error({ tenant: slug, err: err.message }, 'operation bookkeeping failed'))
       .finally(() => this.inflight.delete(task));

@@ -10,7 +10,8 @@ import { operationEnd } from '../helpers/wait.js';
 
 const slug = testSlug('hang');
 // The app container's start never answers, for this slug only (either naming scheme).
-const hangs = (name: string) => name.includes(slug) && /[-.]app$/.test(name);
+let hanging = true;
+const hangs = (name: string) => hanging && name.includes(slug) && /[-.]app$/.test(name);
 let hung = 0;
 const wrapRuntime = (inner: ContainerRuntime): ContainerRuntime =>
   new Proxy(inner, {
@@ -52,7 +53,16 @@ t.test('a start call with no answer (fault injected over the real engine) fails 
   t.match(tenant.lastError, { code: 'RUNTIME_TIMEOUT', step: 'app:starting', call: end.data?.call }, 'the API shows where it stopped');
   t.same(await runtime.listContainers({ 'berth.platform': tp.config.platformId, 'berth.tenant': slug }), [], 'a failed create leaves no container');
 
+  // The engine answers again: a start succeeds and clears the error.
+  hanging = false;
+  const started = await tp.platform.app.inject({ method: 'POST', url: `/api/v1/tenants/${slug}/actions/start`, headers: auth });
+  t.equal(started.statusCode, 202, 'a new operation can take the tenant at once');
+  t.equal((await operationEnd(tp.platform.events, started.json().operation.id, 120_000)).type, 'operation.succeeded');
+  const after = (await tp.platform.app.inject({ method: 'GET', url: `/api/v1/tenants/${slug}`, headers: auth })).json();
+  t.equal(after.phase, 'running');
+  t.notOk(after.lastError, 'a success clears the last error');
+
   const deleted = await tp.platform.app.inject({ method: 'DELETE', url: `/api/v1/tenants/${slug}?deleteData=true&confirm=${slug}`, headers: auth });
-  t.equal(deleted.statusCode, 202, 'a new operation can take the tenant at once');
+  t.equal(deleted.statusCode, 202);
   t.equal((await operationEnd(tp.platform.events, deleted.json().operation.id, 60_000)).type, 'operation.succeeded');
 });
