@@ -65,7 +65,7 @@ export async function createPlatform(
   } = {}
 ): Promise<Platform> {
   const docker = new DockerRuntime(log, config.dockerSocket);
-  const runtime = withDeadlines(options.wrapRuntime?.(docker) ?? docker, config.deadlines.runtimeCallMs);
+  const runtime = withDeadlines(options.wrapRuntime?.(docker) ?? docker, config.deadlines.runtimeCallMs, log);
   await runtime.ping();
   const db = await connectDatabase(await ensurePlatformDb(runtime, config), config.mongoDb);
   const box = new SecretBox(await loadPlatformKey(config.home, config.platformKey));

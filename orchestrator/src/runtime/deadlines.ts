@@ -9,6 +9,7 @@
 // aborted and the abandoned work stops at its next runtime call or step.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { BerthError } from '../errors.js';
+import type { Logger } from '../log.js';
 import type { ContainerRuntime } from './types.js';
 
 export interface OperationWatch {
@@ -64,6 +65,8 @@ export async function runWithDeadline<T>(watch: OperationWatch, deadlineMs: numb
   }
 }
 
+const SLOW_CALL_MS = 5000;
+
 /** How long each call may take beyond the engine's own wait (a stop's grace period, an exec's own timeout). */
 const ownWaitMs: Partial<Record<keyof ContainerRuntime, (...args: never[]) => number>> = {
   stopContainer: (_name: string, timeoutSeconds = 10) => timeoutSeconds * 1000,
@@ -79,9 +82,11 @@ function describe(method: string, args: unknown[]): string {
 /**
  * The same runtime, every call bounded: RUNTIME_TIMEOUT naming the call when
  * the engine does not answer in `callTimeoutMs` (plus the call's own wait).
- * Inside an operation, the call is recorded on its watch while it runs.
+ * Inside an operation, the call is recorded on its watch while it runs. A call
+ * slower than SLOW_CALL_MS beyond its own wait is logged: the engine is
+ * struggling (a loaded host) well before it stops answering.
  */
-export function withDeadlines(inner: ContainerRuntime, callTimeoutMs: number): ContainerRuntime {
+export function withDeadlines(inner: ContainerRuntime, callTimeoutMs: number, log?: Logger): ContainerRuntime {
   return new Proxy(inner, {
     get(target, prop, receiver) {
       const value: unknown = Reflect.get(target, prop, receiver);
@@ -90,13 +95,17 @@ export function withDeadlines(inner: ContainerRuntime, callTimeoutMs: number): C
         const watch = watches.getStore();
         if (watch?.aborted) return Promise.reject(watch.aborted);
         const call = describe(prop, args);
-        const ms = callTimeoutMs + ((ownWaitMs[prop as keyof ContainerRuntime] as ((...a: unknown[]) => number) | undefined)?.(...args) ?? 0);
+        const ownMs = (ownWaitMs[prop as keyof ContainerRuntime] as ((...a: unknown[]) => number) | undefined)?.(...args) ?? 0;
+        const ms = callTimeoutMs + ownMs;
+        const began = performance.now();
         const pending = (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
         // An abandoned call may still fail later: nobody waits for it then.
         pending.catch(() => {});
         if (watch) watch.call = call;
         return timeout(pending, ms, () => new BerthError('RUNTIME_TIMEOUT', `the container engine did not answer ${call} within ${ms} ms`, { call })).finally(() => {
           if (watch?.call === call) watch.call = undefined;
+          const took = performance.now() - began;
+          if (took - ownMs > SLOW_CALL_MS) log?.warn({ call, ms: Math.round(took), deadlineMs: ms }, 'slow container-engine call');
         });
       };
     }
