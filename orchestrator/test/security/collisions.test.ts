@@ -20,9 +20,10 @@ import path from 'node:path';
 import { docker, testSlug } from '../helpers/docker.js';
 import { freePort } from '../helpers/nginx.js';
 import { startTestPlatform } from '../helpers/platform.js';
+import { until } from '../helpers/wait.js';
 import {
-  containerFacts, createTeam, healthThroughNginx, inspectContainer, mustCreate, networkFacts, teamFacts, volumeUsers, writeVictimData,
-  type ContainerFacts, type TeamFacts, type VictimData
+  containerFacts, createTeam, healthThroughNginx, inspectContainer, mustCreate, networkFacts, removeTeam, teamFacts, volumeUsers, writeVictimData,
+  type ContainerFacts, type Created, type TeamFacts, type VictimData
 } from './fixtures.js';
 import type { Probe } from './probes.js';
 import { expectIsolated, ownServiceProbes, resolvesOwnServices, victimProbes } from './targets.js';
@@ -110,9 +111,23 @@ async function platformIntact(t: Test, before: ContainerFacts): Promise<void> {
   t.equal(res.statusCode, 200, 'the registry still answers');
 }
 
+/**
+ * Creates the attacker, but stops waiting once the platform database
+ * container is gone or replaced: the registry then cannot record the end of
+ * the operation, and the create would be waited on until its deadline.
+ */
+async function createWatchingPlatformDb(attacker: string): Promise<Created> {
+  let finished = false;
+  const creating = createTeam(tp, attacker).finally(() => { finished = true; });
+  const changed = until(async () => finished || (await inspectContainer(platformDbBefore.id).catch(() => undefined)) === undefined, 300_000, 'the create to end', 250);
+  return Promise.race([creating, changed.then(() => (finished ? creating : { status: 0, detail: 'the platform database container was removed while the attacker was created' }))]);
+}
+
 /** The attacker is made apart from everything (or refused as NAME_TAKEN); if made, it reaches nothing of the target's. */
 async function attack(t: Test, attacker: string, target: { team?: TeamFacts; platform?: boolean }): Promise<void> {
-  const made = await createTeam(tp, attacker);
+  // Gone after its case, so each case meets the victim as the last one left it.
+  t.teardown(() => removeTeam(tp, attacker));
+  const made = target.platform ? await createWatchingPlatformDb(attacker) : await createTeam(tp, attacker);
   t.comment(`create ${attacker}: ${JSON.stringify(made)}`);
   const refused = made.status === 409 && made.code === 'NAME_TAKEN';
   t.ok(made.outcome === 'operation.succeeded' || refused, `${attacker} is created apart, or refused with 409 NAME_TAKEN (got ${made.status} ${made.code ?? made.outcome})`);
@@ -152,6 +167,10 @@ for (const [attacker, why] of [
 t.test('a squatter that comes first: <w>-edge exists, then team <w> is made on its own objects or refused', async (t) => {
   const w = testSlug('w');
   const squatter = `${w}-edge`;
+  t.teardown(async () => {
+    await removeTeam(tp, w);
+    await removeTeam(tp, squatter);
+  });
   await mustCreate(tp, squatter);
   const squatterBefore = await teamFacts(tp, squatter);
   const made = await createTeam(tp, w);

@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { LABEL } from '../../src/stacks/render.js';
 import { httpGet } from '../../src/health/http-get.js';
+import { downStack } from '../../src/stacks/stack-runner.js';
 import { docker, runtime } from '../helpers/docker.js';
 import type { TestPlatform } from '../helpers/platform.js';
 import { operationEnd } from '../helpers/wait.js';
@@ -29,6 +30,20 @@ export async function createTeam(tp: TestPlatform, slug: string, extra: Record<s
 export async function mustCreate(tp: TestPlatform, slug: string, extra: Record<string, string> = {}): Promise<void> {
   const made = await createTeam(tp, slug, extra);
   if (made.outcome !== 'operation.succeeded') throw new Error(`setup: creating ${slug} failed: ${JSON.stringify(made)}`);
+}
+
+/**
+ * Deletes a team with its data through the API; when the API cannot (the
+ * registry's database was taken by a collision), removes what is labelled for
+ * it, so the next case starts from a clean engine.
+ */
+export async function removeTeam(tp: TestPlatform, slug: string): Promise<void> {
+  const res = await tp.platform.app.inject({
+    method: 'DELETE', url: `/api/v1/tenants/${slug}?deleteData=true&confirm=${slug}`, headers: { authorization: `Bearer ${tp.token}` }
+  }).catch(() => undefined);
+  const operation = res?.statusCode === 202 ? (res.json() as { operation: { id: string } }).operation.id : undefined;
+  const end = operation ? await operationEnd(tp.platform.events, operation, 120_000).catch(() => undefined) : undefined;
+  if (end?.type !== 'operation.succeeded') await downStack(runtime, slug, { deleteData: true, platform: tp.config.platformId });
 }
 
 export interface NetworkFacts {
