@@ -37,6 +37,7 @@ t.test('no two slugs, and no slug and the platform database, render a Docker obj
     `${base}-db-data`, `${base}-storage-data`, 'platform', 'platform-db', 'platform-db-net', 'platform-db-data'];
   const platformDb = loadConfig().platformDb.container;
   // Docker keeps one namespace per kind: a network may share a container's name.
+  // The platform database's network and volume are <container>-net and -data (platform/platform-db.ts).
   const owners = new Map<string, string>([[`network ${platformDb}-net`, 'the platform'], [`container ${platformDb}`, 'the platform'], [`volume ${platformDb}-data`, 'the platform']]);
   const clashes: string[] = [];
   for (const slug of slugs) {
