@@ -303,7 +303,12 @@ export class TenantsService {
       try {
         await upStack(this.d.runtime, this.specFor(doc), {
           healthTimeoutMs: this.d.healthTimeoutMs,
-          onStep: (s: StackStep) => void step(s.step === 'service' ? `${s.service}:${s.status}` : s.step)
+          // A step not recorded (the registry's database gone meanwhile) must
+          // not become an unhandled rejection, which would end the process.
+          onStep: (s: StackStep) => {
+            const name = s.step === 'service' ? `${s.service}:${s.status}` : s.step;
+            step(name).catch((err: Error) => this.d.log.warn({ tenant: doc._id, step: name, err: err.message }, 'operation step not recorded'));
+          }
         });
         break;
       } catch (err) {

@@ -77,12 +77,15 @@ export async function startTestPlatform(
       return platform;
     },
     async close() {
-      const slugs = (await platform.repo.list()).map((d) => d._id);
+      // A test may have broken the registry's database on purpose (security tests).
+      const slugs = await platform.repo.list().then((docs) => docs.map((d) => d._id), () => []);
       await platform.close().catch(() => {});
-      for (const slug of slugs) await downStack(runtime, slug, { deleteData: true, platform: config.platformId });
-      // Stacks the registry lost track of (a test killed mid-create) carry the platform label too.
+      // Every container first: a network two teams came to share (a name
+      // collision test) can go only once neither is attached. Stacks the
+      // registry lost track of (a test killed mid-create) carry the label too.
       const left = await runtime.listContainers({ 'berth.platform': config.platformId });
-      for (const slug of new Set(left.map((c) => c.labels['berth.tenant']!))) {
+      for (const c of left) await runtime.removeContainer(c.name);
+      for (const slug of new Set([...slugs, ...left.map((c) => c.labels['berth.tenant']!)])) {
         await downStack(runtime, slug, { deleteData: true, platform: config.platformId });
       }
       await removePlatformDb(runtime, config.platformDb.container, true);

@@ -28,6 +28,33 @@ t.test('docker-up: a second run finds the engine and keeps the operator\'s daemo
   t.match((bad as { stderr: string }).stderr, /daemon\.json is not valid JSON .*fix or remove it/);
 });
 
+t.test('docker-up: BERTH-INPUT stays first in INPUT, once, rejecting the tenant pool except the mail relay port', async (t) => {
+  const iptables = async (...args: string[]) => (await run('iptables', args)).stdout.trim().split('\n');
+  // A harmless rule (TEST-NET-1 source) put ahead of the hook: the next run must move the hook back to the top.
+  const decoy = ['INPUT', '-s', '192.0.2.254/32', '-p', 'tcp', '--dport', '9', '-j', 'RETURN'];
+  await run('iptables', ['-I', ...decoy.slice(0, 1), '1', ...decoy.slice(1)]);
+  t.teardown(() => run('iptables', ['-D', ...decoy]).catch(() => {}));
+  const { stderr } = await run('bash', [script('docker-up')]);
+  t.match(stderr, /firewall: tenant pools 10\.213\.0\.0\/16 reach this host only on tcp\/2525/);
+  await run('bash', [script('docker-up')]);
+  const input = await iptables('-S', 'INPUT');
+  t.equal(input[1], '-A INPUT -j BERTH-INPUT', 'the hook is the first rule');
+  t.equal(input.filter((r) => r === '-A INPUT -j BERTH-INPUT').length, 1, 'and there is one');
+  t.same(await iptables('-S', 'BERTH-INPUT'), [
+    '-N BERTH-INPUT',
+    '-A BERTH-INPUT -i lo -j RETURN',
+    '-A BERTH-INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j RETURN',
+    '-A BERTH-INPUT -s 10.213.0.0/16 -p tcp -m tcp --dport 2525 -j RETURN',
+    '-A BERTH-INPUT -s 10.213.0.0/16 -p tcp -j REJECT --reject-with tcp-reset',
+    '-A BERTH-INPUT -s 10.213.0.0/16 -j REJECT --reject-with icmp-port-unreachable'
+  ], 'the chain, rebuilt whole on every run');
+
+  const bad = await run('bash', [script('docker-up')], { env: { ...process.env, BERTH_MAIL_RELAY_PORT: '70000' } }).catch((e: { stderr: string; code: number }) => e);
+  t.equal((bad as { code: number }).code, 1);
+  t.match((bad as { stderr: string }).stderr, /BERTH_MAIL_RELAY_PORT must be a port number \(1-65535\), got "70000"/);
+  t.equal((await iptables('-S', 'BERTH-INPUT')).length, 6, 'a refused setting leaves the chain as it was');
+});
+
 t.test('scripts refuse to run without root, saying so', async (t) => {
   for (const name of ['docker-up', 'nginx-up', 'platform-up']) {
     const res = await run('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'bash', script(name)]).catch((e: { stderr: string; code: number }) => e);

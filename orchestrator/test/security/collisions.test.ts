@@ -1,0 +1,199 @@
+// Teams whose slugs try to take another team's or the platform's Docker
+// objects: suffixes (<victim>-edge, -db, -app), a prefix (<p> whose edge
+// network would be <p>-edge's private one), a squatter that comes first, and
+// the platform database's container, volume and network. Whatever the
+// naming scheme, each attacker is either made apart from everything it aimed
+// at or refused with 409 NAME_TAKEN; the victim keeps its containers,
+// networks, volumes, data and its own "db" and "storage"; the platform keeps
+// its database.
+//
+// EXPECTED TO FAIL before the dot naming scheme (berth.<slug>.<kind>) and the
+// NAME_TAKEN ownership check land: under berth-<slug>-<kind> names the -edge
+// suffix, the prefix, the squatter and both platform cases collide. The
+// platform container case runs last because it takes the test platform's
+// database away when it succeeds.
+import t, { type Test } from 'tap';
+import { loadConfig, ROOT_DIR } from '../../src/config/config.js';
+import { renderStack, SLOTS } from '../../src/stacks/render.js';
+import { loadTemplate } from '../../src/stacks/template-loader.js';
+import path from 'node:path';
+import { docker, testSlug } from '../helpers/docker.js';
+import { freePort } from '../helpers/nginx.js';
+import { startTestPlatform } from '../helpers/platform.js';
+import { until } from '../helpers/wait.js';
+import {
+  containerFacts, createTeam, healthThroughNginx, inspectContainer, mustCreate, networkFacts, removeTeam, teamFacts, volumeUsers, writeVictimData,
+  type ContainerFacts, type Created, type TeamFacts, type VictimData
+} from './fixtures.js';
+import type { Probe } from './probes.js';
+import { expectIsolated, ownServiceProbes, resolvesOwnServices, victimProbes } from './targets.js';
+
+// ---- pure: the names themselves ------------------------------------------
+
+t.test('no two slugs, and no slug and the platform database, render a Docker object of the same name', async (t) => {
+  const loaded = await loadTemplate(path.join(ROOT_DIR, 'templates/tenant.yaml'));
+  const base = 'acme';
+  const slugs = [base, `${base}-edge`, `${base}-edge-edge`, `${base}-db`, `${base}-app`, `${base}-app-b`, `${base}-storage`, `${base}-b`,
+    `${base}-db-data`, `${base}-storage-data`, 'platform', 'platform-db', 'platform-db-net', 'platform-db-data'];
+  const platformDb = loadConfig().platformDb.container;
+  // Docker keeps one namespace per kind: a network may share a container's name.
+  // The platform database's network and volume are <container>-net and -data (platform/platform-db.ts).
+  const owners = new Map<string, string>([[`network ${platformDb}-net`, 'the platform'], [`container ${platformDb}`, 'the platform'], [`volume ${platformDb}-data`, 'the platform']]);
+  const clashes: string[] = [];
+  for (const slug of slugs) {
+    for (const slot of SLOTS) {
+      const spec = renderStack(loaded, { slug, slot, appVersion: '0.0.0', images: { app: 'a', db: 'd', storage: 's' }, secrets: { STORAGE_KEY: 'k', OWNER_SETUP_TOKEN: 't' } });
+      const objects = [
+        ...spec.networks.map((n) => `network ${n.name}`),
+        ...spec.services.map((s) => `container ${s.container.name}`),
+        ...spec.volumes.map((v) => `volume ${v.name}`)
+      ];
+      for (const object of objects) {
+        const owner = owners.get(object);
+        if (owner !== undefined && owner !== slug) clashes.push(`${object}: ${owner} and ${slug}`);
+        owners.set(object, slug);
+      }
+    }
+  }
+  t.same(clashes, [], 'every object name has one owner');
+});
+
+// ---- the real engine ------------------------------------------------------
+
+// The platform database is named the way the default one is (berth-platform-db
+// is berth-<slug>-db for the slug "platform"), with a unique slug of this run
+// in place of "platform", so its container, volume and network are what
+// teams <pf> and <pf>-db-net would render under the old scheme.
+const pf = testSlug('pf');
+const tp = await startTestPlatform('col', { platformDb: { container: `berth-${pf}-db`, port: await freePort() } });
+t.teardown(() => tp.close());
+
+const platformDbBefore = await containerFacts(tp.config.platformDb.container);
+
+/** The victim's name ends in -edge, so one victim serves both the suffix and the prefix attackers. */
+const stem = testSlug('v');
+const victim = `${stem}-edge`;
+await mustCreate(tp, victim, { ownerEmail: 'owner@victim.test' });
+const victimData = await writeVictimData(tp, victim);
+const victimBefore = await teamFacts(tp, victim);
+
+/** The victim's containers (same ids, running), networks, volumes, answers and data are as they were. */
+async function victimIntact(t: Test, before: TeamFacts, data?: VictimData): Promise<void> {
+  const now = await teamFacts(tp, before.slug);
+  for (const [service, c] of Object.entries(before.services)) {
+    const still = await inspectContainer(c.id).catch(() => undefined);
+    t.ok(still, `${before.slug}'s ${service} container is the same one`);
+    t.equal(now.services[service]?.id, c.id, `${before.slug}'s ${service} not replaced`);
+  }
+  t.same(now.networks.map((n) => n.name).sort(), before.networks.map((n) => n.name).sort(), `${before.slug}'s networks are the same`);
+  for (const n of now.networks) {
+    t.same(n.attached.filter((c) => c.labels['berth.tenant'] !== before.slug).map((c) => c.name), [], `only ${before.slug}'s containers on ${n.name}`);
+  }
+  for (const v of now.volumes) {
+    t.same((await volumeUsers(v)).filter((l) => l['berth.tenant'] !== before.slug), [], `only ${before.slug}'s containers mount ${v}`);
+  }
+  await resolvesOwnServices(t, now.services.app!.name, now, before.slug);
+  t.equal(await healthThroughNginx(tp, before.slug), 200, `${before.slug} serves /healthz through nginx`);
+  if (data) t.same(await data.intact(), { item: true, attachment: true }, `${before.slug}'s item and attachment are unchanged`);
+}
+
+/** The platform database: same container, running, on a network of its own, the only one mounting its data. */
+async function platformIntact(t: Test, before: ContainerFacts): Promise<void> {
+  const now = await inspectContainer(tp.config.platformDb.container).catch(() => undefined);
+  t.equal(now?.Id, before.id, 'the platform database container is the same one');
+  for (const network of Object.keys(before.addresses)) {
+    const n = await networkFacts(network);
+    t.same(n.attached.map((c) => c.name), [tp.config.platformDb.container], `only the platform database on ${network}`);
+  }
+  for (const m of (now?.Mounts ?? []).filter((m) => m.Type === 'volume')) {
+    t.same((await volumeUsers(m.Name!)).filter((l) => l['berth.role'] !== 'platform-db'), [], `only the platform database mounts ${m.Name}`);
+  }
+  const res = await tp.platform.app.inject({ method: 'GET', url: '/api/v1/tenants', headers: { authorization: `Bearer ${tp.token}` } });
+  t.equal(res.statusCode, 200, 'the registry still answers');
+}
+
+/**
+ * Creates the attacker, but stops waiting once the platform database
+ * container is gone or replaced: the registry then cannot record the end of
+ * the operation, and the create would be waited on until its deadline.
+ */
+async function createWatchingPlatformDb(attacker: string): Promise<Created> {
+  let finished = false;
+  const creating = createTeam(tp, attacker).finally(() => { finished = true; });
+  const changed = until(async () => finished || (await inspectContainer(platformDbBefore.id).catch(() => undefined)) === undefined, 300_000, 'the create to end', 250);
+  return Promise.race([creating, changed.then(() => (finished ? creating : { status: 0, detail: 'the platform database container was removed while the attacker was created' }))]);
+}
+
+/** The attacker is made apart from everything (or refused as NAME_TAKEN); if made, it reaches nothing of the target's. */
+async function attack(t: Test, attacker: string, target: { team?: TeamFacts; platform?: boolean }): Promise<void> {
+  // Gone after its case, so each case meets the victim as the last one left it.
+  t.teardown(() => removeTeam(tp, attacker));
+  const made = target.platform ? await createWatchingPlatformDb(attacker) : await createTeam(tp, attacker);
+  t.comment(`create ${attacker}: ${JSON.stringify(made)}`);
+  const refused = made.status === 409 && made.code === 'NAME_TAKEN';
+  t.ok(made.outcome === 'operation.succeeded' || refused, `${attacker} is created apart, or refused with 409 NAME_TAKEN (got ${made.status} ${made.code ?? made.outcome})`);
+  if (made.outcome === 'operation.succeeded') {
+    const A = await teamFacts(tp, attacker);
+    for (const n of A.networks) {
+      t.same(n.attached.filter((c) => c.labels['berth.tenant'] !== attacker).map((c) => c.name), [], `only ${attacker}'s containers on its network ${n.name}`);
+    }
+    await resolvesOwnServices(t, A.services.app!.name, A, attacker);
+    const attacks: Probe[] = target.team ? victimProbes(await teamFacts(tp, target.team.slug)) : [];
+    if (target.platform) {
+      attacks.push({ kind: 'dns', label: 'platform db: container name', name: platformDbBefore.name });
+      for (const [network, ip] of Object.entries(platformDbBefore.addresses)) attacks.push({ kind: 'tcp', label: `platform db: address on ${network}`, host: ip, port: 27017 });
+    }
+    await expectIsolated(t, A.services.app!.name, ownServiceProbes(A), attacks);
+  }
+}
+
+t.test('the reserved slug "platform" is refused before anything is made', async (t) => {
+  const made = await createTeam(tp, 'platform');
+  t.match(made, { status: 400, code: 'SLUG_RESERVED' });
+  t.equal(await docker('ps', '-aq', '--filter', 'label=berth.tenant=platform', '--filter', `label=berth.platform=${tp.config.platformId}`), '', 'no container made');
+});
+
+for (const [attacker, why] of [
+  [`${victim}-edge`, 'suffix -edge: under berth-<slug>-<kind> its private network is the victim\'s edge network'],
+  [`${victim}-db`, 'suffix -db'],
+  [`${victim}-app`, 'suffix -app'],
+  [stem, 'prefix: under berth-<slug>-<kind> its edge network is the victim\'s private network']
+] as const) {
+  t.test(`attacker ${why}`, async (t) => {
+    await attack(t, attacker, { team: victimBefore });
+    await victimIntact(t, victimBefore, victimData);
+  });
+}
+
+t.test('a squatter that comes first: <w>-edge exists, then team <w> is made on its own objects or refused', async (t) => {
+  const w = testSlug('w');
+  const squatter = `${w}-edge`;
+  t.teardown(async () => {
+    await removeTeam(tp, w);
+    await removeTeam(tp, squatter);
+  });
+  await mustCreate(tp, squatter);
+  const squatterBefore = await teamFacts(tp, squatter);
+  const made = await createTeam(tp, w);
+  t.comment(`create ${w}: ${JSON.stringify(made)}`);
+  t.ok(made.outcome === 'operation.succeeded' || (made.status === 409 && made.code === 'NAME_TAKEN'), `${w} is created apart, or refused with 409 NAME_TAKEN`);
+  if (made.outcome === 'operation.succeeded') {
+    const W = await teamFacts(tp, w);
+    for (const n of W.networks) t.equal(n.labels['berth.tenant'], w, `${w}'s network ${n.name} is labelled for ${w}`);
+    await resolvesOwnServices(t, W.services.app!.name, W, w);
+    await expectIsolated(t, W.services.app!.name, ownServiceProbes(W), victimProbes(squatterBefore));
+  }
+  await victimIntact(t, squatterBefore);
+});
+
+t.test('attacker <pf>-db-net: under the old scheme its private network is the platform database\'s', async (t) => {
+  await attack(t, `${pf}-db-net`, { platform: true });
+  await platformIntact(t, platformDbBefore);
+  await victimIntact(t, victimBefore, victimData);
+});
+
+t.test('attacker <pf>: under the old scheme its db container and volume are the platform database\'s', async (t) => {
+  await attack(t, pf, { platform: true });
+  await platformIntact(t, platformDbBefore);
+  await victimIntact(t, victimBefore, victimData);
+});
