@@ -1,7 +1,7 @@
 // The whole orchestrator for an integration test, on real parts of its own:
 // a FerretDB platform database container, a private nginx, a temporary home,
 // and a unique platform id so its reconciler touches only what the test made.
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -59,6 +59,14 @@ export async function startTestPlatform(
     mongoDb: `t_${id.replace(/-/g, '_')}`,
     platformDb: { container: `berth-test-db-${id}`, port: await freePort() },
     mongoUrl: undefined,
+    // A slice of its own, away from the production range: a platform allocates
+    // the lowest free port, and the app binds it only once its stack is
+    // healthy, so two platforms sharing a range (another test run, or the
+    // README's platform) would pick the same port and one would move its app.
+    portRange: (() => {
+      const from = 30_000 + randomInt(100) * 100;
+      return { from, to: from + 99 };
+    })(),
     nginx: { bin: base.nginx.bin, prefix: nginx.prefix, confFile: nginx.confFile, routesDir: nginx.routesDir, httpPort: nginx.port },
     ...overrides
   };
