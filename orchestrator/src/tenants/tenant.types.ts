@@ -1,5 +1,6 @@
 import type { Sealed } from '../crypto/secret-box.js';
 import type { Slot } from '../stacks/render.js';
+import type { StorageView } from '../storage/storage-use.js';
 
 export const PHASES = ['provisioning', 'running', 'degraded', 'stopped', 'hibernated', 'upgrading', 'failed', 'deleting'] as const;
 export type Phase = (typeof PHASES)[number];
@@ -79,6 +80,8 @@ export interface TenantView {
   operation?: { id: string; kind: OperationKind; step: string; startedAt: string };
   health?: { healthy: boolean; failures: number; checkedAt: string; failing?: string; detail?: string; restarts: number };
   lastError?: { code: string; message: string; at: string };
+  /** Stored bytes against the plan's quota; absent when the template states no quota. */
+  storage?: StorageView;
   createdAt: string;
   updatedAt: string;
 }
