@@ -3,7 +3,8 @@
 // own platform database, nginx and Docker stacks). Enrol the first operator
 // with a real TOTP code, sign in, see a replayed code refused, watch a tenant
 // made with the CLI appear on the dashboard without a reload, open a shell in
-// its app container, stop it from its page, and sign out.
+// its app container, see its stored bytes against its plan's quota, stop it
+// from its page, and sign out.
 import t from 'tap';
 import { execFile } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
@@ -174,6 +175,17 @@ t.test('a terminal in the app container: type a command, read its output from th
   t.pass('the log tail shows the app log');
   await page.screenshot({ path: path.join(SHOTS, 'tenant.png'), fullPage: true });
   await page.click('button:has-text("Close terminal")');
+});
+
+t.test('its page shows its stored bytes against its plan\'s quota, with a bar', async (t) => {
+  await visit(page, `${web.url}/tenants/${slug}`);
+  const use = page.locator('[data-testid=storage-use]');
+  await use.waitFor({ timeout: 20_000 });
+  t.match(await use.innerText(), /^0 B of 1\.0 GiB used \(0\.0%\)$/, 'an empty bucket of the starter plan\'s 1 GiB');
+  const meter = page.locator('[data-testid=storage] [role=meter]');
+  t.equal(await meter.getAttribute('aria-valuemax'), String(1024 ** 3));
+  t.equal(await meter.getAttribute('aria-valuenow'), '0');
+  t.notOk(await page.locator('[data-testid=storage] .notice.error').count(), 'measured without an error');
 });
 
 t.test('stop it from its page: progress from events, then phase stopped, on the dashboard too', async (t) => {

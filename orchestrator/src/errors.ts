@@ -35,6 +35,7 @@ export const ErrorCodes = {
   OPERATOR_NOT_FOUND: { status: 404, summary: 'no operator with that id' },
   OPERATOR_EXISTS: { status: 409, summary: 'an operator with that email already exists' },
   OPERATOR_CONFLICT: { status: 409, summary: 'the operator cannot be changed that way (e.g. disabling yourself)' },
+  STORAGE_CHECK_FAILED: { status: 502, summary: 'the team\'s storage service did not report its use or take its limit' },
   SERVICE_NOT_RUNNING: { status: 409, summary: 'the tenant service container is not running' },
   SERVICE_HAS_NO_SHELL: { status: 409, summary: 'the service image has no /bin/sh to open a terminal in' },
   DB_UNAVAILABLE: { status: 503, summary: 'the platform database does not answer' },

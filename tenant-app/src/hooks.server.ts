@@ -9,6 +9,7 @@ import { hub } from '$lib/server/realtime/hub';
 import { SESSION_COOKIE, sessionsService } from '$lib/server/sessions/sessions.service';
 import { prepareEventually, waitPrepared } from '$lib/server/startup';
 import { ensureBucket } from '$lib/server/storage';
+import { storageLedger } from '$lib/server/attachments/quota';
 
 const RETRY_MS = 1000;
 /** Routes that must answer even while the database is being prepared. */
@@ -19,10 +20,16 @@ const UPLOAD = /^\/api\/items\/[^/]+\/attachments$/;
 // The bucket is made at start. Storage may come up after the app (or be
 // restarted under it), so a failed attempt is retried in the background and
 // /healthz reports "storage" until it succeeds, instead of the app exiting.
+// Then the quota's ledger counts what the bucket holds (a failed count is
+// tried again by the first upload).
 async function ensureBucketEventually(): Promise<void> {
   for (;;) {
     try {
       await ensureBucket();
+      void storageLedger()?.count().then(
+        () => log().info({ used: storageLedger()?.usedBytes, quota: storageLedger()?.quota }, 'storage counted'),
+        (err: Error) => log().warn({ error: err.message }, 'storage not counted')
+      );
       return;
     } catch (err) {
       log().warn({ error: (err as Error).message }, 'bucket not ready, retrying');

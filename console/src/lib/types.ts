@@ -20,6 +20,14 @@ export interface TenantStats {
   services?: Record<string, { cpuPercent?: number; memoryBytes?: number; memoryLimitBytes?: number; startedAt?: string } | undefined>;
 }
 
+/** The team's stored bytes against its plan's quota (GET /tenants/:slug measures when stale; lists show the last figure). */
+export interface TenantStorage {
+  quotaBytes: number;
+  usedBytes?: number;
+  checkedAt?: string;
+  error?: string;
+}
+
 export interface Tenant {
   slug: string;
   displayName: string;
@@ -36,6 +44,7 @@ export interface Tenant {
   lastError?: { code: string; message: string; at: string };
   /** Service name → container state, from the orchestrator's Docker list call. */
   services?: Record<string, string>;
+  storage?: TenantStorage;
   createdAt: string;
   updatedAt: string;
   /** Filled by the console from tenant.stats events or GET /tenants/:slug/stats. */
@@ -84,7 +93,7 @@ export interface Template {
   description?: string;
   version: number;
   route?: { service?: string; port?: number } | string;
-  plans: Record<string, { description?: string; services: Record<string, ServiceLimits> }>;
+  plans: Record<string, { description?: string; storageQuotaBytes?: number; services: Record<string, ServiceLimits> }>;
   services: { name: string; image: string }[];
 }
 

@@ -39,6 +39,8 @@ export interface PlatformConfig {
   consoleUrl: string;
   terminal: { idleMs: number };
   stats: { intervalMs: number; concurrency: number };
+  /** Teams' storage use: how old a figure may be before a tenant's read measures again. */
+  storage: { maxAgeMs: number };
   /** Bulk upgrades: how long a new app may take to pass /healthz, and the old one to drain. */
   upgrades: { healthTimeoutMs: number; drainTimeoutMs: number };
   /** The public sign-up wizard (BERTH_ONBOARDING_*). */
@@ -132,6 +134,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, rootDir = ROOT_
     consoleUrl: consoleUrl.replace(/\/+$/, ''),
     terminal: { idleMs: int('BERTH_TERMINAL_IDLE_MS', 1000, 86_400_000) },
     stats: { intervalMs: int('BERTH_STATS_INTERVAL_MS', 1000, 3_600_000), concurrency: int('BERTH_STATS_CONCURRENCY', 1, 64) },
+    storage: { maxAgeMs: int('BERTH_STORAGE_MAX_AGE_MS', 0, 86_400_000) },
     upgrades: { healthTimeoutMs: int('BERTH_UPGRADE_HEALTH_TIMEOUT_MS', 1000, 3_600_000), drainTimeoutMs: int('BERTH_UPGRADE_DRAIN_TIMEOUT_MS', 0, 3_600_000) },
     onboarding: readOnboardingConfig({ get, optional, int })
   };

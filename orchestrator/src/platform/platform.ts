@@ -23,12 +23,16 @@ import { createOperatorsModule, type OperatorsModule } from '../operators/operat
 import { stackImages } from '../stacks/images.js';
 import { loadTemplates } from '../stacks/template-loader.js';
 import { StatsCollector } from '../stats/stats.collector.js';
+import { StorageUse } from '../storage/storage-use.js';
 import { spawnPty } from '../terminal/pty.js';
 import { TerminalService } from '../terminal/terminal.service.js';
 import { TenantsRepository } from '../tenants/tenants.repository.js';
 import { TenantsService } from '../tenants/tenants.service.js';
 import { createUpgradesModule, type UpgradesModule } from '../upgrades/upgrades.module.js';
 import { ensurePlatformDb } from './platform-db.js';
+
+/** Walking a large /data takes a while; longer means the store is in trouble. */
+const STORAGE_EXEC_TIMEOUT_MS = 30_000;
 
 export interface Platform {
   app: FastifyInstance;
@@ -45,6 +49,7 @@ export interface Platform {
   operators: OperatorsModule;
   terminal: TerminalService;
   stats: StatsCollector;
+  storage: StorageUse;
   onboarding: OnboardingModule;
   upgrades: UpgradesModule;
   instanceId: string;
@@ -89,7 +94,8 @@ export async function createPlatform(
     probeTimeoutMs: 10_000,
     log
   });
-  const tenants = new TenantsService({ config, repo, runtime, templates, router: routes, events, box, metrics, log, instanceId, healthTimeoutMs: options.healthTimeoutMs });
+  const storage = new StorageUse(runtime, log, { maxAgeMs: config.storage.maxAgeMs, timeoutMs: STORAGE_EXEC_TIMEOUT_MS });
+  const tenants = new TenantsService({ config, repo, runtime, templates, router: routes, events, box, metrics, storage, log, instanceId, healthTimeoutMs: options.healthTimeoutMs });
   const monitor = new HealthMonitor(repo, runtime, tenants, events, metrics, log, {
     intervalMs: config.health.intervalMs,
     failuresBeforeDegraded: config.health.failuresBeforeDegraded,
@@ -132,7 +138,7 @@ export async function createPlatform(
   const app = await buildApp({ db: db.db, tenants, events, tokens, audit, metrics, version, operators, terminal, stats, templates, templateImages, upgrades: upgrades.service, appRepo: config.images.appRepo, onboarding: { module: onboarding, config: config.onboarding } }, options.fastify);
   let loops = false;
   return {
-    app, db, runtime, repo, tenants, events, tokens, routes, monitor, reconciler, metrics, operators, terminal, stats, onboarding, upgrades, instanceId,
+    app, db, runtime, repo, tenants, events, tokens, routes, monitor, reconciler, metrics, operators, terminal, stats, storage, onboarding, upgrades, instanceId,
     async startLoops() {
       // A crash between writing a route file and reloading leaves a file nginx
       // does not serve yet; the reconciler compares files, so reload first.

@@ -82,6 +82,8 @@ export interface StackSpec {
   /** In start order: every service after the ones it depends on. */
   services: ServiceSpec[];
   route: { service: string; port: number };
+  /** The team's files: commands run in `container`; absent when the template states no storage quota. */
+  storage?: { service: string; container: string; quotaBytes: number; usage: string[]; limit?: string[] };
 }
 
 export const names = {
@@ -105,6 +107,13 @@ export function parseMemory(size: string): number {
   return Math.round(Number(match[1]) * (UNITS[(match[2] ?? '').toLowerCase()] ?? 1));
 }
 
+/** The plan's storage quota in bytes; undefined when the template states none. */
+export function storageQuotaBytes(loaded: LoadedTemplate, plan: string): number | undefined {
+  const x = loaded.template['x-berth'];
+  const quota = x.plans[plan]?.storage_quota;
+  return x.storage && quota !== undefined ? parseMemory(quota) : undefined;
+}
+
 function limitsOf(limits: Limits) {
   return { memoryBytes: parseMemory(limits.memory), nanoCpus: Math.round(limits.cpus * 1e9), pids: limits.pids };
 }
@@ -119,6 +128,7 @@ export function renderStack(loaded: LoadedTemplate, input: RenderInput): StackSp
   if (!planSpec) {
     throw new BerthError('PLAN_UNKNOWN', `plan "${plan}" does not exist in template ${loaded.name} (plans: ${Object.keys(x.plans).join(', ')})`);
   }
+  const quotaBytes = storageQuotaBytes(loaded, plan);
   const vars: Record<string, string> = {
     TENANT: input.slug,
     APP_VERSION: input.appVersion,
@@ -128,7 +138,14 @@ export function renderStack(loaded: LoadedTemplate, input: RenderInput): StackSp
     PUBLIC_URL: input.publicUrl ?? `http://${input.slug}.berth.localhost`,
     OWNER_EMAIL: input.ownerEmail ?? '',
     SMTP_URL: input.mail?.smtpUrl ?? '',
-    MAIL_FROM: input.mail?.from ?? ''
+    MAIL_FROM: input.mail?.from ?? '',
+    STORAGE_QUOTA_BYTES: quotaBytes === undefined ? '' : String(quotaBytes),
+    // The store's own cap: MinIO judges by its scanner's figures, a scan cycle
+    // (a minute or more) behind, and refuses at usage + object >= cap. At the
+    // quota itself it would refuse a team filling it exactly, or one that just
+    // deleted files; twice the quota never stops what the app allows and
+    // still bounds the disk.
+    STORAGE_LIMIT_BYTES: quotaBytes === undefined ? '' : String(2 * quotaBytes)
   };
   for (const name of x.secrets ?? []) {
     const value = input.secrets[name];
@@ -185,6 +202,15 @@ export function renderStack(loaded: LoadedTemplate, input: RenderInput): StackSp
     ],
     volumes: Object.keys(template.volumes ?? {}).map((v) => ({ name: names.volume(input.slug, v), labels: base })),
     services,
-    route: x.route
+    route: x.route,
+    ...(x.storage && quotaBytes !== undefined ? {
+      storage: {
+        service: x.storage.service,
+        container: names.container(input.slug, x.storage.service),
+        quotaBytes,
+        usage: x.storage.usage.map(fill),
+        ...(x.storage.limit ? { limit: x.storage.limit.map(fill) } : {})
+      }
+    } : {})
   };
 }

@@ -8,6 +8,7 @@ import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
 import { BerthError } from '../errors.js';
 import { templateSchema, type StackTemplate } from './template.schema.js';
 import { dependencies, serviceOrder } from './service-order.js';
+import { parseMemory } from './render.js';
 
 export interface TemplateProblem {
   path: string;
@@ -23,7 +24,7 @@ export interface LoadedTemplate {
 }
 
 /** Variables the renderer provides; ${SECRET_<NAME>} come from x-berth.secrets. */
-export const BUILTIN_VARIABLES = ['TENANT', 'APP_VERSION', 'IMAGE_APP', 'IMAGE_DB', 'IMAGE_STORAGE', 'PUBLIC_URL', 'OWNER_EMAIL', 'SMTP_URL', 'MAIL_FROM'] as const;
+export const BUILTIN_VARIABLES = ['TENANT', 'APP_VERSION', 'IMAGE_APP', 'IMAGE_DB', 'IMAGE_STORAGE', 'PUBLIC_URL', 'OWNER_EMAIL', 'SMTP_URL', 'MAIL_FROM', 'STORAGE_QUOTA_BYTES', 'STORAGE_LIMIT_BYTES'] as const;
 const VARIABLE = /\$\{([^}]*)\}/g;
 const TEMPLATE_NAME = /^[a-z][a-z0-9-]{0,40}$/;
 
@@ -111,7 +112,21 @@ function checkMeaning(t: StackTemplate): TemplateProblem[] {
   if (!x.plans[x.default_plan]) {
     problems.push({ path: '/x-berth/default_plan', message: `"${x.default_plan}" is not one of the plans (${Object.keys(x.plans).join(', ')})` });
   }
-  for (const [plan, { limits }] of Object.entries(x.plans)) {
+  if (x.storage && !t.services[x.storage.service]) {
+    problems.push({ path: '/x-berth/storage/service', message: `"${x.storage.service}" is not a service (services: ${services.join(', ')})` });
+  } else if (x.storage?.service === x.route.service) {
+    problems.push({ path: '/x-berth/storage/service', message: 'the routed service moves between two containers during upgrades; keep the files in another service' });
+  }
+  for (const [plan, { limits, storage_quota: quota }] of Object.entries(x.plans)) {
+    if (x.storage && quota === undefined) {
+      problems.push({ path: `/x-berth/plans/${plan}`, message: `plan "${plan}" states no storage_quota, which x-berth.storage needs (e.g. storage_quota: 1g)` });
+    }
+    if (!x.storage && quota !== undefined) {
+      problems.push({ path: `/x-berth/plans/${plan}/storage_quota`, message: 'a storage quota needs x-berth.storage to say which service holds the files and how to measure them' });
+    }
+    if (quota !== undefined && parseMemory(quota) <= 0) {
+      problems.push({ path: `/x-berth/plans/${plan}/storage_quota`, message: 'must be more than 0' });
+    }
     for (const name of services) {
       if (!limits[name]) problems.push({ path: `/x-berth/plans/${plan}/limits`, message: `plan "${plan}" gives no limits for service "${name}"` });
     }
@@ -121,6 +136,17 @@ function checkMeaning(t: StackTemplate): TemplateProblem[] {
   }
   const declaredVolumes = new Set(Object.keys(t.volumes ?? {}));
   const known = new Set<string>([...BUILTIN_VARIABLES, ...(x.secrets ?? []).map((s) => `SECRET_${s}`)]);
+  const variables = (value: unknown, base: string) => {
+    for (const [pointer, text] of strings(value, base)) {
+      for (const match of text.matchAll(VARIABLE)) {
+        const variable = match[1] ?? '';
+        if (!known.has(variable)) {
+          problems.push({ path: pointer, message: `unknown variable \${${variable}} (known: ${[...known].join(', ')})` });
+        }
+      }
+    }
+  };
+  variables(x.storage, '/x-berth/storage');
   for (const [name, svc] of Object.entries(t.services)) {
     const base = `/services/${name}`;
     for (const dep of dependencies(svc.depends_on)) {
@@ -133,14 +159,7 @@ function checkMeaning(t: StackTemplate): TemplateProblem[] {
     if ('http' in svc['x-berth'].probe && name !== x.route.service) {
       problems.push({ path: `${base}/x-berth/probe/http`, message: 'an http probe goes through the published port, which only the routed service has; use exec' });
     }
-    for (const [pointer, text] of strings(svc, base)) {
-      for (const match of text.matchAll(VARIABLE)) {
-        const variable = match[1] ?? '';
-        if (!known.has(variable)) {
-          problems.push({ path: pointer, message: `unknown variable \${${variable}} (known: ${[...known].join(', ')})` });
-        }
-      }
-    }
+    variables(svc, base);
   }
   if (problems.length === 0) {
     const cycle = serviceOrder(t.services).cycle;

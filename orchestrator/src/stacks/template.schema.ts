@@ -92,6 +92,16 @@ export const templateSchema = {
           }
         },
         secrets: { type: 'array', items: { type: 'string', pattern: '^[A-Z][A-Z0-9_]*$' }, uniqueItems: true },
+        storage: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['service', 'usage'],
+          properties: {
+            service: { type: 'string' },
+            usage: { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 }, description: 'prints the bytes the team stores' },
+            limit: { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 }, description: 'sets the store\'s own limit to ${STORAGE_QUOTA_BYTES}' }
+          }
+        },
         default_plan: { type: 'string' },
         plans: {
           type: 'object',
@@ -103,6 +113,7 @@ export const templateSchema = {
             required: ['limits'],
             properties: {
               description: { type: 'string' },
+              storage_quota: { type: 'string', pattern: sizePattern, description: 'the most the team may store, e.g. 1g' },
               limits: { type: 'object', additionalProperties: limits }
             }
           }
@@ -140,6 +151,11 @@ export interface TemplateService {
   security_opt?: string[];
   'x-berth': { probe: Probe };
 }
+export interface StorageSpec {
+  service: string;
+  usage: string[];
+  limit?: string[];
+}
 export interface StackTemplate {
   name?: string;
   'x-berth': {
@@ -147,8 +163,10 @@ export interface StackTemplate {
     description?: string;
     route: { service: string; port: number };
     secrets?: string[];
+    /** Where the team's files live: run in that service's container, `usage` prints their bytes, `limit` caps them. */
+    storage?: StorageSpec;
     default_plan: string;
-    plans: Record<string, { description?: string; limits: Record<string, Limits> }>;
+    plans: Record<string, { description?: string; storage_quota?: string; limits: Record<string, Limits> }>;
   };
   services: Record<string, TemplateService>;
   volumes?: Record<string, Record<string, never> | null>;

@@ -30,7 +30,11 @@ const templateSchema = {
       additionalProperties: {
         type: 'object',
         required: ['description', 'services'],
-        properties: { description: { type: 'string' }, services: { type: 'object', additionalProperties: limits } }
+        properties: {
+          description: { type: 'string' },
+          storageQuotaBytes: { type: 'integer', description: 'the most a team on this plan may store' },
+          services: { type: 'object', additionalProperties: limits }
+        }
       }
     },
     services: {

@@ -1,7 +1,7 @@
 // What the console's templates page shows of a loaded template: its plans
 // (what each gives every service) and its services with the images they run
 // here (image names are configuration, so they are filled in, not guessed).
-import { parseMemory } from '../stacks/render.js';
+import { parseMemory, storageQuotaBytes } from '../stacks/render.js';
 import type { LoadedTemplate } from '../stacks/template-loader.js';
 
 export interface TemplateView {
@@ -10,7 +10,7 @@ export interface TemplateView {
   version: number;
   route: { service: string; port: number };
   defaultPlan: string;
-  plans: Record<string, { description: string; services: Record<string, { memory: string; memoryBytes: number; cpus: number; pids: number }> }>;
+  plans: Record<string, { description: string; storageQuotaBytes?: number; services: Record<string, { memory: string; memoryBytes: number; cpus: number; pids: number }> }>;
   services: { name: string; image: string }[];
 }
 
@@ -23,7 +23,8 @@ export function templateView(loaded: LoadedTemplate, images: Record<string, stri
     for (const [service, limits] of Object.entries(spec.limits)) {
       services[service] = { memory: limits.memory, memoryBytes: parseMemory(limits.memory), cpus: limits.cpus, pids: limits.pids };
     }
-    plans[plan] = { description: spec.description ?? '', services };
+    const quota = storageQuotaBytes(loaded, plan);
+    plans[plan] = { description: spec.description ?? '', ...(quota === undefined ? {} : { storageQuotaBytes: quota }), services };
   }
   return {
     name: loaded.name,

@@ -1,5 +1,6 @@
 import type { Sealed } from '../crypto/secret-box.js';
 import type { Slot } from '../stacks/render.js';
+import type { StorageView } from '../storage/storage-use.js';
 
 export const PHASES = ['provisioning', 'running', 'degraded', 'stopped', 'hibernated', 'upgrading', 'failed', 'deleting'] as const;
 export type Phase = (typeof PHASES)[number];
@@ -80,6 +81,8 @@ export interface TenantView {
   health?: { healthy: boolean; failures: number; checkedAt: string; failing?: string; detail?: string; restarts: number };
   /** step and call: where a failed operation was, and the runtime call it waited on. */
   lastError?: { code: string; message: string; at: string; step?: string; call?: string };
+  /** Stored bytes against the plan's quota; absent when the template states no quota. */
+  storage?: StorageView;
   createdAt: string;
   updatedAt: string;
 }

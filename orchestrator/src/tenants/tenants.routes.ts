@@ -26,7 +26,7 @@ export const tenantsRoutes: FastifyPluginAsync<{ tenants: TenantsService; events
   app.get<{ Params: Slug }>('/tenants/:slug', {
     config: { scope: 'read' },
     schema: { tags, params: S.slugParam, response: { 200: { $ref: 'Tenant#' }, ...errorResponses } }
-  }, async (req) => tenants.get(req.params.slug));
+  }, async (req) => tenants.get(req.params.slug, { measureStorage: true }));
 
   app.post<{ Params: Slug & { action: 'start' | 'stop' | 'restart' } }>('/tenants/:slug/actions/:action', {
     config: { scope: 'write' },

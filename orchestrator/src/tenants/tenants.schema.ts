@@ -66,6 +66,17 @@ export const tenantSchema = {
       }
     },
     services: { type: 'object', additionalProperties: { type: 'string' } },
+    storage: {
+      type: 'object',
+      description: "the team's stored bytes (measured in its storage container) against its plan's storage quota",
+      required: ['quotaBytes'],
+      properties: {
+        quotaBytes: { type: 'integer' },
+        usedBytes: { type: 'integer' },
+        checkedAt: { type: 'string', description: 'when usedBytes was measured' },
+        error: { type: 'string', description: 'why the last measure, or setting the store\'s own limit, failed' }
+      }
+    },
     createdAt: { type: 'string' },
     updatedAt: { type: 'string' }
   }

@@ -12,11 +12,12 @@ import type { Logger } from '../log.js';
 import type { Metrics } from '../api/metrics.js';
 import type { ContainerRuntime, ContainerSummary } from '../runtime/types.js';
 import { stackImages } from '../stacks/images.js';
-import { groupByTenant, LABEL, names, renderStack, type Slot, type StackSpec } from '../stacks/render.js';
+import { groupByTenant, LABEL, names, renderStack, storageQuotaBytes, type Slot, type StackSpec } from '../stacks/render.js';
 import { generateSecrets } from '../stacks/secrets.js';
 import { assertNotAborted, runWithDeadline, type OperationWatch } from '../runtime/deadlines.js';
 import { downStack, upStack, type StackStep } from '../stacks/stack-runner.js';
 import type { LoadedTemplate } from '../stacks/template-loader.js';
+import type { StorageUse } from '../storage/storage-use.js';
 import { OperationLimiter } from './op-limiter.js';
 import { allocatePort, isPortTaken } from './port-allocator.js';
 import { assertValidSlug } from './reserved.js';
@@ -49,6 +50,7 @@ export interface Deps {
   events: EventBus;
   box: SecretBox;
   metrics: Metrics;
+  storage: StorageUse;
   log: Logger;
   /** Identifies this process as the owner of the operations it starts. */
   instanceId: string;
@@ -69,17 +71,35 @@ export class TenantsService {
 
   // ---- reads ------------------------------------------------------------
 
-  async get(slug: string): Promise<TenantView & { services: Record<string, string> }> {
+  /** `measureStorage`: measure the team's stored bytes when the last figure is stale (an exec in its storage container). */
+  async get(slug: string, options: { measureStorage?: boolean } = {}): Promise<TenantView & { services: Record<string, string> }> {
     const doc = await this.d.repo.mustGet(slug);
     const containers = await this.d.runtime.listContainers({ [LABEL.platform]: this.d.config.platformId, [LABEL.tenant]: slug });
-    return { ...this.view(doc), services: this.servicesOf(doc, containers) };
+    const services = this.servicesOf(doc, containers);
+    const storage = options.measureStorage ? await this.measuredStorage(doc, services) : this.storageOf(doc);
+    return { ...this.view(doc), services, ...(storage ? { storage } : {}) };
   }
 
-  /** Every tenant with the live state of its services, from one Docker list call. */
+  /** Every tenant with the live state of its services, from one Docker list call; storage use as last measured. */
   async list(filter: { phase?: Phase } = {}): Promise<(TenantView & { services: Record<string, string> })[]> {
     const [docs, containers] = await Promise.all([this.d.repo.list(filter), this.d.runtime.listContainers({ [LABEL.platform]: this.d.config.platformId })]);
     const byTenant = groupByTenant(containers);
-    return docs.map((doc) => ({ ...this.view(doc), services: this.servicesOf(doc, byTenant.get(doc._id) ?? []) }));
+    return docs.map((doc) => {
+      const storage = this.storageOf(doc);
+      return { ...this.view(doc), services: this.servicesOf(doc, byTenant.get(doc._id) ?? []), ...(storage ? { storage } : {}) };
+    });
+  }
+
+  private storageOf(doc: TenantDoc): TenantView['storage'] {
+    const template = this.d.templates.get(doc.template);
+    const quota = template && storageQuotaBytes(template, doc.plan);
+    return quota === undefined ? undefined : this.d.storage.cached(doc._id, quota);
+  }
+
+  private async measuredStorage(doc: TenantDoc, services: Record<string, string>): Promise<TenantView['storage']> {
+    if (!this.d.templates.get(doc.template)) return undefined;
+    const storage = this.specFor(doc).storage;
+    return storage && this.d.storage.read(doc._id, storage, services[storage.service] === 'running');
   }
 
   view(doc: TenantDoc): TenantView {
@@ -319,9 +339,26 @@ export class TenantsService {
         await this.movePort(doc);
       }
     }
+    await this.limitStorage(doc, step);
     await step('route');
     await this.d.router.setRoute(doc._id, { kind: 'up', port: doc.port });
     return 'running';
+  }
+
+  /**
+   * The store's own cap (MinIO's bucket quota), set once the app has made its
+   * bucket. Not a reason to keep a team offline: a failure is logged, stored
+   * in the history and shown with the team's storage use, and tried again at
+   * the next measure.
+   */
+  private async limitStorage(doc: TenantDoc, step: (name: string) => Promise<void>): Promise<void> {
+    const storage = this.specFor(doc).storage;
+    if (!storage?.limit) return;
+    await step('storage-limit');
+    await this.d.storage.limit(doc._id, storage).catch(async (err: Error) => {
+      this.d.log.warn({ tenant: doc._id, err: err.message }, 'storage limit not set');
+      await this.d.events.publish({ type: 'storage.limit_failed', tenant: doc._id, data: { message: err.message } });
+    });
   }
 
   private async movePort(doc: TenantDoc): Promise<void> {
@@ -346,6 +383,7 @@ export class TenantsService {
     await this.d.router.removeRoute(doc._id);
     if (deleteData) await this.d.repo.forgetRetained(doc._id);
     else await this.d.repo.retain(doc._id, doc.secrets);
+    this.d.storage.forget(doc._id);
     return 'deleting';
   }
 

@@ -21,7 +21,7 @@ t.test('against a real orchestrator', async (t) => {
     t.equal(run.code, 0, 'exits 0', { stderr: run.stderr });
     t.equal(run.stdout, '', 'nothing on stdout');
     const steps = run.stderr.split('\n').filter((l) => l.startsWith('  ')).map((l) => l.trim());
-    t.same(steps, ['network', 'volumes', 'db:starting', 'db:healthy', 'storage:starting', 'storage:healthy', 'app:starting', 'app:healthy', 'route']);
+    t.same(steps, ['network', 'volumes', 'db:starting', 'db:healthy', 'storage:starting', 'storage:healthy', 'app:starting', 'app:healthy', 'storage-limit', 'route']);
     t.match(run.stderr, /\nsucceeded in [\d.]+s: running\n$/);
     const tenant = (await get(slug)).json();
     t.equal(tenant.phase, 'running');

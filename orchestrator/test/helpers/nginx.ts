@@ -3,7 +3,7 @@
 // stop() signals the master by the pid it had at start (the prefix may be gone
 // by then) and waits until it has really exited.
 import { execFile } from 'node:child_process';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -44,6 +44,10 @@ export async function startNginx(home: string, options: { start?: boolean } = {}
   const confFile = path.join(prefix, 'conf/nginx.conf');
   const routesDir = path.join(prefix, 'routes');
   for (const dir of ['conf', 'logs', 'routes', 'tmp']) await mkdir(path.join(prefix, dir), { recursive: true });
+  // Workers run as nobody and write request bodies past their buffer (16 KB)
+  // under tmp/: they must pass through a home made by mkdtemp (0700, else a
+  // 500 for any upload). Traverse only: they still cannot list it.
+  await chmod(home, 0o711);
   const template = await readFile(path.join(ROOT_DIR, 'proxy-config/nginx.conf'), 'utf8');
   await writeFile(confFile, template.replaceAll('__BERTH_HOME__', home).replaceAll('__BERTH_HTTP_PORT__', String(port)));
   const pidFile = path.join(prefix, 'nginx.pid');

@@ -56,6 +56,21 @@ t.test('renders names, order, labels, limits and the published route', async (t)
   t.same(app.container.networks.map((n) => n.name), ['berth-acme', 'berth-acme-edge'], 'the app also on the edge network');
 });
 
+t.test('the plan\'s storage quota reaches the app and the storage commands, in bytes', async (t) => {
+  const starter = renderStack(loaded, input);
+  t.equal(starter.services.find((s) => s.name === 'app')!.container.env.STORAGE_QUOTA_BYTES, String(1024 ** 3), 'starter: 1g');
+  t.same(starter.storage, {
+    service: 'storage',
+    container: 'berth-acme-storage',
+    quotaBytes: 1024 ** 3,
+    usage: ['berth-probe', 'du', '/data', '.minio.sys'],
+    limit: ['berth-probe', 'minio-quota', 'http://127.0.0.1:9000', 'acme', String(2 * 1024 ** 3)]
+  });
+  const team = renderStack(loaded, { ...input, plan: 'team' });
+  t.equal(team.storage?.quotaBytes, 10 * 1024 ** 3, 'team: 10g');
+  t.equal(team.services.find((s) => s.name === 'app')!.container.env.STORAGE_QUOTA_BYTES, String(10 * 1024 ** 3));
+});
+
 t.test('the config hash changes with what the container is made from, and only then', async (t) => {
   const hash = (i: RenderInput) => renderStack(loaded, i).services.find((s) => s.name === 'storage')!.container.labels[LABEL.configHash];
   t.equal(hash(input), hash({ ...input }), 'same input, same hash');

@@ -87,3 +87,22 @@ t.test('a missing file is TEMPLATE_NOT_FOUND; a bad file name is refused', async
   const dir = t.testdir({ 'Bad Name.yaml': await good() });
   await t.rejects(loadTemplates(dir), { code: 'TEMPLATE_INVALID', message: /must be lower-case/ });
 });
+
+t.test('storage quotas: every plan states one when x-berth.storage says where the files are, and only then', async (t) => {
+  const base = await good();
+  const cases: [string, string, RegExp][] = [
+    ['a plan without a quota', base.replace('      storage_quota: 10g\n', ''), /\/x-berth\/plans\/team: plan "team" states no storage_quota, which x-berth\.storage needs/],
+    ['a quota without x-berth.storage', base.replace(/ {2}storage:\n {4}service: storage\n {4}usage: .*\n {4}limit: .*\n/, ''), /\/x-berth\/plans\/starter\/storage_quota: a storage quota needs x-berth\.storage/],
+    ['a quota of nothing', base.replace('storage_quota: 1g', 'storage_quota: 0g'), /\/x-berth\/plans\/starter\/storage_quota: must be more than 0/],
+    ['a quota that is not a size', base.replace('storage_quota: 1g', 'storage_quota: plenty'), /\/x-berth\/plans\/starter\/storage_quota: must match pattern/],
+    ['files in a service that does not exist', base.replace('    service: storage\n    usage', '    service: files\n    usage'), /\/x-berth\/storage\/service: "files" is not a service/],
+    ['files in the routed service', base.replace('    service: storage\n    usage', '    service: app\n    usage'), /\/x-berth\/storage\/service: the routed service moves between two containers/],
+    ['an unknown variable in a storage command', base.replace('"${STORAGE_LIMIT_BYTES}"]', '"${QUOTA}"]'), /\/x-berth\/storage\/limit\/4: unknown variable \$\{QUOTA\}/],
+    ['no usage command', base.replace(/ {4}usage: .*\n/, ''), /\/x-berth\/storage: missing required "usage"/]
+  ];
+  for (const [name, text, expected] of cases) {
+    t.not(text, base, `${name}: the case changes the template`);
+    const { err } = await problemsOf(text, 'templates/tenant.yaml');
+    t.match(err.message, expected, name);
+  }
+});

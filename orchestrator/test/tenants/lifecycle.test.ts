@@ -30,7 +30,7 @@ t.test('create: 202, then every step as an event, then running and routed', asyn
   const end = await operationEnd(events, created.body.operation.id);
   unsubscribe();
   t.equal(end.type, 'operation.succeeded', JSON.stringify(end.data));
-  t.same(seen, ['network', 'volumes', 'db:starting', 'db:healthy', 'storage:starting', 'storage:healthy', 'app:starting', 'app:healthy', 'route']);
+  t.same(seen, ['network', 'volumes', 'db:starting', 'db:healthy', 'storage:starting', 'storage:healthy', 'app:starting', 'app:healthy', 'storage-limit', 'route']);
 
   const res = await app.inject({ method: 'GET', url: `/api/v1/tenants/${slug}`, headers: auth });
   const tenant = res.json();

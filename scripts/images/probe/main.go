@@ -8,6 +8,11 @@
 //	berth-probe tcp   <host:port>  the port accepts a connection
 //
 // Exit 0 when healthy; otherwise exit 1 with one line on stderr saying why.
+//
+// Two more commands serve a team's storage quota (see storage.go):
+//
+//	berth-probe du <dir> [skip...]                  prints the bytes of the files under dir, except under dir/skip
+//	berth-probe minio-quota <url> <bucket> <bytes>  sets a hard quota on a bucket of the MinIO at url
 package main
 
 import (
@@ -25,22 +30,30 @@ import (
 
 const timeout = 3 * time.Second
 
+const usage = "usage: berth-probe http|mongo|tcp <target> | du <dir> [skip...] | minio-quota <url> <bucket> <bytes>"
+
 func main() {
-	if len(os.Args) != 3 {
-		fail(errors.New("usage: berth-probe http|mongo|tcp <target>"))
+	commands := map[string]struct {
+		min, max int
+		run      func(args []string) error
+	}{
+		"http":        {1, 1, func(a []string) error { return probeHTTP(a[0]) }},
+		"mongo":       {1, 1, func(a []string) error { return probeMongo(a[0]) }},
+		"tcp":         {1, 1, func(a []string) error { return probeTCP(a[0]) }},
+		"du":          {1, 9, func(a []string) error { return printUsage(a[0], a[1:]) }},
+		"minio-quota": {3, 3, func(a []string) error { return minioQuota(a[0], a[1], a[2]) }},
 	}
-	var err error
-	switch os.Args[1] {
-	case "http":
-		err = probeHTTP(os.Args[2])
-	case "mongo":
-		err = probeMongo(os.Args[2])
-	case "tcp":
-		err = probeTCP(os.Args[2])
-	default:
-		err = fmt.Errorf("unknown probe kind %q (want http, mongo or tcp)", os.Args[1])
+	if len(os.Args) < 2 {
+		fail(errors.New(usage))
 	}
-	if err != nil {
+	command, ok := commands[os.Args[1]]
+	if !ok {
+		fail(fmt.Errorf("unknown command %q (%s)", os.Args[1], usage))
+	}
+	if n := len(os.Args) - 2; n < command.min || n > command.max {
+		fail(errors.New(usage))
+	}
+	if err := command.run(os.Args[2:]); err != nil {
 		fail(err)
 	}
 }

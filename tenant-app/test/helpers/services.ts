@@ -9,8 +9,10 @@ import { DockerRuntime } from '../../../orchestrator/src/runtime/docker-runtime.
 import type { ContainerSpec } from '../../../orchestrator/src/runtime/types.js';
 import { downStack } from '../../../orchestrator/src/stacks/stack-runner.js';
 
-export const runtime = new DockerRuntime(silentLogger, loadConfig().dockerSocket);
-export const IMAGES = { db: 'berth/ferretdb:1.24.2', storage: 'berth/minio:2026-02-12' };
+const platform = loadConfig();
+export const runtime = new DockerRuntime(silentLogger, platform.dockerSocket);
+/** The platform's own (BERTH_IMAGE_DB, BERTH_IMAGE_STORAGE): image names are configuration. */
+export const IMAGES = { db: platform.images.db, storage: platform.images.storage };
 /**
  * Not "default": an orchestrator running on this host for platform "default"
  * removes containers of tenants its registry does not know (its reconciler's

@@ -30,6 +30,8 @@ export interface AppConfig {
   /** Absent: invitations show the link to the owner instead of mailing it. */
   smtp: SmtpConfig | undefined;
   attachmentMaxBytes: number;
+  /** The most the team may keep in its bucket (its plan's quota); absent: no quota. */
+  storageQuotaBytes: number | undefined;
   /** Largest body any other request may carry (forms, JSON). */
   requestMaxBytes: number;
   sessionTtlMs: number;
@@ -48,12 +50,16 @@ function required(name: string): string {
   return value;
 }
 
-function integer(name: string, fallback: number): number {
+function optionalInteger(name: string): number | undefined {
   const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
+  if (raw === undefined || raw === '') return undefined;
   const value = Number(raw);
   if (!Number.isSafeInteger(value) || value <= 0) throw new ConfigError(`${name} must be a positive integer, got "${raw}"`);
   return value;
+}
+
+function integer(name: string, fallback: number): number {
+  return optionalInteger(name) ?? fallback;
 }
 
 function httpUrl(name: string, raw: string): URL {
@@ -115,6 +121,7 @@ function load(): AppConfig {
     publicUrl: publicRaw ? httpUrl(publicEnv.PUBLIC_URL ? 'PUBLIC_URL' : 'ORIGIN', publicRaw).origin : undefined,
     smtp: smtp(),
     attachmentMaxBytes: integer('ATTACHMENT_MAX_BYTES', 25 * 1024 * 1024),
+    storageQuotaBytes: optionalInteger('STORAGE_QUOTA_BYTES'),
     requestMaxBytes: integer('REQUEST_MAX_BYTES', 256 * 1024),
     sessionTtlMs: integer('SESSION_TTL_HOURS', 24 * 14) * 3_600_000,
     inviteTtlMs: integer('INVITE_TTL_HOURS', 24 * 7) * 3_600_000,

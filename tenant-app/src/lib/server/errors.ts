@@ -8,6 +8,7 @@ export const ERRORS = {
   VALIDATION: { status: 400, message: 'invalid input' },
   LENGTH_REQUIRED: { status: 411, message: 'a Content-Length header is required' },
   TOO_LARGE: { status: 413, message: 'too large' },
+  STORAGE_FULL: { status: 413, message: "your team's storage is full" },
   CONFLICT: { status: 409, message: 'conflict' },
   NOT_READY: { status: 503, message: 'the app is starting' },
   MAIL_FAILED: { status: 502, message: 'the mail could not be sent' }

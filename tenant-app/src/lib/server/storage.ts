@@ -6,10 +6,13 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { Readable } from 'node:stream';
-import { Client } from 'minio';
+import { Client, type BucketItem } from 'minio';
 import { config } from './config';
 
 let client: Client | undefined;
+
+/** MinIO refused an object because the bucket's own hard quota (set by the platform) is reached. */
+export class BucketQuotaExceeded extends Error {}
 
 export function storage(): Client {
   const { endPoint, port, useSSL, accessKey, secretKey } = config().storage;
@@ -46,7 +49,11 @@ export async function putObjectStream(key: string, body: Readable, size: number,
       res.on('data', (chunk: string) => {
         if (answer.length < 2000) answer += chunk;
       });
-      res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`storage answered ${res.statusCode}: ${answer.slice(0, 300)}`))));
+      res.on('end', () => {
+        if (res.statusCode === 200) resolve();
+        else if (answer.includes('<Code>XMinioAdminBucketQuotaExceeded</Code>')) reject(new BucketQuotaExceeded('the bucket quota is reached'));
+        else reject(new Error(`storage answered ${res.statusCode}: ${answer.slice(0, 300)}`));
+      });
       res.on('error', reject);
     });
     req.on('error', reject);
@@ -62,8 +69,23 @@ export function getObjectStream(key: string): Promise<Readable> {
   return storage().getObject(config().storage.bucket, key);
 }
 
+/**
+ * Throws when any object was not removed. minio-js answers those instead of
+ * throwing: one entry per failed key, the <Error> elements of S3's
+ * DeleteResult (its xml-parser.mjs removeObjectsParser; its type says
+ * otherwise), so any entry is a failure.
+ */
 export async function removeObjects(keys: string[]): Promise<void> {
-  if (keys.length > 0) await storage().removeObjects(config().storage.bucket, keys);
+  if (keys.length === 0) return;
+  const failed = (await storage().removeObjects(config().storage.bucket, keys)).filter(Boolean) as { Code?: string; Message?: string }[];
+  if (failed.length > 0) throw new Error(`${failed.length} of ${keys.length} objects not removed: ${failed[0]!.Code ?? ''} ${failed[0]!.Message ?? ''}`.trim());
+}
+
+/** Bytes of every object in the bucket: one listing request per 1,000 objects. */
+export async function bucketBytes(): Promise<number> {
+  let total = 0;
+  for await (const item of storage().listObjectsV2(config().storage.bucket, '', true)) total += (item as BucketItem).size;
+  return total;
 }
 
 export async function objectExists(key: string): Promise<boolean> {

@@ -1,6 +1,7 @@
 // Attachments: bytes in MinIO under items/<itemId>/<128-bit id>, metadata in
 // MongoDB. The metadata is written only after the object is complete, so a
-// failed upload leaves neither.
+// failed upload leaves neither. With a storage quota, every upload first
+// reserves its size in the ledger (quota.ts) and every removal gives it back.
 import { pipeline, Readable } from 'node:stream';
 import { collections } from '../db';
 import { config } from '../config';
@@ -8,10 +9,11 @@ import { AppError } from '../errors';
 import { log } from '../log';
 import type { Member } from '../members/members.types';
 import { hub } from '../realtime/hub';
-import { getObjectStream, putObjectStream, removeObjects } from '../storage';
+import { BucketQuotaExceeded, getObjectStream, putObjectStream, removeObjects } from '../storage';
 import { randomId } from '../tokens';
 import type { AttachmentInfo } from '../board/board.types';
 import { toAttachment, type AttachmentDoc } from './attachments.types';
+import { storageFull, storageLedger, type Reservation } from './quota';
 import { SizeLimit, tooLarge } from './size-limit';
 
 export interface Upload {
@@ -44,16 +46,29 @@ export async function uploadAttachment(by: Member, itemId: string, upload: Uploa
     contentType: /^[\w.+-]+\/[\w.+-]+$/.test(upload.contentType) ? upload.contentType : 'application/octet-stream',
     size: upload.size, uploadedBy: by.id, createdAt: new Date()
   };
-  // pipeline, not pipe: a client that disconnects must fail the PUT, not leave it waiting.
-  const limited = new SizeLimit(limit);
-  pipeline(Readable.fromWeb(upload.body as import('node:stream/web').ReadableStream<Uint8Array>), limited, () => {});
-  await putObjectStream(doc.key, limited, upload.size, doc.contentType);
+  const ledger = storageLedger();
+  // Refused here, before a byte of the body is read, when it would not fit.
+  const room: Reservation | undefined = await ledger?.reserve(upload.size);
+  try {
+    // pipeline, not pipe: a client that disconnects must fail the PUT, not leave it waiting.
+    const limited = new SizeLimit(limit);
+    pipeline(Readable.fromWeb(upload.body as import('node:stream/web').ReadableStream<Uint8Array>), limited, () => {});
+    await putObjectStream(doc.key, limited, upload.size, doc.contentType);
+  } catch (err) {
+    room?.released();
+    if (!(err instanceof BucketQuotaExceeded)) throw err;
+    // MinIO's own quota said no (its figures lag, so rarely before ours does).
+    throw ledger?.usedBytes !== undefined ? storageFull(ledger.usedBytes, ledger.quota, upload.size) : storageFull(undefined, undefined, upload.size);
+  }
   try {
     await collections.attachments().insertOne(doc);
   } catch (err) {
-    await removeObjects([doc.key]).catch(() => {});
+    const removed = await removeObjects([doc.key]).then(() => true, () => false);
+    if (removed) room?.released();
+    else room?.stored();
     throw err;
   }
+  room?.stored();
   const attachment = toAttachment(doc);
   log().info({ item: itemId, attachment: id, size: doc.size }, 'attachment stored');
   hub.publish({ type: 'attachment.added', attachment, by: by.id });
@@ -82,12 +97,23 @@ export async function deleteAttachment(by: Member, itemId: string, attachmentId:
   const doc = await find(itemId, attachmentId);
   if (doc.uploadedBy !== by.id && by.role !== 'owner') throw new AppError('FORBIDDEN', 'only who uploaded the file, or the owner, deletes it');
   await collections.attachments().deleteOne({ _id: doc._id });
-  await removeObjects([doc.key]).catch((err: Error) => log().warn({ key: doc.key, error: err.message }, 'object not removed'));
+  await removeStored([doc.key], doc.size);
   hub.publish({ type: 'attachment.removed', itemId, attachmentId, by: by.id });
 }
 
 export async function removeAllAttachments(itemId: string): Promise<void> {
   const docs = await collections.attachments().find({ itemId }).toArray();
   await collections.attachments().deleteMany({ itemId });
-  await removeObjects(docs.map((d) => d.key)).catch((err: Error) => log().warn({ item: itemId, error: err.message }, 'objects not removed'));
+  await removeStored(docs.map((d) => d.key), docs.reduce((sum, d) => sum + d.size, 0));
+}
+
+/** Removes objects whose records are gone; one left behind is garbage that still counts against the quota. */
+async function removeStored(keys: string[], bytes: number): Promise<void> {
+  const remove = () => removeObjects(keys).then(() => true, (err: Error) => {
+    log().warn({ keys: keys.slice(0, 10), error: err.message }, 'objects not removed');
+    return false;
+  });
+  const ledger = storageLedger();
+  if (ledger) await ledger.removing(bytes, remove);
+  else await remove();
 }

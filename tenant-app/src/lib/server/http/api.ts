@@ -26,6 +26,30 @@ export function api<E extends RequestEvent>(handler: (event: E, member: Member) 
   };
 }
 
+/**
+ * Reads and drops a request body nobody read, when it declares at most
+ * `maxBytes`; a larger or undeclared one is left alone (the connection is
+ * dropped after the answer): cheaper than reading a file we refused.
+ */
+export async function discardBody(request: Request, maxBytes: number): Promise<void> {
+  const declared = Number(request.headers.get('content-length') ?? Number.NaN);
+  if (!request.body || request.bodyUsed || request.body.locked || !(declared <= maxBytes)) return;
+  const reader = request.body.getReader();
+  let read = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      read += value.byteLength;
+      if (read > maxBytes) break;
+    }
+  } catch {
+    // the client went away: nothing left to drain
+    return;
+  }
+  await reader.cancel().catch(() => {});
+}
+
 /** Reads a JSON object body; the size was capped in hooks.server.ts. */
 export async function readJson(request: Request): Promise<Record<string, unknown>> {
   let body: unknown;

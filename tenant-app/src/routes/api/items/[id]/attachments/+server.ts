@@ -1,6 +1,7 @@
 import { json } from '@sveltejs/kit';
 import { listAttachments, uploadAttachment } from '$lib/server/attachments/attachments.service';
-import { api } from '$lib/server/http/api';
+import { config } from '$lib/server/config';
+import { api, discardBody } from '$lib/server/http/api';
 import type { RequestHandler } from './$types';
 
 export const GET: RequestHandler = api(async ({ params }) => json({ attachments: await listAttachments(params.id) }));
@@ -12,11 +13,19 @@ export const GET: RequestHandler = api(async ({ params }) => json({ attachments:
  */
 export const POST: RequestHandler = api(async ({ params, request, url }, member) => {
   const length = request.headers.get('content-length');
-  const attachment = await uploadAttachment(member, params.id, {
-    name: url.searchParams.get('name') ?? 'file',
-    contentType: request.headers.get('content-type') ?? 'application/octet-stream',
-    size: length === null || !/^\d+$/.test(length) ? undefined : Number(length),
-    body: request.body
-  });
-  return json({ attachment }, { status: 201 });
+  try {
+    const attachment = await uploadAttachment(member, params.id, {
+      name: url.searchParams.get('name') ?? 'file',
+      contentType: request.headers.get('content-type') ?? 'application/octet-stream',
+      size: length === null || !/^\d+$/.test(length) ? undefined : Number(length),
+      body: request.body
+    });
+    return json({ attachment }, { status: 201 });
+  } catch (err) {
+    // Refused before the body was read (storage full, no such item): read
+    // it off the connection, or the client still sending it meets a reset
+    // instead of our answer, and keep-alive breaks.
+    await discardBody(request, config().attachmentMaxBytes);
+    throw err;
+  }
 });
