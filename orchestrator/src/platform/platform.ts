@@ -28,6 +28,8 @@ import { TenantsRepository } from '../tenants/tenants.repository.js';
 import { TenantsService } from '../tenants/tenants.service.js';
 import { createUpgradesModule, type UpgradesModule } from '../upgrades/upgrades.module.js';
 import { ensurePlatformDb } from './platform-db.js';
+import { startMailRelay } from './mail-relay.js';
+import type { MailRelay } from '../mail-relay/mail-relay.js';
 
 export interface Platform {
   app: FastifyInstance;
@@ -46,6 +48,8 @@ export interface Platform {
   stats: StatsCollector;
   onboarding: OnboardingModule;
   upgrades: UpgradesModule;
+  /** Absent when BERTH_SMTP_URL is empty. */
+  mail?: MailRelay;
   instanceId: string;
   /** First reconcile pass, then the periodic loops. */
   startLoops(): Promise<void>;
@@ -81,7 +85,8 @@ export async function createPlatform(
     probeTimeoutMs: 10_000,
     log
   });
-  const tenants = new TenantsService({ config, repo, runtime, templates, router: routes, events, box, metrics, log, instanceId, healthTimeoutMs: options.healthTimeoutMs });
+  const mail = await startMailRelay(config, runtime, box, repo, log);
+  const tenants = new TenantsService({ config, repo, runtime, templates, router: routes, events, box, metrics, log, instanceId, mail, healthTimeoutMs: options.healthTimeoutMs });
   const monitor = new HealthMonitor(repo, runtime, tenants, events, metrics, log, {
     intervalMs: config.health.intervalMs,
     failuresBeforeDegraded: config.health.failuresBeforeDegraded,
@@ -124,7 +129,7 @@ export async function createPlatform(
   const app = await buildApp({ db: db.db, tenants, events, tokens, audit, metrics, version, operators, terminal, stats, templates, templateImages, upgrades: upgrades.service, appRepo: config.images.appRepo, onboarding: { module: onboarding, config: config.onboarding } }, options.fastify);
   let loops = false;
   return {
-    app, db, runtime, repo, tenants, events, tokens, routes, monitor, reconciler, metrics, operators, terminal, stats, onboarding, upgrades, instanceId,
+    app, db, runtime, repo, tenants, events, tokens, routes, monitor, reconciler, metrics, operators, terminal, stats, onboarding, upgrades, mail, instanceId,
     async startLoops() {
       // A crash between writing a route file and reloading leaves a file nginx
       // does not serve yet; the reconciler compares files, so reload first.
@@ -148,6 +153,7 @@ export async function createPlatform(
       await onboarding.close();
       await upgrades.runner.stop();
       await tenants.settled();
+      await mail?.stop();
       await db.close();
     }
   };

@@ -32,7 +32,7 @@ export function platformEnv(config: PlatformConfig, extra: Record<string, string
     BERTH_PLATFORM_ID: config.platformId,
     BERTH_MONGO_DB: config.mongoDb,
     BERTH_PLATFORM_DB_CONTAINER: config.platformDb.container,
-    BERTH_PLATFORM_DB_PORT: String(config.platformDb.port),
+    BERTH_MAIL_RELAY_PORT: String(config.mailRelay.port),
     BERTH_HTTP_PORT: String(config.nginx.httpPort),
     BERTH_LOG_LEVEL: 'warn',
     ...extra
@@ -49,7 +49,10 @@ export async function startTestPlatform(tag: string, overrides: Partial<Platform
     home,
     platformId: `t-${id}`,
     mongoDb: `t_${id.replace(/-/g, '_')}`,
-    platformDb: { container: `berth-test-db-${id}`, port: await freePort() },
+    // Its socket lives under the temporary home, which only root can enter (mkdtemp: 0700).
+    platformDb: { container: `berth-test-db-${id}` },
+    // A port of its own, fixed for the platform's life: a restart must render the same relay URL.
+    mailRelay: { ...base.mailRelay, port: await freePort() },
     mongoUrl: undefined,
     nginx: { bin: base.nginx.bin, prefix: nginx.prefix, confFile: nginx.confFile, routesDir: nginx.routesDir, httpPort: nginx.port },
     ...overrides
