@@ -3,7 +3,7 @@
 // errors come back as BerthError: RUNTIME_UNAVAILABLE when the engine does not
 // answer, IMAGE_MISSING, or RUNTIME_ERROR carrying Docker's own message.
 import Docker from 'dockerode';
-import { networkInterfaces } from 'node:os';
+import { execFile } from 'node:child_process';
 import { PassThrough } from 'node:stream';
 import { BerthError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -107,13 +107,15 @@ export class DockerRuntime implements ContainerRuntime {
 
   async hostGatewayAddress(): Promise<string> {
     // host-gateway is the default bridge's address (dockerd --host-gateway-ip
-    // defaults to it). IPAM names it only when set explicitly; else the
-    // bridge interface carries it.
+    // defaults to it). IPAM names it only when set explicitly (bip); else only
+    // the bridge interface carries it. Asked of iproute2 rather than
+    // os.networkInterfaces(), which leaves out a bridge with no container on
+    // it (libuv skips interfaces that are not RUNNING).
     const bridge = await this.call('inspect the default bridge network', () => this.docker.getNetwork('bridge').inspect());
     const gateway = (bridge?.IPAM?.Config as { Gateway?: string }[] | undefined)?.find((c) => c.Gateway && !c.Gateway.includes(':'))?.Gateway;
     if (gateway) return gateway;
     const device = (bridge?.Options as Labels | undefined)?.['com.docker.network.bridge.name'] ?? 'docker0';
-    const address = networkInterfaces()[device]?.find((a) => a.family === 'IPv4')?.address;
+    const address = /^[A-Za-z0-9_.-]{1,15}$/.test(device) ? await ipv4Of(device) : undefined;
     if (!address) throw new BerthError('RUNTIME_ERROR', `the default bridge ${device} has no IPv4 address: containers cannot reach the host through host-gateway`);
     return address;
   }
@@ -296,6 +298,21 @@ export class DockerRuntime implements ContainerRuntime {
       pids: s.pids_stats?.current ?? 0
     };
   }
+}
+
+/** The interface's first IPv4 address (`ip -j -4 addr show dev NAME`), or undefined. */
+function ipv4Of(device: string): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    execFile('ip', ['-j', '-4', 'addr', 'show', 'dev', device], { timeout: 5000 }, (err, stdout) => {
+      if (err) return resolve(undefined);
+      try {
+        const links = JSON.parse(stdout) as { addr_info?: { family?: string; local?: string }[] }[];
+        resolve(links[0]?.addr_info?.find((a) => a.family === 'inet')?.local);
+      } catch {
+        resolve(undefined);
+      }
+    });
+  });
 }
 
 /** Docker multiplexes stdout and stderr of non-TTY containers into 8-byte-headed frames. */
