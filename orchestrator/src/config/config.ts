@@ -117,7 +117,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, rootDir = ROOT_
     mailRelay: {
       smtpUrl,
       from: optional('BERTH_MAIL_FROM') || `Berth <no-reply@${get('BERTH_BASE_DOMAIN')}>`,
-      port: int('BERTH_MAIL_RELAY_PORT', 0, 65535),
+      port: int('BERTH_MAIL_RELAY_PORT', 1, 65535),
       perHour: int('BERTH_MAIL_RELAY_PER_HOUR', 1, 100_000)
     },
     api: { host: get('BERTH_API_HOST'), port: int('BERTH_API_PORT', 0, 65535) },

@@ -35,7 +35,7 @@ export interface MailRelayOptions {
   from: string;
   /** Bind address: the host's Docker bridge address. */
   host: string;
-  /** 0: any free port. */
+  /** 0 (tests only): any free port; apps' URLs then change with every start. */
   port: number;
   perHour: number;
   box: SecretBox;

@@ -85,7 +85,11 @@ export async function createPlatform(
     probeTimeoutMs: 10_000,
     log
   });
-  const mail = await startMailRelay(config, runtime, box, repo, log);
+  // A relay that cannot start (bad BERTH_MAIL_FROM, port taken) must not leave the database client holding the process open.
+  const mail = await startMailRelay(config, runtime, box, repo, log).catch(async (err: unknown) => {
+    await db.close();
+    throw err;
+  });
   const tenants = new TenantsService({ config, repo, runtime, templates, router: routes, events, box, metrics, log, instanceId, mail, healthTimeoutMs: options.healthTimeoutMs });
   const monitor = new HealthMonitor(repo, runtime, tenants, events, metrics, log, {
     intervalMs: config.health.intervalMs,

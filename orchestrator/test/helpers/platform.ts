@@ -57,8 +57,17 @@ export async function startTestPlatform(tag: string, overrides: Partial<Platform
     nginx: { bin: base.nginx.bin, prefix: nginx.prefix, confFile: nginx.confFile, routesDir: nginx.routesDir, httpPort: nginx.port },
     ...overrides
   };
-  await ensurePlatformDb(runtime, config);
-  let platform = await createPlatform(config, log, { healthTimeoutMs: 60_000 });
+  let platform: Platform;
+  try {
+    await ensurePlatformDb(runtime, config);
+    platform = await createPlatform(config, log, { healthTimeoutMs: 60_000 });
+  } catch (err) {
+    // Nothing of a platform that never came up is left behind.
+    await removePlatformDb(runtime, config.platformDb.container, true);
+    await nginx.stop();
+    await rm(home, { recursive: true, force: true });
+    throw err;
+  }
   const { token } = await platform.tokens.create({ name: 'test-admin', scope: 'admin' });
   return {
     get platform() {

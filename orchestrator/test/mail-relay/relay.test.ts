@@ -154,6 +154,9 @@ t.test("another team's slug with this team's password is refused", async (t) => 
   const huge = await sendAs('x'.repeat(100_000), passA, 'x@a.test');
   t.comment(`a 100 kB user name: ${huge.slice(0, 200)}`);
   t.match(huge, /421 Error: Command line too long/, 'a 100 kB user name is refused before it is read');
+  t.match(await sendAs('a'.repeat(1000), passA, 'x@a.test'), /535 5\.7\.8/, 'a 1000-character user name');
+  t.match(await sendAs(`${b}\u0000${a}`, passA, 'x@a.test'), /501 Error: invalid userdata/, 'a user name with a PLAIN separator in it');
+  t.match(await sendAs(a.toUpperCase(), passA, 'x@a.test'), /535 5\.7\.8/, 'the slug in capitals');
   t.equal(await sendAs(b, passB, 'ok@b.test'), 'sent', "b's own credentials work");
   t.notOk(sunk.some((m) => m.to.includes('x@b.test') || m.to.includes('x@a.test')), 'nothing refused reached the sink');
 
