@@ -21,7 +21,7 @@ t.before(async () => {
   services = await startServices('members');
   smtp = await startSmtp();
   const env = stackEnv(services, 'team');
-  app = await startApp({ ...env, OWNER_EMAIL: OWNER, OWNER_SETUP_TOKEN: ownerToken, SMTP_URL: smtp.url, MAIL_FROM: 'Team <team@example.com>', PUBLIC_URL: 'http://127.0.0.1:1' });
+  app = await startApp({ ...env, OWNER_EMAIL: OWNER, OWNER_SETUP_TOKEN: ownerToken, SMTP_URL: smtp.url, MAIL_FROM: 'Team <team@example.com>', PUBLIC_URL: 'http://127.0.0.1:1', INVITES_PER_HOUR: '3' });
   mongo = new MongoClient(env.MONGO_URL);
 });
 
@@ -181,4 +181,23 @@ t.test('a cached session still expires on time', async (t) => {
   t.equal((await eve.fetch('/api/items')).status, 200, 'looked up again, now with the near expiry');
   await new Promise((resolve) => setTimeout(resolve, 1700));
   t.equal((await eve.fetch('/api/items')).status, 401, 'refused once expired, though the cached entry is younger than the cache bound');
+});
+
+t.test('invitations are limited per team per hour: 429 with Retry-After, nothing mailed or stored', async (t) => {
+  const owner = await signIn(app.url, 'owner@example.com', PASSWORD);
+  // Bea's invitation above was the first of the hour's three.
+  for (const email of ['gil@example.com', 'hal@example.com']) {
+    t.equal((await postForm(app.url, '/team?/invite', { email }, owner.cookie)).status, 200, `${email} invited`);
+  }
+  const gil = await mongo.db().collection('members').findOne({ email: 'gil@example.com' });
+  const removed = await postForm(app.url, '/team?/remove', { id: String(gil?._id) }, owner.cookie);
+  t.equal(removed.status, 200, 'gil is removed again, which gives no invitation back');
+
+  const over = await postForm(app.url, '/team?/invite', { email: 'ivy@example.com' }, owner.cookie);
+  t.equal(over.status, 429);
+  const retryAfter = Number(over.headers.get('retry-after'));
+  t.ok(retryAfter >= 1 && retryAfter <= 3600, `Retry-After is ${over.headers.get('retry-after')} s, within the hour`);
+  t.match(await over.text(), 'your team has sent its 3 invitations this hour');
+  t.equal(await mongo.db().collection('members').countDocuments({ email: 'ivy@example.com' }), 0, 'no member is stored');
+  t.notOk(smtp.mails.some((m) => m.to.includes('ivy@example.com')), 'and nothing is mailed');
 });

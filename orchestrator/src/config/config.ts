@@ -19,13 +19,18 @@ export interface PlatformConfig {
   /** The tenant-app version new stacks run unless told otherwise. */
   defaultAppVersion: string;
   dockerSocket: string;
-  /** Given to every tenant app; empty strings when mail is not configured. */
-  tenantMail: { smtpUrl: string; from: string };
+  /**
+   * Teams' apps send mail through the platform's relay, which forwards it
+   * through smtpUrl (the platform's real SMTP server, never given to a team).
+   * An empty smtpUrl turns the relay off: apps show invitation links instead.
+   */
+  mailRelay: { smtpUrl: string; from: string; port: number; perHour: number };
   api: { host: string; port: number };
   /** Set when the control plane uses an external MongoDB instead of its own container. */
   mongoUrl?: string;
   mongoDb: string;
-  platformDb: { container: string; port: number };
+  /** The registry's own database container; reached through a socket under home/platform-db. */
+  platformDb: { container: string };
   /** Hex-encoded 256-bit key for secrets at rest; else read or made in home/platform.key. */
   platformKey?: string;
   portRange: { from: number; to: number };
@@ -113,11 +118,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, rootDir = ROOT_
     },
     defaultAppVersion: env.BERTH_APP_VERSION ?? appPackage.version,
     dockerSocket: env.DOCKER_SOCKET ?? '/var/run/docker.sock',
-    tenantMail: { smtpUrl: optional('BERTH_SMTP_URL'), from: optional('BERTH_MAIL_FROM') },
+    mailRelay: {
+      smtpUrl,
+      from: optional('BERTH_MAIL_FROM') || `Berth <no-reply@${get('BERTH_BASE_DOMAIN')}>`,
+      port: int('BERTH_MAIL_RELAY_PORT', 1, 65535),
+      perHour: int('BERTH_MAIL_RELAY_PER_HOUR', 1, 100_000)
+    },
     api: { host: get('BERTH_API_HOST'), port: int('BERTH_API_PORT', 0, 65535) },
     mongoUrl: env.BERTH_MONGO_URL || undefined,
     mongoDb: get('BERTH_MONGO_DB'),
-    platformDb: { container: get('BERTH_PLATFORM_DB_CONTAINER'), port: int('BERTH_PLATFORM_DB_PORT', 1, 65535) },
+    platformDb: { container: get('BERTH_PLATFORM_DB_CONTAINER') },
     platformKey,
     portRange,
     maxParallelOps: int('BERTH_MAX_PARALLEL_OPS', 1, 64),

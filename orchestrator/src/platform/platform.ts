@@ -30,6 +30,8 @@ import { TenantsRepository } from '../tenants/tenants.repository.js';
 import { TenantsService } from '../tenants/tenants.service.js';
 import { createUpgradesModule, type UpgradesModule } from '../upgrades/upgrades.module.js';
 import { ensurePlatformDb } from './platform-db.js';
+import { startMailRelay } from './mail-relay.js';
+import type { MailRelay } from '../mail-relay/mail-relay.js';
 
 /** Walking a large /data takes a while; longer means the store is in trouble. */
 const STORAGE_EXEC_TIMEOUT_MS = 30_000;
@@ -52,6 +54,8 @@ export interface Platform {
   storage: StorageUse;
   onboarding: OnboardingModule;
   upgrades: UpgradesModule;
+  /** Absent when BERTH_SMTP_URL is empty. */
+  mail?: MailRelay;
   instanceId: string;
   /** First reconcile pass, then the periodic loops. */
   startLoops(): Promise<void>;
@@ -95,7 +99,12 @@ export async function createPlatform(
     log
   });
   const storage = new StorageUse(runtime, log, { maxAgeMs: config.storage.maxAgeMs, timeoutMs: STORAGE_EXEC_TIMEOUT_MS });
-  const tenants = new TenantsService({ config, repo, runtime, templates, router: routes, events, box, metrics, storage, log, instanceId, healthTimeoutMs: options.healthTimeoutMs });
+  // A relay that cannot start (bad BERTH_MAIL_FROM, port taken) must not leave the database client holding the process open.
+  const mail = await startMailRelay(config, runtime, box, repo, log).catch(async (err: unknown) => {
+    await db.close();
+    throw err;
+  });
+  const tenants = new TenantsService({ config, repo, runtime, templates, router: routes, events, box, metrics, storage, log, instanceId, mail, healthTimeoutMs: options.healthTimeoutMs });
   const monitor = new HealthMonitor(repo, runtime, tenants, events, metrics, log, {
     intervalMs: config.health.intervalMs,
     failuresBeforeDegraded: config.health.failuresBeforeDegraded,
@@ -138,7 +147,7 @@ export async function createPlatform(
   const app = await buildApp({ db: db.db, tenants, events, tokens, audit, metrics, version, operators, terminal, stats, templates, templateImages, upgrades: upgrades.service, appRepo: config.images.appRepo, onboarding: { module: onboarding, config: config.onboarding } }, options.fastify);
   let loops = false;
   return {
-    app, db, runtime, repo, tenants, events, tokens, routes, monitor, reconciler, metrics, operators, terminal, stats, storage, onboarding, upgrades, instanceId,
+    app, db, runtime, repo, tenants, events, tokens, routes, monitor, reconciler, metrics, operators, terminal, stats, storage, onboarding, upgrades, mail, instanceId,
     async startLoops() {
       // A crash between writing a route file and reloading leaves a file nginx
       // does not serve yet; the reconciler compares files, so reload first.
@@ -162,6 +171,7 @@ export async function createPlatform(
       await onboarding.close();
       await upgrades.runner.stop();
       await tenants.settled();
+      await mail?.stop();
       await db.close();
     }
   };

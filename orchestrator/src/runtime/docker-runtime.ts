@@ -3,6 +3,7 @@
 // errors come back as BerthError: RUNTIME_UNAVAILABLE when the engine does not
 // answer, IMAGE_MISSING, or RUNTIME_ERROR carrying Docker's own message.
 import Docker from 'dockerode';
+import { execFile } from 'node:child_process';
 import { PassThrough } from 'node:stream';
 import { BerthError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -104,6 +105,21 @@ export class DockerRuntime implements ContainerRuntime {
     return (list ?? []).map((n) => ({ name: n.Name, labels: n.Labels ?? {} }));
   }
 
+  async hostGatewayAddress(): Promise<string> {
+    // host-gateway is the default bridge's address (dockerd --host-gateway-ip
+    // defaults to it). IPAM names it only when set explicitly (bip); else only
+    // the bridge interface carries it. Asked of iproute2 rather than
+    // os.networkInterfaces(), which leaves out a bridge with no container on
+    // it (libuv skips interfaces that are not RUNNING).
+    const bridge = await this.call('inspect the default bridge network', () => this.docker.getNetwork('bridge').inspect());
+    const gateway = (bridge?.IPAM?.Config as { Gateway?: string }[] | undefined)?.find((c) => c.Gateway && !c.Gateway.includes(':'))?.Gateway;
+    if (gateway) return gateway;
+    const device = (bridge?.Options as Labels | undefined)?.['com.docker.network.bridge.name'] ?? 'docker0';
+    const address = /^[A-Za-z0-9_.-]{1,15}$/.test(device) ? await ipv4Of(device) : undefined;
+    if (!address) throw new BerthError('RUNTIME_ERROR', `the default bridge ${device} has no IPv4 address: containers cannot reach the host through host-gateway`);
+    return address;
+  }
+
   async ensureVolume(spec: VolumeSpec): Promise<void> {
     // Creating a volume that exists returns it unchanged, so this is idempotent.
     await this.call(`create volume ${spec.name}`, () => this.docker.createVolume({ Name: spec.name, Labels: spec.labels }));
@@ -123,7 +139,6 @@ export class DockerRuntime implements ContainerRuntime {
     this.log.info({ container: spec.name, image: spec.image }, 'creating container');
     const port = spec.publish ? `${spec.publish.containerPort}/tcp` : undefined;
     const [first, ...others] = spec.networks;
-    if (!first) throw new BerthError('RUNTIME_ERROR', `container ${spec.name} has no network`);
     const created = await this.call(`create container ${spec.name}`, () =>
       this.docker.createContainer({
         name: spec.name,
@@ -131,10 +146,14 @@ export class DockerRuntime implements ContainerRuntime {
         Cmd: spec.cmd,
         Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
         Labels: spec.labels,
+        User: spec.user,
         ExposedPorts: port ? { [port]: {} } : undefined,
         HostConfig: {
-          NetworkMode: first.name,
-          Mounts: spec.mounts.map((m) => ({ Type: 'volume' as const, Source: m.volume, Target: m.target })),
+          NetworkMode: first?.name ?? 'none',
+          Mounts: spec.mounts.map((m) =>
+            'volume' in m ? { Type: 'volume' as const, Source: m.volume, Target: m.target } : { Type: 'bind' as const, Source: m.hostPath, Target: m.target }
+          ),
+          ExtraHosts: spec.extraHosts,
           PortBindings: port ? { [port]: [{ HostIp: '127.0.0.1', HostPort: spec.publish!.hostPort ? String(spec.publish!.hostPort) : '' }] } : undefined,
           Memory: spec.limits.memoryBytes,
           MemorySwap: spec.limits.memoryBytes, // no swap beyond the memory limit
@@ -146,7 +165,7 @@ export class DockerRuntime implements ContainerRuntime {
           // Berth's health monitor restarts unhealthy services, with backoff; Docker must not.
           RestartPolicy: { Name: 'no' }
         },
-        NetworkingConfig: { EndpointsConfig: { [first.name]: { Aliases: first.aliases } } }
+        NetworkingConfig: first ? { EndpointsConfig: { [first.name]: { Aliases: first.aliases } } } : undefined
       })
     );
     // Docker joins one network at create; the others are connected before start.
@@ -279,6 +298,21 @@ export class DockerRuntime implements ContainerRuntime {
       pids: s.pids_stats?.current ?? 0
     };
   }
+}
+
+/** The interface's first IPv4 address (`ip -j -4 addr show dev NAME`), or undefined. */
+function ipv4Of(device: string): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    execFile('ip', ['-j', '-4', 'addr', 'show', 'dev', device], { timeout: 5000 }, (err, stdout) => {
+      if (err) return resolve(undefined);
+      try {
+        const links = JSON.parse(stdout) as { addr_info?: { family?: string; local?: string }[] }[];
+        resolve(links[0]?.addr_info?.find((a) => a.family === 'inet')?.local);
+      } catch {
+        resolve(undefined);
+      }
+    });
+  });
 }
 
 /** Docker multiplexes stdout and stderr of non-TTY containers into 8-byte-headed frames. */

@@ -21,15 +21,28 @@ export interface ResourceLimits {
   pids: number;
 }
 
+/**
+ * A named volume, or a host directory. Host directories are for the platform's
+ * own containers only (its database's socket); stacks render volumes alone.
+ */
+export type Mount = { volume: string; target: string } | { hostPath: string; target: string };
+
 export interface ContainerSpec {
   name: string;
   image: string;
   cmd?: string[];
   env: Record<string, string>;
   labels: Labels;
-  /** The first network is joined at create, the others right after; aliases are the DNS names others use. */
+  /** user[:group] to run as instead of the image's USER. */
+  user?: string;
+  /**
+   * The first network is joined at create, the others right after; aliases are
+   * the DNS names others use. None: the container has only its loopback.
+   */
   networks: { name: string; aliases: string[] }[];
-  mounts: { volume: string; target: string }[];
+  mounts: Mount[];
+  /** "name:address" lines for /etc/hosts; the address host-gateway is the host as containers reach it. */
+  extraHosts?: string[];
   /** Publish containerPort on 127.0.0.1; hostPort 0 lets the engine choose. */
   publish?: { containerPort: number; hostPort: number };
   limits: ResourceLimits;
@@ -89,6 +102,9 @@ export interface ContainerRuntime {
   ensureNetwork(spec: NetworkSpec): Promise<void>;
   removeNetwork(name: string): Promise<void>;
   listNetworks(labels: Labels): Promise<{ name: string; labels: Labels }[]>;
+
+  /** The host's address as containers reach it through the host-gateway name. */
+  hostGatewayAddress(): Promise<string>;
 
   ensureVolume(spec: VolumeSpec): Promise<void>;
   removeVolume(name: string): Promise<void>;

@@ -57,8 +57,12 @@ export interface RenderInput {
   /** The team's address through nginx, e.g. http://acme.berth.localhost. */
   publicUrl?: string;
   ownerEmail?: string;
-  /** The platform's mail settings for the app; empty when none. */
-  mail?: { smtpUrl: string; from: string };
+  /**
+   * The team's own account at the platform's mail relay (never the platform's
+   * SMTP server), and the /etc/hosts lines that make the relay's name resolve
+   * in the services given it. Absent when the platform sends no mail.
+   */
+  mail?: { smtpUrl: string; from: string; extraHosts: string[] };
   /** The routed service's slot (default a). */
   slot?: Slot;
 }
@@ -186,6 +190,8 @@ export function renderStack(loaded: LoadedTemplate, input: RenderInput): StackSp
       capAdd: svc.cap_add ?? [],
       securityOpt: svc.security_opt ?? []
     };
+    const usesRelay = Object.values(svc.environment ?? {}).some((v) => String(v).includes('${SMTP_URL}'));
+    if (usesRelay && input.mail?.smtpUrl) container.extraHosts = input.mail.extraHosts;
     container.labels[LABEL.configHash] = configHash(container);
     return { name, container, probe: svc['x-berth'].probe, dependsOn: dependencies(svc.depends_on) };
   });

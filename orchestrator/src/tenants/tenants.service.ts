@@ -10,6 +10,7 @@ import { BerthError } from '../errors.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../api/metrics.js';
+import type { TenantMail } from '../mail-relay/mail-relay.js';
 import type { ContainerRuntime, ContainerSummary } from '../runtime/types.js';
 import { stackImages } from '../stacks/images.js';
 import { groupByTenant, LABEL, names, renderStack, storageQuotaBytes, type Slot, type StackSpec } from '../stacks/render.js';
@@ -54,6 +55,8 @@ export interface Deps {
   log: Logger;
   /** Identifies this process as the owner of the operations it starts. */
   instanceId: string;
+  /** The platform's mail relay; absent when the platform sends no mail. */
+  mail?: { tenantMail(slug: string): TenantMail };
   healthTimeoutMs?: number;
 }
 
@@ -140,7 +143,7 @@ export class TenantsService {
       platform: this.d.config.platformId,
       publicUrl: this.publicUrl(doc._id),
       ownerEmail: doc.ownerEmail,
-      mail: this.d.config.tenantMail
+      mail: this.d.mail?.tenantMail(doc._id)
     });
   }
 

@@ -12,8 +12,8 @@ const tokens = new TokensService(testDb.db);
 const { BERTH_MONGO_URL: _external, ...inherited } = process.env;
 const env = {
   ...inherited,
+  BERTH_HOME: testDb.home,
   BERTH_PLATFORM_DB_CONTAINER: testDb.container,
-  BERTH_PLATFORM_DB_PORT: String(testDb.port),
   BERTH_MONGO_DB: testDb.dbName
 };
 

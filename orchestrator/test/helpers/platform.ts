@@ -33,7 +33,7 @@ export function platformEnv(config: PlatformConfig, extra: Record<string, string
     BERTH_PLATFORM_ID: config.platformId,
     BERTH_MONGO_DB: config.mongoDb,
     BERTH_PLATFORM_DB_CONTAINER: config.platformDb.container,
-    BERTH_PLATFORM_DB_PORT: String(config.platformDb.port),
+    BERTH_MAIL_RELAY_PORT: String(config.mailRelay.port),
     BERTH_HTTP_PORT: String(config.nginx.httpPort),
     BERTH_LOG_LEVEL: 'warn',
     ...extra
@@ -57,7 +57,10 @@ export async function startTestPlatform(
     home,
     platformId: `t-${id}`,
     mongoDb: `t_${id.replace(/-/g, '_')}`,
-    platformDb: { container: `berth-test-db-${id}`, port: await freePort() },
+    // Its socket lives under the temporary home, which only root can enter (mkdtemp: 0700).
+    platformDb: { container: `berth-test-db-${id}` },
+    // A port of its own, fixed for the platform's life: a restart must render the same relay URL.
+    mailRelay: { ...base.mailRelay, port: await freePort() },
     mongoUrl: undefined,
     // A slice of its own, away from the production range: a platform allocates
     // the lowest free port, and the app binds it only once its stack is
@@ -70,8 +73,17 @@ export async function startTestPlatform(
     nginx: { bin: base.nginx.bin, prefix: nginx.prefix, confFile: nginx.confFile, routesDir: nginx.routesDir, httpPort: nginx.port },
     ...overrides
   };
-  await ensurePlatformDb(runtime, config);
-  let platform = await createPlatform(config, logger, { healthTimeoutMs: 60_000, ...options });
+  let platform: Platform;
+  try {
+    await ensurePlatformDb(runtime, config);
+    platform = await createPlatform(config, logger, { healthTimeoutMs: 60_000, ...options });
+  } catch (err) {
+    // Nothing of a platform that never came up is left behind.
+    await removePlatformDb(runtime, config.platformDb.container, true);
+    await nginx.stop();
+    await rm(home, { recursive: true, force: true });
+    throw err;
+  }
   const { token } = await platform.tokens.create({ name: 'test-admin', scope: 'admin' });
   return {
     get platform() {

@@ -2,23 +2,17 @@
 // container of our own (named through the same environment variables).
 import t from 'tap';
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { ROOT_DIR } from '../../src/config/config.js';
 import { startTestDb } from '../auth/fixtures/harness.js';
 
 const testDb = await startTestDb(t, 'opcli');
-const home = await mkdtemp(path.join(os.tmpdir(), 'berth-opcli-'));
-t.teardown(() => rm(home, { recursive: true, force: true }));
 
 const { BERTH_MONGO_URL: _external, BERTH_PLATFORM_KEY: _key, ...inherited } = process.env;
 const env = {
   ...inherited,
-  BERTH_HOME: home,
+  BERTH_HOME: testDb.home,
   BERTH_CONSOLE_URL: 'https://console.example.test/',
   BERTH_PLATFORM_DB_CONTAINER: testDb.container,
-  BERTH_PLATFORM_DB_PORT: String(testDb.port),
   BERTH_MONGO_DB: testDb.dbName
 };
 

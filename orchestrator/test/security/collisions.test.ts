@@ -18,7 +18,6 @@ import { renderStack, SLOTS } from '../../src/stacks/render.js';
 import { loadTemplate } from '../../src/stacks/template-loader.js';
 import path from 'node:path';
 import { docker, testSlug } from '../helpers/docker.js';
-import { freePort } from '../helpers/nginx.js';
 import { startTestPlatform } from '../helpers/platform.js';
 import { until } from '../helpers/wait.js';
 import {
@@ -65,7 +64,7 @@ t.test('no two slugs, and no slug and the platform database, render a Docker obj
 // in place of "platform", so its container, volume and network are what
 // teams <pf> and <pf>-db-net would render under the old scheme.
 const pf = testSlug('pf');
-const tp = await startTestPlatform('col', { platformDb: { container: `berth-${pf}-db`, port: await freePort() } });
+const tp = await startTestPlatform('col', { platformDb: { container: `berth-${pf}-db` } });
 t.teardown(() => tp.close());
 
 const platformDbBefore = await containerFacts(tp.config.platformDb.container);

@@ -136,7 +136,7 @@ t.test('the attacker cannot reach the platform database, by name, by address or 
   const attacks: Probe[] = [
     { kind: 'dns', label: 'platform db: container name', name: platformDb.name },
     ...Object.entries(platformDb.addresses).map(([network, ip]): Probe => ({ kind: 'tcp', label: `platform db: address on ${network}`, host: ip, port: 27017 })),
-    ...bridges.map((b): Probe => ({ kind: 'tcp', label: `platform db: published port at gateway of ${b.name}`, host: b.gateway, port: tp.config.platformDb.port }))
+    ...bridges.map((b): Probe => ({ kind: 'tcp', label: `platform db: its former published port 27117 at gateway of ${b.name}`, host: b.gateway, port: 27117 }))
   ];
   await expectIsolated(t, attackerApp, ownServiceProbes(A), attacks);
 });

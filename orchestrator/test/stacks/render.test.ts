@@ -12,7 +12,7 @@ const input = {
   secrets: { STORAGE_KEY: 's3cr3t-value', OWNER_SETUP_TOKEN: 'owner-setup-token-0123456789' },
   publicUrl: 'http://acme.berth.test:8080',
   ownerEmail: 'owner@acme.test',
-  mail: { smtpUrl: 'smtp://mailer:secret@mail.acme.test:587', from: 'Acme <team@acme.test>' }
+  mail: { smtpUrl: 'smtp://acme:relay-secret@mail-relay:2525', from: 'Acme <team@acme.test>', extraHosts: ['mail-relay:host-gateway'] }
 };
 
 t.test('renders names, order, labels, limits and the published route', async (t) => {
@@ -41,9 +41,12 @@ t.test('renders names, order, labels, limits and the published route', async (t)
   t.equal(app.container.env.MINIO_BUCKET, 'acme');
   t.equal(app.container.env.ORIGIN, 'http://acme.berth.test:8080', 'the app knows its public origin');
   t.equal(app.container.env.OWNER_EMAIL, 'owner@acme.test');
-  t.equal(app.container.env.SMTP_URL, 'smtp://mailer:secret@mail.acme.test:587', 'the platform\'s mail settings reach the app');
+  t.equal(app.container.env.SMTP_URL, 'smtp://acme:relay-secret@mail-relay:2525', 'the team\'s relay account reaches the app');
   t.equal(app.container.env.MAIL_FROM, 'Acme <team@acme.test>');
-  t.equal(renderStack(loaded, { ...input, mail: undefined }).services.find((s) => s.name === 'app')!.container.env.SMTP_URL, '', 'empty when mail is not configured');
+  t.same(app.container.extraHosts, ['mail-relay:host-gateway'], 'and the relay\'s name resolves in it');
+  const noMail = renderStack(loaded, { ...input, mail: undefined }).services.find((s) => s.name === 'app')!.container;
+  t.equal(noMail.env.SMTP_URL, '', 'empty when mail is not configured');
+  t.equal(noMail.extraHosts, undefined, 'and no relay host then');
   t.equal(app.container.env.OWNER_SETUP_TOKEN, 'owner-setup-token-0123456789');
   t.same(app.container.limits, { memoryBytes: 256 * 1024 ** 2, nanoCpus: 5e8, pids: 256 });
   t.same(app.container.capDrop, ['ALL']);
@@ -53,6 +56,7 @@ t.test('renders names, order, labels, limits and the published route', async (t)
   t.equal(db.container.publish, undefined, 'data services are never published');
   t.same(db.container.mounts, [{ volume: 'berth-acme-db-data', target: '/data' }]);
   t.same(db.container.networks, [{ name: 'berth-acme', aliases: ['db'] }], 'data services only on the internal network');
+  t.equal(db.container.extraHosts, undefined, 'services not given the relay URL get no relay host');
   t.same(app.container.networks.map((n) => n.name), ['berth-acme', 'berth-acme-edge'], 'the app also on the edge network');
 });
 

@@ -94,7 +94,8 @@ t.test('configuration: bad values are refused by name', async (t) => {
   t.throws(() => loadConfig({ BERTH_API_PORT: 'eighty' }), { code: 'CONFIG_INVALID', message: /BERTH_API_PORT must be an integer/ });
   t.throws(() => loadConfig({ BERTH_PLATFORM_KEY: 'short' }), { code: 'CONFIG_INVALID', message: /64 hex/ });
   t.throws(() => loadConfig({ BERTH_SMTP_URL: 'mail.example.com' }), { code: 'CONFIG_INVALID', message: /BERTH_SMTP_URL must look like smtp:/ });
-  t.same(loadConfig({}).tenantMail, { smtpUrl: '', from: '' }, 'no mail by default');
+  t.throws(() => loadConfig({ BERTH_MAIL_RELAY_PER_HOUR: '0' }), { code: 'CONFIG_INVALID', message: /BERTH_MAIL_RELAY_PER_HOUR must be an integer from 1/ });
+  t.same(loadConfig({}).mailRelay, { smtpUrl: '', from: 'Berth <no-reply@berth.localhost>', port: 2525, perHour: 50 }, 'no mail by default');
   const c = loadConfig({ BERTH_HTTP_PORT: '8080', BERTH_HOME: '/srv/berth' });
   t.equal(c.nginx.httpPort, 8080);
   t.equal(c.nginx.routesDir, '/srv/berth/nginx/routes');

@@ -36,6 +36,8 @@ export interface AppConfig {
   requestMaxBytes: number;
   sessionTtlMs: number;
   inviteTtlMs: number;
+  /** Invitations the team may send per hour (each can be a mail through the platform's relay). */
+  invitesPerHour: number;
   owner: { email: string; setupToken: string | undefined } | undefined;
   logLevel: string;
 }
@@ -125,6 +127,7 @@ function load(): AppConfig {
     requestMaxBytes: integer('REQUEST_MAX_BYTES', 256 * 1024),
     sessionTtlMs: integer('SESSION_TTL_HOURS', 24 * 14) * 3_600_000,
     inviteTtlMs: integer('INVITE_TTL_HOURS', 24 * 7) * 3_600_000,
+    invitesPerHour: integer('INVITES_PER_HOUR', 20),
     owner: owner(),
     logLevel: env.LOG_LEVEL || 'info'
   };

@@ -2,7 +2,7 @@ import { MongoClient, type Collection, type Db } from 'mongodb';
 import { config } from './config';
 import type { AttachmentDoc } from './attachments/attachments.types';
 import type { ItemDoc } from './board/board.types';
-import type { MemberDoc } from './members/members.types';
+import type { InvitationSentDoc, MemberDoc } from './members/members.types';
 import type { SessionDoc } from './sessions/sessions.types';
 
 let client: MongoClient | undefined;
@@ -24,7 +24,8 @@ export const collections = {
   members: (): Collection<MemberDoc> => db().collection<MemberDoc>('members'),
   sessions: (): Collection<SessionDoc> => db().collection<SessionDoc>('sessions'),
   items: (): Collection<ItemDoc> => db().collection<ItemDoc>('items'),
-  attachments: (): Collection<AttachmentDoc> => db().collection<AttachmentDoc>('attachments')
+  attachments: (): Collection<AttachmentDoc> => db().collection<AttachmentDoc>('attachments'),
+  invitationsSent: (): Collection<InvitationSentDoc> => db().collection<InvitationSentDoc>('invitations_sent')
 };
 
 export async function pingDb(): Promise<void> {

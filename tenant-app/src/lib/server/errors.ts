@@ -10,6 +10,7 @@ export const ERRORS = {
   TOO_LARGE: { status: 413, message: 'too large' },
   STORAGE_FULL: { status: 413, message: "your team's storage is full" },
   CONFLICT: { status: 409, message: 'conflict' },
+  RATE_LIMITED: { status: 429, message: 'too many requests; try again later' },
   NOT_READY: { status: 503, message: 'the app is starting' },
   MAIL_FAILED: { status: 502, message: 'the mail could not be sent' }
 } as const;
@@ -22,7 +23,9 @@ export class AppError extends Error {
     readonly code: ErrorCode,
     message?: string,
     /** Per-field explanations, shown next to the field. */
-    readonly fields?: Record<string, string>
+    readonly fields?: Record<string, string>,
+    /** For RATE_LIMITED: seconds until a retry can succeed (the Retry-After header). */
+    readonly retryAfterS?: number
   ) {
     super(message ?? ERRORS[code].message);
     this.status = ERRORS[code].status;

@@ -4,6 +4,7 @@ import { config } from '../config';
 import { AppError } from '../errors';
 import { log } from '../log';
 import { sendMail } from '../mail/mailer';
+import { takeInvitation } from './invite-limit';
 import { randomId, randomToken, sha256 } from '../tokens';
 import { membersRepository as repo } from './members.repository';
 import { toMember, type Member, type MemberDoc } from './members.types';
@@ -56,6 +57,7 @@ export async function invite(by: Member, rawEmail: unknown, origin: string): Pro
   if (by.role !== 'owner') throw new AppError('FORBIDDEN', 'only the owner invites members');
   const email = cleanEmail(rawEmail);
   if (await repo.byEmail(email)) throw new AppError('CONFLICT', 'already a member', { email: 'this address is already a member or invited' });
+  await takeInvitation();
   const token = randomToken();
   const doc: MemberDoc = {
     _id: randomId(), email, name: email.split('@')[0] ?? email, role: 'member', status: 'pending', passwordHash: null,

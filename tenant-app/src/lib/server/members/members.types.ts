@@ -17,6 +17,12 @@ export interface MemberDoc {
   createdAt: Date;
 }
 
+/** One invitation sent, kept an hour: the team's hourly invitation limit counts these. */
+export interface InvitationSentDoc {
+  _id: string;
+  at: Date;
+}
+
 /** What the rest of the app and the pages see of a member. */
 export interface Member {
   id: string;

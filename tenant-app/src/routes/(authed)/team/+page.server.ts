@@ -7,7 +7,7 @@ import type { Actions, PageServerLoad } from './$types';
 export const load: PageServerLoad = async () => ({ members: await listMembers() });
 
 export const actions: Actions = {
-  invite: async ({ request, locals, url }) => {
+  invite: async ({ request, locals, url, setHeaders }) => {
     const data = await request.formData();
     const values = formValues(data, ['email']);
     try {
@@ -15,6 +15,7 @@ export const actions: Actions = {
       const invitation = await invite(locals.member, data.get('email'), url.origin);
       return { invited: invitation.member.email, link: invitation.link };
     } catch (err) {
+      if (err instanceof AppError && err.retryAfterS) setHeaders({ 'retry-after': String(err.retryAfterS) });
       return formFailure(err, values);
     }
   },
