@@ -57,6 +57,8 @@ export interface RenderInput {
   /** The team's address through nginx, e.g. http://acme.berth.localhost. */
   publicUrl?: string;
   ownerEmail?: string;
+  /** When the owner's one-time setup link stops working (ISO 8601); empty: no owner. */
+  ownerSetupExpiresAt?: string;
   /** The platform's mail settings for the app; empty when none. */
   mail?: { smtpUrl: string; from: string };
   /** The routed service's slot (default a). */
@@ -127,6 +129,7 @@ export function renderStack(loaded: LoadedTemplate, input: RenderInput): StackSp
     IMAGE_STORAGE: input.images.storage,
     PUBLIC_URL: input.publicUrl ?? `http://${input.slug}.berth.localhost`,
     OWNER_EMAIL: input.ownerEmail ?? '',
+    OWNER_SETUP_EXPIRES_AT: input.ownerSetupExpiresAt ?? '',
     SMTP_URL: input.mail?.smtpUrl ?? '',
     MAIL_FROM: input.mail?.from ?? ''
   };
