@@ -8,6 +8,7 @@ export const ERRORS = {
   VALIDATION: { status: 400, message: 'invalid input' },
   LENGTH_REQUIRED: { status: 411, message: 'a Content-Length header is required' },
   TOO_LARGE: { status: 413, message: 'too large' },
+  TOO_MANY_ATTEMPTS: { status: 429, message: 'too many failed sign-ins; try again later' },
   CONFLICT: { status: 409, message: 'conflict' },
   NOT_READY: { status: 503, message: 'the app is starting' },
   MAIL_FAILED: { status: 502, message: 'the mail could not be sent' }
@@ -21,7 +22,9 @@ export class AppError extends Error {
     readonly code: ErrorCode,
     message?: string,
     /** Per-field explanations, shown next to the field. */
-    readonly fields?: Record<string, string>
+    readonly fields?: Record<string, string>,
+    /** For 429: seconds until a retry can succeed (the Retry-After header). */
+    readonly retryAfterSeconds?: number
   ) {
     super(message ?? ERRORS[code].message);
     this.status = ERRORS[code].status;
