@@ -95,7 +95,9 @@ export function api(session?: string) {
       setupStart: (token: string) => call<SetupStart>('/auth/setup/start', { method: 'POST', body: { token } }),
       setupFinish: (token: string, password: string, code: string) =>
         call<{ operator: Operator }>('/auth/setup/finish', { method: 'POST', body: { token, password, code } }),
-      login: (email: string, password: string, code: string) => call<LoginResult>('/auth/login', { method: 'POST', body: { email, password, code } }),
+      /** `clientIp`: the browser's address, for the API's per-address sign-in limit (believed only from the console). */
+      login: (email: string, password: string, code: string, clientIp: string) =>
+        call<LoginResult>('/auth/login', { method: 'POST', body: { email, password, code }, headers: { 'x-forwarded-for': clientIp } }),
       logout: () => call<void>('/auth/logout', { method: 'POST' }),
       /** The operator this session belongs to; an API token is not a console session (401). */
       async me(): Promise<Operator> {
