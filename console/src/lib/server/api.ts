@@ -3,7 +3,7 @@
 // call, and API errors ({error:{code,message}} with a status) as ApiError.
 import type { AuditEntry, BerthEvent, Operator, Template, Tenant, TenantStats } from '$lib/types';
 import type { AppVersion, JobAction, UpgradeJob, UpgradePreview, UpgradeRequest } from '$lib/upgrades';
-import type { CapturedMails, SignupStatus, SlugCheck } from '$lib/onboard-types';
+import type { CapturedMails, OnboardingQuota, SignupStatus, SlugCheck } from '$lib/onboard-types';
 import { config } from './config';
 
 export class ApiError extends Error {
@@ -132,10 +132,14 @@ export function api(session?: string) {
       delete: (slug: string, deleteData: boolean, confirm?: string) =>
         call<Accepted>(`/tenants/${encodeURIComponent(slug)}`, { method: 'DELETE', query: { deleteData, confirm: deleteData ? confirm : undefined } }),
       events: async (slug: string, limit = 200) => (await call<{ events: BerthEvent[] }>(`/tenants/${encodeURIComponent(slug)}/events`, { query: { limit } })).events,
-      stats: (slug: string) => call<TenantStats & { data?: TenantStats }>(`/tenants/${encodeURIComponent(slug)}/stats`).then((s) => s.data ?? s)
+      stats: (slug: string) => call<TenantStats & { data?: TenantStats }>(`/tenants/${encodeURIComponent(slug)}/stats`).then((s) => s.data ?? s),
+      /** A new one-time owner setup link; the old one stops working once the app restarted with it. */
+      ownerLink: (slug: string) => call<{ url: string; expiresAt: string; operation: { id: string } }>(`/tenants/${encodeURIComponent(slug)}/owner-link`, { method: 'POST' })
     },
     /** What the development mail sink captured (operators). */
-    mails: (limit = 50) => call<CapturedMails>('/onboarding/mails', { query: { limit } })
+    mails: (limit = 50) => call<CapturedMails>('/onboarding/mails', { query: { limit } }),
+    /** Self-service teams today against BERTH_ONBOARDING_TEAMS_PER_DAY (paused once reached). */
+    onboardingQuota: () => call<OnboardingQuota>('/onboarding/quota')
   };
 }
 
