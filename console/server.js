@@ -6,6 +6,11 @@ import { attachWebSocketProxy } from './ws-proxy.js';
 import { loadConfig } from './src/lib/server/read-config.js';
 
 const config = loadConfig();
+// No console form needs more than 64 KB (src/lib/server/forms.ts checks the
+// same): adapter-node's 512 KB default would let every anonymous POST to
+// /onboard hold half a megabyte. Read by the handler when it loads, so set
+// first; an operator may still choose another value.
+process.env.BODY_SIZE_LIMIT ??= '64K';
 const { handler } = await import('./build/handler.js');
 
 const server = http.createServer((req, res) => handler(req, res));

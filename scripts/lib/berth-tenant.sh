@@ -1,5 +1,6 @@
 # shellcheck shell=bash
-# berth tenant ...: create, list, status, start/stop/restart, delete, logs.
+# berth tenant ...: create, list, status, start/stop/restart, delete, logs,
+# owner-link.
 # Sourced by scripts/berth, never run.
 
 tenant_usage() {
@@ -14,6 +15,7 @@ Usage: berth tenant <command> [arguments]
   restart <slug> [--wait [--timeout S]]
   delete <slug> [--delete-data [--yes]] [--wait [--timeout S]]
   logs <slug> [--service S] [--tail N] [--follow]
+  owner-link <slug> [--json] [--wait [--timeout S]]
 
 Run "berth tenant <command> --help" for one command's details; exit codes are
 in "berth --help".
@@ -104,6 +106,24 @@ Prints a service's recent log lines on stdout.
   --follow         keep printing new lines until interrupted (Ctrl-C) or the
                    container stops
 TXT
+}
+
+help_owner_link() {
+  cat <<'TXT'
+Usage: berth tenant owner-link <slug> [--json] [--wait [--timeout S]]
+
+Issues a new one-time link for the team's owner to choose a password (for an
+owner who lost theirs or let it expire; links last BERTH_OWNER_LINK_TTL_DAYS).
+The previous link stops working. The team's app is restarted with the new
+link (a stopped team gets it when started); an owner who already chose a
+password keeps it, and the link then does nothing.
+
+Prints the link on stdout (hand it to the owner only: it is a password until
+used) and when it expires on stderr.
+
+  --json           the API's JSON ({"url", "expiresAt", "operation"}) instead
+TXT
+  wait_help
 }
 
 # The slug as a URL path segment: encoded, so "a/../b" cannot reach another route.
@@ -212,6 +232,27 @@ tenant_logs() {
   [ "$rc" -eq 0 ] || unreachable "$rc"
 }
 
+tenant_owner_link() {
+  parse_args help_owner_link "--json --wait" "<slug>" "$@"
+  check_env
+  api POST "$(slug_path)/owner-link"
+  local link op
+  link=$API_BODY
+  op=$(operation_id)
+  if [ "$WAIT" -eq 1 ]; then
+    wait_operation "$op" "owner-link $POS"
+    API_BODY=$link
+  else
+    printf 'operation %s restarts the app with the new link\n' "$op" >&2
+  fi
+  if [ -n "${OPTS[--json]-}" ]; then
+    render .
+  else
+    render -r '.url'
+    render -r '"the link works once, until \(.expiresAt); the previous one no longer works"' >&2
+  fi
+}
+
 tenant_main() {
   local sub=${1-}
   [ $# -eq 0 ] || shift
@@ -223,7 +264,8 @@ tenant_main() {
     start | stop | restart) CMD="tenant $sub" tenant_action "$sub" "$@" ;;
     delete) CMD="tenant delete" tenant_delete "$@" ;;
     logs) CMD="tenant logs" tenant_logs "$@" ;;
-    '') usage_error "missing a tenant command (create, list, status, start, stop, restart, delete, logs)" tenant ;;
+    owner-link) CMD="tenant owner-link" tenant_owner_link "$@" ;;
+    '') usage_error "missing a tenant command (create, list, status, start, stop, restart, delete, logs, owner-link)" tenant ;;
     *) usage_error "unknown tenant command \"$sub\"" tenant ;;
   esac
 }

@@ -4,7 +4,7 @@ import { closeDb } from '$lib/server/db';
 import { AppError } from '$lib/server/errors';
 import { apiError } from '$lib/server/http/api';
 import { checkApiCsrf } from '$lib/server/http/csrf';
-import { log } from '$lib/server/log';
+import { log, loggablePath } from '$lib/server/log';
 import { hub } from '$lib/server/realtime/hub';
 import { SESSION_COOKIE, sessionsService } from '$lib/server/sessions/sessions.service';
 import { prepareEventually, waitPrepared } from '$lib/server/startup';
@@ -83,12 +83,12 @@ export const handle: Handle = async ({ event, resolve }) => {
     }
   }
   const ms = Math.round(performance.now() - started);
-  log().info({ method: event.request.method, path, status: response.status, ms, member: event.locals.member?.id }, 'request');
+  log().info({ method: event.request.method, path: loggablePath(path), status: response.status, ms, member: event.locals.member?.id }, 'request');
   return response;
 };
 
 export const handleError: HandleServerError = ({ error, event, status }) => {
-  if (status !== 404) log().error({ err: error, path: event.url.pathname }, 'unhandled error');
+  if (status !== 404) log().error({ err: error, path: loggablePath(event.url.pathname) }, 'unhandled error');
   return { message: status === 404 ? 'Not found' : 'Something went wrong on our side' };
 };
 

@@ -55,3 +55,12 @@ export interface CapturedMails {
 
 /** What the sign-up socket sends: a fresh status, or one step as it happens. */
 export type SignupMessage = { type: 'snapshot'; signup: SignupStatus } | { type: 'event'; event: ProgressEvent };
+
+/** GET /onboarding/quota: self-service teams made today against the daily cap. */
+export interface OnboardingQuota {
+  teamsToday: number;
+  teamsPerDay: number;
+  paused: boolean;
+  /** When the count starts over (the next UTC day). */
+  resumesAt: string;
+}

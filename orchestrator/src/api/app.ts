@@ -16,6 +16,7 @@ import { eventsRoutes } from '../events/events.routes.js';
 import { mailsRoutes } from '../onboarding/mails.routes.js';
 import type { OnboardingModule } from '../onboarding/onboarding.module.js';
 import { onboardingRoutes } from '../onboarding/onboarding.routes.js';
+import { quotaRoutes } from '../onboarding/quota.routes.js';
 import type { OnboardingConfig } from '../config/onboarding.config.js';
 import type { OperatorsModule } from '../operators/operators.module.js';
 import { operatorsRoutes } from '../operators/operators.routes.js';
@@ -29,7 +30,7 @@ import type { TenantsService } from '../tenants/tenants.service.js';
 import { tenantsRoutes } from '../tenants/tenants.routes.js';
 import type { UpgradesService } from '../upgrades/upgrades.service.js';
 import { upgradesRoutes } from '../upgrades/upgrades.routes.js';
-import { installErrorHandler } from './error-handler.js';
+import { frameworkErrors, installErrorHandler } from './error-handler.js';
 import type { Metrics } from './metrics.js';
 import { errorSchema } from './schemas.js';
 
@@ -59,6 +60,7 @@ export async function buildApp(deps: AppDeps, options: FastifyServerOptions = {}
   const app = Fastify({
     bodyLimit: 64 * 1024,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+    frameworkErrors,
     ...options
   });
   app.addSchema(errorSchema);
@@ -93,7 +95,7 @@ export async function buildApp(deps: AppDeps, options: FastifyServerOptions = {}
       await api.register(eventsRoutes, { events: deps.events });
       await api.register(tokensRoutes, { tokens: deps.tokens });
       await api.register(auditRoutes, { audit: deps.audit });
-      await api.register(operatorsRoutes, { operators: deps.operators.operators, signIn: deps.operators.signIn });
+      await api.register(operatorsRoutes, { operators: deps.operators.operators, signIn: deps.operators.signIn, signInLimit: deps.operators.signInLimit });
       await api.register(terminalRoutes, { terminal: deps.terminal });
       await api.register(statsRoutes, { stats: deps.stats });
       await api.register(templatesRoutes, { templates: deps.templates, images: deps.templateImages });
@@ -102,6 +104,7 @@ export async function buildApp(deps: AppDeps, options: FastifyServerOptions = {}
         const { module: onboarding, config: onboardingConfig } = deps.onboarding;
         await api.register(onboardingRoutes, { service: onboarding.service, captcha: onboarding.captcha, events: deps.events, config: onboardingConfig });
         await api.register(mailsRoutes, { mails: onboarding.mails, sink: onboarding.sink });
+        await api.register(quotaRoutes, { service: onboarding.service });
       }
     },
     { prefix: '/api/v1' }

@@ -11,7 +11,7 @@ const listQuery = {
     action: { type: 'string', maxLength: 256, description: 'method and route pattern, e.g. "POST /api/v1/tenants/:slug/actions/:action"' },
     tenant: { type: 'string', maxLength: 64 },
     result: { type: 'string', maxLength: 64, description: '"ok" or an error code' },
-    since: { type: 'string', format: 'date-time' },
+    since: { type: 'string', maxLength: 40, format: 'date-time' },
     limit: { type: 'integer', minimum: 1, maximum: AUDIT_MAX_LIMIT, default: 100 }
   }
 } as const;

@@ -26,7 +26,7 @@ const createBody = {
   additionalProperties: false,
   required: ['name', 'scope'],
   properties: {
-    name: { type: 'string', pattern: TOKEN_NAME_PATTERN, description: '1-64 characters: letters, digits, space, ".", "_", "-"' },
+    name: { type: 'string', maxLength: 64, pattern: TOKEN_NAME_PATTERN, description: '1-64 characters: letters, digits, space, ".", "_", "-"' },
     scope: { type: 'string', enum: SCOPES, description: 'read ⊂ write ⊂ admin' }
   }
 } as const;
@@ -41,7 +41,7 @@ const created = {
 const idParam = {
   type: 'object',
   required: ['id'],
-  properties: { id: { type: 'string', pattern: TOKEN_ID_PATTERN } }
+  properties: { id: { type: 'string', maxLength: 12, pattern: TOKEN_ID_PATTERN } }
 } as const;
 
 export const tokensRoutes: FastifyPluginAsync<{ tokens: TokensService }> = async (app, { tokens }) => {

@@ -9,7 +9,7 @@ import { loadConfig } from '../config/config.js';
 import { loadPlatformKey, SecretBox } from '../crypto/secret-box.js';
 import { connectDatabase } from '../db/mongo.js';
 import { jsonLogger } from '../log.js';
-import { createOperatorsModule } from '../operators/operators.module.js';
+import { createOperatorsModule, signInLimitOf } from '../operators/operators.module.js';
 import { ensurePlatformDb } from '../platform/platform-db.js';
 import { DockerRuntime } from '../runtime/docker-runtime.js';
 
@@ -39,7 +39,7 @@ async function main(): Promise<number> {
   const database = await connectDatabase(await ensurePlatformDb(runtime, config), config.mongoDb);
   try {
     const box = new SecretBox(await loadPlatformKey(config.home, config.platformKey));
-    const operators = createOperatorsModule({ db: database.db, box, consoleUrl: config.consoleUrl });
+    const operators = createOperatorsModule({ db: database.db, box, consoleUrl: config.consoleUrl, signInLimit: signInLimitOf(config) });
     await operators.init();
     const { setupUrl } = await operators.operators.bootstrap({ email: values.email, name: values.name });
     process.stdout.write(`${setupUrl}\n`);

@@ -48,6 +48,10 @@ export interface PlatformConfig {
   storage: { maxAgeMs: number };
   /** Bulk upgrades: how long a new app may take to pass /healthz, and the old one to drain. */
   upgrades: { healthTimeoutMs: number; drainTimeoutMs: number };
+  /** Operator sign-in attempts per client address (IPv6 by /64) per window; more answer 429. */
+  operatorSignIn: { perAddress: number; windowMs: number };
+  /** How long a team owner's one-time setup link works. */
+  ownerLinkTtlMs: number;
   /** The public sign-up wizard (BERTH_ONBOARDING_*). */
   onboarding: OnboardingConfig;
 }
@@ -146,6 +150,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, rootDir = ROOT_
     stats: { intervalMs: int('BERTH_STATS_INTERVAL_MS', 1000, 3_600_000), concurrency: int('BERTH_STATS_CONCURRENCY', 1, 64) },
     storage: { maxAgeMs: int('BERTH_STORAGE_MAX_AGE_MS', 0, 86_400_000) },
     upgrades: { healthTimeoutMs: int('BERTH_UPGRADE_HEALTH_TIMEOUT_MS', 1000, 3_600_000), drainTimeoutMs: int('BERTH_UPGRADE_DRAIN_TIMEOUT_MS', 0, 3_600_000) },
+    operatorSignIn: { perAddress: int('BERTH_OPERATOR_SIGNIN_PER_IP', 1, 100_000), windowMs: int('BERTH_OPERATOR_SIGNIN_WINDOW_S', 1, 86_400) * 1000 },
+    ownerLinkTtlMs: int('BERTH_OWNER_LINK_TTL_DAYS', 1, 365) * 86_400_000,
     onboarding: readOnboardingConfig({ get, optional, int })
   };
 }

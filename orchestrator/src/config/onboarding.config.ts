@@ -14,9 +14,10 @@ export interface OnboardingConfig {
   sink: { port: number; keep: number };
   code: { ttlMs: number; attempts: number; resendIntervalMs: number; sends: number };
   signupTtlMs: number;
-  perDay: { ip: number; email: number };
+  /** Sign-ups started per client address and per email, and self-service teams made platform-wide, per day. */
+  perDay: { ip: number; email: number; teams: number };
   rate: { windowMs: number; mailPerIp: number; mailPerEmail: number; requestsPerIp: number };
-  /** Peers whose X-Forwarded-For names the client (the console, on the same host). */
+  /** Peers whose X-Forwarded-For names the client (the console, on the same host); operator sign-in believes the same ones. */
   trustedProxies: string[];
   captcha: { cost: number; maxCounter: number; ttlMs: number };
 }
@@ -55,7 +56,12 @@ export function readOnboardingConfig({ get, optional, int }: Read): OnboardingCo
       sends: int('BERTH_ONBOARDING_CODE_SENDS', 1, 20)
     },
     signupTtlMs: seconds('BERTH_ONBOARDING_SIGNUP_TTL_S', 600, 30 * 86_400),
-    perDay: { ip: int('BERTH_ONBOARDING_SIGNUPS_PER_IP_DAY', 1, 100_000), email: int('BERTH_ONBOARDING_SIGNUPS_PER_EMAIL_DAY', 1, 1000) },
+    perDay: {
+      ip: int('BERTH_ONBOARDING_SIGNUPS_PER_IP_DAY', 1, 100_000),
+      email: int('BERTH_ONBOARDING_SIGNUPS_PER_EMAIL_DAY', 1, 1000),
+      // 0 pauses self-service sign-ups altogether.
+      teams: int('BERTH_ONBOARDING_TEAMS_PER_DAY', 0, 1_000_000)
+    },
     rate: {
       windowMs: seconds('BERTH_ONBOARDING_RATE_WINDOW_S', 1, 86_400),
       mailPerIp: int('BERTH_ONBOARDING_MAIL_PER_IP', 1, 100_000),

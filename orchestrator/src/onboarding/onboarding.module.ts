@@ -15,6 +15,7 @@ import { SmtpMailer } from './mailer.js';
 import { SignupsRepository } from './onboarding.repository.js';
 import { OnboardingService, type OnboardingTenants } from './onboarding.service.js';
 import { CodeHasher } from './secrets.js';
+import { TeamQuotaRepository } from './team-quota.repository.js';
 
 /** New teams get this template (TenantsService.create's default). */
 export const ONBOARDING_TEMPLATE = 'tenant';
@@ -52,7 +53,7 @@ export function createOnboardingModule(deps: OnboardingModuleDeps): OnboardingMo
   // The sink's port is known only once it listens, so the mailer reads the URL per send.
   const mailer = { send: (mail: Parameters<SmtpMailer['send']>[0]) => new SmtpMailer({ url: o.smtpUrl ?? sink!.url, from: o.mailFrom, timeoutMs: o.mailTimeoutMs }, deps.log).send(mail) };
   const service = new OnboardingService({
-    config: o, signups, captcha, mailer, hasher: new CodeHasher(deps.box.derive('onboarding', 'code-hmac')),
+    config: o, signups, quota: new TeamQuotaRepository(deps.db), captcha, mailer, hasher: new CodeHasher(deps.box.derive('onboarding', 'code-hmac')),
     tenants: deps.tenants, events: deps.events, template, log: deps.log, clock
   });
   return {

@@ -17,7 +17,10 @@ export interface SignupTeam {
 
 export interface SignupDoc {
   _id: string;
+  /** Where codes are mailed, as typed (trimmed, lower-cased). */
   email: string;
+  /** What the per-email limits count under (email-key.ts: no +tag, Gmail dots folded). */
+  emailKey: string;
   ip: string;
   step: SignupStep;
   code?: { hash: string; expiresAt: Date; sentAt: Date };
@@ -41,7 +44,7 @@ export class SignupsRepository {
   }
 
   async init(): Promise<void> {
-    await this.signups.createIndex({ email: 1, createdAt: -1 });
+    await this.signups.createIndex({ emailKey: 1, createdAt: -1 });
     await this.signups.createIndex({ ip: 1, createdAt: -1 });
     await this.signups.createIndex({ expiresAt: 1 });
   }
@@ -62,7 +65,7 @@ export class SignupsRepository {
   }
 
   /** Sign-ups started in the 24 hours before `now` for this email, or from this address. */
-  async startedToday(by: { email: string } | { ip: string }, now: Date): Promise<number> {
+  async startedToday(by: { emailKey: string } | { ip: string }, now: Date): Promise<number> {
     return this.signups.countDocuments({ ...by, createdAt: { $gt: new Date(now.getTime() - DAY_MS) } });
   }
 

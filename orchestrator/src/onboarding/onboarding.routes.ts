@@ -2,14 +2,18 @@
 // authorised by its own token in the X-Berth-Signup header, which the console
 // sends from its HttpOnly cookie. Rate limits (@fastify/rate-limit, in memory)
 // per client address on every call and, for calls that mail a code, per
-// address and per email; 429 with Retry-After.
+// address and per email; 429 with Retry-After. An address counts by its /64
+// when it is IPv6, an email without its +tag (api/client-address.ts,
+// email-key.ts).
 import rateLimit from '@fastify/rate-limit';
-import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { OnboardingConfig } from '../config/onboarding.config.js';
 import { BerthError } from '../errors.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { Captcha } from './captcha.js';
-import { clientIp } from './client-ip.js';
+import { clientKey } from '../api/client-address.js';
+import { limit } from '../api/rate-limit.js';
+import { emailLimitKey } from './email-key.js';
 import type { OnboardingService } from './onboarding.service.js';
 import * as S from './onboarding.schema.js';
 import { progressEvent } from './provisioning.js';
@@ -19,18 +23,6 @@ export interface OnboardingRoutesOptions {
   captcha: Captcha;
   events: EventBus;
   config: OnboardingConfig;
-}
-
-type Limiter = ReturnType<FastifyInstance['createRateLimit']>;
-
-/** A preHandler/onRequest hook: 429 RATE_LIMITED with Retry-After once `check` is exceeded. */
-function limit(check: Limiter, what: string) {
-  return async (request: FastifyRequest, reply: FastifyReply) => {
-    const result = await check(request);
-    if (result.isAllowed || !result.isExceeded) return;
-    reply.header('retry-after', String(result.ttlInSeconds));
-    throw new BerthError('RATE_LIMITED', `too many ${what}: at most ${result.max} per ${Math.round(result.timeWindow / 1000)} s; try again in ${result.ttlInSeconds} s`);
-  };
 }
 
 const signupToken = (request: FastifyRequest): string | undefined => {
@@ -43,14 +35,14 @@ const noQuery = { type: 'object', additionalProperties: false, properties: {} } 
 export const onboardingRoutes: FastifyPluginAsync<OnboardingRoutesOptions> = async (app, { service, captcha, events, config }) => {
   app.addSchema(S.signupSchema);
   await app.register(rateLimit, { global: false });
-  const ip = (request: FastifyRequest) => clientIp(request, config.trustedProxies);
+  const ip = (request: FastifyRequest) => clientKey(request, config.trustedProxies);
   const window = { timeWindow: config.rate.windowMs };
   const perIp = limit(app.createRateLimit({ ...window, max: config.rate.requestsPerIp, keyGenerator: ip }), 'sign-up requests from your address');
   const mailPerIp = limit(app.createRateLimit({ ...window, max: config.rate.mailPerIp, keyGenerator: ip }), 'codes asked for from your address');
   const mailPerEmail = limit(app.createRateLimit({
     ...window,
     max: config.rate.mailPerEmail,
-    keyGenerator: (request) => `email:${String((request.body as { email?: string } | undefined)?.email ?? '').trim().toLowerCase()}`
+    keyGenerator: (request) => `email:${emailLimitKey(String((request.body as { email?: string } | undefined)?.email ?? ''))}`
   }), 'codes asked for this email address');
 
   app.addHook('onRequest', async () => {

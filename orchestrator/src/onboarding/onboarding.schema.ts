@@ -40,7 +40,8 @@ export const responses = {
   ...errorResponses,
   423: { $ref: 'Error#' },
   429: { $ref: 'Error#' },
-  502: { $ref: 'Error#' }
+  502: { $ref: 'Error#' },
+  503: { $ref: 'Error#' }
 } as const;
 
 const str = { type: 'string' } as const;
@@ -119,7 +120,13 @@ export const verifyBody = {
   type: 'object',
   additionalProperties: false,
   required: ['code'],
-  properties: { code: { type: 'string', pattern: '^[0-9]{6}$' } }
+  properties: { code: { type: 'string', maxLength: 6, pattern: '^[0-9]{6}$' } }
+} as const;
+
+export const quotaResponse = {
+  type: 'object',
+  required: ['teamsToday', 'teamsPerDay', 'paused', 'resumesAt'],
+  properties: { teamsToday: { type: 'integer' }, teamsPerDay: { type: 'integer' }, paused: { type: 'boolean' }, resumesAt: str }
 } as const;
 
 export const slugQuery = {

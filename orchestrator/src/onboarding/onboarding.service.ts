@@ -10,18 +10,22 @@ import type { Logger } from '../log.js';
 import type { LoadedTemplate } from '../stacks/template-loader.js';
 import type { TenantsService } from '../tenants/tenants.service.js';
 import type { Captcha } from './captcha.js';
+import { emailLimitKey } from './email-key.js';
 import type { Mailer } from './mailer.js';
 import type { SignupDoc, SignupsRepository } from './onboarding.repository.js';
 import type { SignupView, SlugCheck } from './onboarding.schema.js';
 import { failureMessage, operationDone, progressEvent } from './provisioning.js';
 import { newCode, newSignupToken, signupId, type CodeHasher } from './secrets.js';
 import { alternatives, slugAdvice, suggestSlug } from './slug-advice.js';
+import { nextUtcDay, utcDay, type TeamQuotaRepository } from './team-quota.repository.js';
 
 export type OnboardingTenants = Pick<TenantsService, 'create' | 'get' | 'delete' | 'slugFree' | 'ownerSetupUrl' | 'publicUrl'>;
 
 export interface OnboardingDeps {
   config: OnboardingConfig;
   signups: SignupsRepository;
+  /** The platform-wide count of self-service teams per day. */
+  quota: TeamQuotaRepository;
   captcha: Captcha;
   mailer: Mailer;
   hasher: CodeHasher;
@@ -34,6 +38,16 @@ export interface OnboardingDeps {
 }
 
 const DELETE_TIMEOUT_MS = 60_000;
+export const PAUSED_MESSAGE = 'Sign-ups are paused for today; please try again later.';
+
+/** Where the daily cap on self-service teams stands. */
+export interface TeamQuotaView {
+  teamsToday: number;
+  teamsPerDay: number;
+  paused: boolean;
+  /** When the count starts over (the next UTC day). */
+  resumesAt: string;
+}
 /** Where the slug goes in the `address` pattern of the team step. */
 const SLUG_MARK = '{slug}';
 
@@ -44,23 +58,29 @@ export class OnboardingService {
     return this.d.clock();
   }
 
-  /** One answer for every address, known or not: a new sign-up and a code on its way. */
+  /**
+   * One answer for every address, known or not: a new sign-up and a code on
+   * its way. `ip` is the client's limit key (an IPv6 address by its /64).
+   */
   async start(input: { email: string; captcha?: string; ip: string }): Promise<{ token: string; signup: SignupView }> {
+    const now = this.now;
+    // Before the captcha is spent and a code mailed: no team could be made today anyway.
+    await this.assertNotPaused(now);
     await this.d.captcha.consume(input.captcha);
     const email = input.email.trim().toLowerCase();
+    const emailKey = emailLimitKey(email);
     const ip = this.d.hasher.address(input.ip);
-    const now = this.now;
     if ((await this.d.signups.startedToday({ ip }, now)) >= this.d.config.perDay.ip) {
       throw new BerthError('SIGNUP_LIMIT', `this network started ${this.d.config.perDay.ip} sign-ups in the last 24 hours, the most allowed; try again tomorrow`);
     }
-    if ((await this.d.signups.startedToday({ email }, now)) >= this.d.config.perDay.email) {
+    if ((await this.d.signups.startedToday({ emailKey }, now)) >= this.d.config.perDay.email) {
       throw new BerthError('SIGNUP_LIMIT', `this email address was used for ${this.d.config.perDay.email} sign-ups in the last 24 hours, the most allowed; try again tomorrow`, { field: 'email' });
     }
     const token = newSignupToken();
     const id = signupId(token)!;
     const code = newCode();
     await this.d.signups.insert({
-      _id: id, email, ip, step: 'code', code: this.codeRecord(id, code, now), sends: 1, attempts: 0,
+      _id: id, email, emailKey, ip, step: 'code', code: this.codeRecord(id, code, now), sends: 1, attempts: 0,
       createdAt: now, expiresAt: new Date(now.getTime() + this.d.config.signupTtlMs)
     });
     try {
@@ -123,9 +143,21 @@ export class OnboardingService {
     const check = await this.checkSlug(token, { slug: input.slug });
     if (!check.available) throw this.slugRefused(check);
     const team = { slug: input.slug, displayName, plan: input.plan, operationId: '', startedAt: this.now };
-    if (!(await this.d.signups.claimTeam(doc._id, team))) throw this.wrongStep('team', 'provisioning');
+    await this.takeQuota(team.startedAt);
+    if (!(await this.d.signups.claimTeam(doc._id, team))) {
+      await this.d.quota.release(utcDay(team.startedAt));
+      throw this.wrongStep('team', 'provisioning');
+    }
     await this.launch(doc, team);
     return this.status(token);
+  }
+
+  /** For operators: today's self-service teams against the cap. */
+  async quotaToday(): Promise<TeamQuotaView> {
+    const now = this.now;
+    const teamsToday = await this.d.quota.count(utcDay(now));
+    const teamsPerDay = this.d.config.perDay.teams;
+    return { teamsToday, teamsPerDay, paused: teamsToday >= teamsPerDay, resumesAt: nextUtcDay(now).toISOString() };
   }
 
   /**
@@ -171,6 +203,25 @@ export class OnboardingService {
 
   // ---- internals --------------------------------------------------------
 
+  private paused(now: Date): BerthError {
+    const seconds = Math.max(1, Math.ceil((nextUtcDay(now).getTime() - now.getTime()) / 1000));
+    return new BerthError('SIGNUPS_PAUSED', PAUSED_MESSAGE, { retryAfterSeconds: seconds });
+  }
+
+  private async assertNotPaused(now: Date): Promise<void> {
+    if ((await this.d.quota.count(utcDay(now))) >= this.d.config.perDay.teams) throw this.paused(now);
+  }
+
+  /** Counts one self-service team today; the one that fills the day tells the operators. */
+  private async takeQuota(now: Date): Promise<void> {
+    const max = this.d.config.perDay.teams;
+    const count = await this.d.quota.take(utcDay(now), max);
+    if (count === null) throw this.paused(now);
+    if (count < max) return;
+    this.d.log.warn({ teamsPerDay: max }, 'self-service sign-ups paused until the next UTC day: the daily cap on new teams is reached');
+    await this.d.events.publish({ type: 'onboarding.paused', data: { teamsToday: count, teamsPerDay: max, resumesAt: nextUtcDay(now).toISOString() } });
+  }
+
   private async teamStatus(team: SignupDoc['team'] & object): Promise<Pick<SignupView, 'step' | 'team'>> {
     const tenant = await this.d.tenants.get(team.slug).catch((err: unknown) => (err instanceof BerthError && err.code === 'TENANT_NOT_FOUND' ? null : Promise.reject(err)));
     const history = team.operationId ? await this.d.events.history({ operation: team.operationId }, 500) : [];
@@ -194,7 +245,10 @@ export class OnboardingService {
       await this.d.signups.setOperation(doc._id, operation.id);
       this.d.log.info({ signup: doc._id.slice(0, 8), tenant: team.slug, operation: operation.id }, 'sign-up provisioning its team');
     } catch (err) {
-      if (releaseOnRefusal) await this.d.signups.releaseTeam(doc._id);
+      if (releaseOnRefusal) {
+        await this.d.signups.releaseTeam(doc._id);
+        await this.d.quota.release(utcDay(team.startedAt));
+      }
       if (err instanceof BerthError && (err.code === 'TENANT_EXISTS' || err.code === 'TENANT_DATA_EXISTS')) {
         throw this.slugRefused({ slug: team.slug, available: false, reason: 'taken', message: `"${team.slug}" was just taken by another team.`, suggestion: await this.freeAlternative(team.slug) });
       }

@@ -17,8 +17,7 @@ export interface OperatorDoc {
   totpSecret?: Sealed;
   /** The last TOTP time step accepted: that one and every earlier one are refused (replay). */
   lastTotpStep?: number;
-  /** Consecutive failed sign-ins; reset by a good one. */
-  failedLogins: number;
+  /** Mirrors the lock on this address (sign-in-failures.repository.ts holds the count) for the operators list. */
   lockedUntil?: Date;
   /** SHA-256 (hex) of the one-time setup token; never the token. */
   setupTokenHash?: string;

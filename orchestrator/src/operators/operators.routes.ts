@@ -1,8 +1,12 @@
 // HTTP ↔ operator services: enrolment and sign-in (public), sign-out and
 // "who am I" (any principal), managing operators (admin).
+import rateLimit from '@fastify/rate-limit';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { clientKey } from '../api/client-address.js';
+import { limit } from '../api/rate-limit.js';
 import { errorResponses } from '../api/schemas.js';
 import { BerthError } from '../errors.js';
+import type { SignInLimit } from './operators.module.js';
 import type { OperatorsService } from './operators.service.js';
 import * as S from './operators.schema.js';
 import { isSessionToken } from './sessions.service.js';
@@ -11,9 +15,10 @@ import type { SignInService } from './sign-in.service.js';
 export interface OperatorsRoutesOptions {
   operators: OperatorsService;
   signIn: SignInService;
+  signInLimit: SignInLimit;
 }
 
-const withLocked = { ...errorResponses, 423: { $ref: 'Error#' } } as const;
+const withLocked = { ...errorResponses, 423: { $ref: 'Error#' }, 429: { $ref: 'Error#' } } as const;
 
 /** Who asked, for createdBy: an operator id, or the API token. */
 function actorOf(req: FastifyRequest): string {
@@ -21,8 +26,16 @@ function actorOf(req: FastifyRequest): string {
   return p?.kind === 'operator' ? p.operatorId : `token:${p?.tokenId ?? 'unknown'}`;
 }
 
-export const operatorsRoutes: FastifyPluginAsync<OperatorsRoutesOptions> = async (app, { operators, signIn }) => {
+export const operatorsRoutes: FastifyPluginAsync<OperatorsRoutesOptions> = async (app, { operators, signIn, signInLimit }) => {
   app.addSchema(S.operatorSchema);
+  await app.register(rateLimit, { global: false });
+  // Every attempt counts, right or wrong: each costs the server a password
+  // hash, and guessing from one address must stay slow whatever it guesses.
+  const perAddress = limit(app.createRateLimit({
+    max: signInLimit.perAddress,
+    timeWindow: signInLimit.windowMs,
+    keyGenerator: (req) => `signin:${clientKey(req, signInLimit.trustedProxies)}`
+  }), 'sign-in attempts from your address');
   const auth = ['auth'];
   const tags = ['operators'];
 
@@ -38,6 +51,7 @@ export const operatorsRoutes: FastifyPluginAsync<OperatorsRoutesOptions> = async
 
   app.post<{ Body: { email: string; password: string; code: string } }>('/auth/login', {
     config: { scope: 'public' },
+    onRequest: perAddress,
     schema: { tags: auth, summary: 'Sign in: email, password and TOTP code → a new session', security: [], body: S.loginBody, response: { 200: S.loginReply, ...withLocked } }
   }, async (req, reply) => {
     try {

@@ -25,7 +25,7 @@ const operatorBrief = {
 
 const email = { type: 'string', minLength: 3, maxLength: 254, format: 'email' } as const;
 const setupToken = { type: 'string', minLength: 22, maxLength: 128, pattern: '^[A-Za-z0-9_-]+$' } as const;
-const code = { type: 'string', pattern: '^[0-9]{6}$', description: 'six digits from the authenticator app' } as const;
+const code = { type: 'string', maxLength: 6, pattern: '^[0-9]{6}$', description: 'six digits from the authenticator app' } as const;
 
 export const setupStartBody = {
   type: 'object',
@@ -108,5 +108,5 @@ export const listReply = {
 export const idParam = {
   type: 'object',
   required: ['id'],
-  properties: { id: { type: 'string', pattern: '^[0-9a-f]{16}$' } }
+  properties: { id: { type: 'string', maxLength: 16, pattern: '^[0-9a-f]{16}$' } }
 } as const;

@@ -11,6 +11,7 @@ import { operatorView, type OperatorDoc, type OperatorView } from './operator.ty
 import type { OperatorsRepository } from './operators.repository.js';
 import { assertStrongPassword, hashPassword } from './passwords.js';
 import type { SessionsService } from './sessions.service.js';
+import type { SignInFailuresRepository } from './sign-in-failures.repository.js';
 import type { Totp } from './totp.js';
 
 export const SETUP_TTL_MS = 24 * 60 * 60 * 1000;
@@ -18,6 +19,8 @@ export const SETUP_TTL_MS = 24 * 60 * 60 * 1000;
 export interface OperatorsDeps {
   repo: OperatorsRepository;
   sessions: SessionsService;
+  /** Failed sign-ins per address: a reset or a new enrolment starts them over. */
+  failures: SignInFailuresRepository;
   box: SecretBox;
   totp: Totp;
   clock: () => Date;
@@ -58,7 +61,6 @@ export class OperatorsService {
       email,
       name,
       status: 'pending',
-      failedLogins: 0,
       setupTokenHash: hash,
       setupExpiresAt: expiresAt,
       createdAt: this.d.clock(),
@@ -88,13 +90,14 @@ export class OperatorsService {
 
   /** Back to pending with a new setup link: password, TOTP secret and sessions gone. Also how a disabled operator comes back. */
   async reset(id: string): Promise<{ operator: OperatorView; setupUrl: string }> {
-    await this.d.repo.mustGet(id);
+    const before = await this.d.repo.mustGet(id);
     const { token, hash, expiresAt } = this.newSetupToken();
     const doc = await this.d.repo.update(id, {}, {
-      $set: { status: 'pending', failedLogins: 0, setupTokenHash: hash, setupExpiresAt: expiresAt },
+      $set: { status: 'pending', setupTokenHash: hash, setupExpiresAt: expiresAt },
       $unset: { passwordHash: '', totpSecret: '', lastTotpStep: '', lockedUntil: '' }
     });
     await this.d.sessions.deleteAll(id);
+    await this.d.failures.clear(before.email);
     return { operator: operatorView(doc!, this.d.clock()), setupUrl: this.setupUrl(token) };
   }
 
@@ -122,10 +125,11 @@ export class OperatorsService {
     if (step === null) throw new BerthError('TOTP_INVALID', 'the code does not match; check the authenticator app and the device clock, then try the current code', { field: 'code' });
     const passwordHash = await hashPassword(input.password);
     const done = await this.d.repo.update(doc._id, { setupTokenHash: doc.setupTokenHash, status: 'pending' }, {
-      $set: { status: 'active', passwordHash, lastTotpStep: step, failedLogins: 0 },
+      $set: { status: 'active', passwordHash, lastTotpStep: step },
       $unset: { setupTokenHash: '', setupExpiresAt: '', lockedUntil: '' }
     });
     if (!done) throw new BerthError('SETUP_TOKEN_INVALID', 'this setup link was used or replaced meanwhile; ask an operator for a new one');
+    await this.d.failures.clear(done.email);
     return operatorView(done, this.d.clock());
   }
 

@@ -1,24 +1,27 @@
 // Sign-in: email + password + TOTP code → a new session. Every failure looks
-// the same (INVALID_CREDENTIALS), whether the email exists or not, and an
-// unknown email costs the same scrypt work as a known one. Five failures in a
-// row lock the account, 30 s the first time and doubling with each further
-// failure up to an hour; a good sign-in clears the count. A code is good once:
-// its time step must be newer than the last one used, and that is checked and
-// recorded in one conditional update, so two sign-ins racing with one code
-// cannot both win.
+// the same (INVALID_CREDENTIALS), whether the email exists or not, and every
+// attempt costs the same scrypt work first, whoever it names. Failures count
+// per email address, known or not (sign-in-failures.repository.ts): five in a
+// row lock the address, 30 s the first time and doubling with each further
+// failure up to an hour, and a locked address answers ACCOUNT_LOCKED alike
+// whether an operator has it or nobody does. A good sign-in clears the count.
+// A code is good once: its time step must be newer than the last one used,
+// and that is checked and recorded in one conditional update, so two sign-ins
+// racing with one code cannot both win.
 import { BerthError } from '../errors.js';
 import type { OperatorDoc } from './operator.types.js';
 import type { OperatorsRepository } from './operators.repository.js';
 import { normalizeEmail, type OperatorsService } from './operators.service.js';
 import { dummyHash, verifyPassword } from './passwords.js';
 import type { SessionsService } from './sessions.service.js';
+import type { SignInFailuresRepository } from './sign-in-failures.repository.js';
 import type { Totp } from './totp.js';
 
 export const FAILURES_BEFORE_LOCK = 5;
 const FIRST_LOCK_MS = 30_000;
 const MAX_LOCK_MS = 60 * 60 * 1000;
 
-/** How long the n-th consecutive failure locks the account for (0 below the threshold). */
+/** How long the n-th consecutive failure locks the address for (0 below the threshold). */
 export function lockDurationMs(failures: number): number {
   if (failures < FAILURES_BEFORE_LOCK) return 0;
   return Math.min(FIRST_LOCK_MS * 2 ** (failures - FAILURES_BEFORE_LOCK), MAX_LOCK_MS);
@@ -32,6 +35,7 @@ export interface SignInResult {
 
 export interface SignInDeps {
   repo: OperatorsRepository;
+  failures: SignInFailuresRepository;
   operators: OperatorsService;
   sessions: SessionsService;
   totp: Totp;
@@ -44,27 +48,30 @@ export class SignInService {
   constructor(private readonly d: SignInDeps) {}
 
   async signIn(input: { email: string; password: string; code: string }): Promise<SignInResult> {
-    const doc = await this.d.repo.byEmail(normalizeEmail(input.email));
-    if (!doc || doc.status !== 'active' || !doc.passwordHash) {
-      await verifyPassword(input.password, await dummyHash());
-      throw invalid();
-    }
-    this.assertNotLocked(doc);
-    const passwordOk = await verifyPassword(input.password, doc.passwordHash);
-    const step = passwordOk ? this.d.totp.verify(input.code, this.d.operators.secretOf(doc)) : null;
-    if (step === null) {
-      await this.fail(doc);
+    const email = normalizeEmail(input.email);
+    const found = await this.d.repo.byEmail(email);
+    const doc = found && found.status === 'active' && found.passwordHash ? found : null;
+    // The hash work before anything can answer, so neither a lock nor an
+    // unknown address answers sooner than a wrong password does.
+    const passwordOk = await verifyPassword(input.password, doc?.passwordHash ?? (await dummyHash()));
+    const now = this.d.clock();
+    const lockedUntil = await this.d.failures.lockedUntil(email, now);
+    if (lockedUntil) throw locked(lockedUntil, now);
+    const step = doc && passwordOk ? this.d.totp.verify(input.code, this.d.operators.secretOf(doc)) : null;
+    if (!doc || step === null) {
+      await this.fail(email, doc);
       throw invalid();
     }
     // Accept the step only if it is newer than the last one used, and record it, in one go.
     const accepted = await this.d.repo.update(doc._id, { status: 'active', $or: [{ lastTotpStep: { $lt: step } }, { lastTotpStep: { $exists: false } }] }, {
-      $set: { lastTotpStep: step, failedLogins: 0 },
+      $set: { lastTotpStep: step },
       $unset: { lockedUntil: '' }
     });
     if (!accepted) {
-      await this.fail(doc);
+      await this.fail(email, doc);
       throw new BerthError('TOTP_REPLAYED', 'that code was already used; wait for the next one from the authenticator app');
     }
+    await this.d.failures.clear(email);
     const { session, expiresAt } = await this.d.sessions.create(doc._id);
     return { session, expiresAt, operator: { id: doc._id, email: doc.email, name: doc.name } };
   }
@@ -73,19 +80,18 @@ export class SignInService {
     await this.d.sessions.delete(session);
   }
 
-  private assertNotLocked(doc: OperatorDoc): void {
+  /**
+   * Counts a failure for the address; the one that reaches the threshold (and
+   * each after it) locks, and is answered as a lock. A real operator's record
+   * shows the lock too, for the operators list.
+   */
+  private async fail(email: string, doc: OperatorDoc | null): Promise<void> {
     const now = this.d.clock();
-    if (doc.lockedUntil && doc.lockedUntil > now) throw locked(doc.lockedUntil, now);
-  }
-
-  /** Counts a failure; the one that reaches the threshold (and each after it) locks, and is answered as a lock. */
-  private async fail(doc: OperatorDoc): Promise<void> {
-    const after = await this.d.repo.update(doc._id, {}, { $inc: { failedLogins: 1 } });
-    const lockMs = lockDurationMs(after?.failedLogins ?? 0);
+    const lockMs = lockDurationMs(await this.d.failures.count(email, now));
     if (lockMs === 0) return;
-    const now = this.d.clock();
     const until = new Date(now.getTime() + lockMs);
-    await this.d.repo.update(doc._id, {}, { $set: { lockedUntil: until } });
+    await this.d.failures.lock(email, until);
+    if (doc) await this.d.repo.update(doc._id, {}, { $set: { lockedUntil: until } });
     throw locked(until, now);
   }
 }

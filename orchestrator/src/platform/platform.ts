@@ -19,7 +19,7 @@ import { Reconciler } from '../reconcile/reconciler.js';
 import { DockerRuntime } from '../runtime/docker-runtime.js';
 import type { ContainerRuntime } from '../runtime/types.js';
 import { createOnboardingModule, type OnboardingModule } from '../onboarding/onboarding.module.js';
-import { createOperatorsModule, type OperatorsModule } from '../operators/operators.module.js';
+import { createOperatorsModule, signInLimitOf, type OperatorsModule } from '../operators/operators.module.js';
 import { stackImages } from '../stacks/images.js';
 import { loadTemplates } from '../stacks/template-loader.js';
 import { StatsCollector } from '../stats/stats.collector.js';
@@ -85,7 +85,7 @@ export async function createPlatform(
   const events = new EventBus(db.db, log);
   const tokens = new TokensService(db.db);
   const audit = new AuditRepository(db.db);
-  const operators = createOperatorsModule({ db: db.db, box, consoleUrl: config.consoleUrl, clock: options.clock });
+  const operators = createOperatorsModule({ db: db.db, box, consoleUrl: config.consoleUrl, signInLimit: signInLimitOf(config), clock: options.clock });
   await Promise.all([repo.init(), events.init(), tokens.init(), audit.init(), operators.init()]);
   const routes = new RouteManager({
     nginxBin: config.nginx.bin,

@@ -187,6 +187,9 @@ export class Reconciler {
       case 'delete':
         t.launch(taken, op, (step) => t.tearDown(taken, step, op.deleteData ?? false), fail);
         break;
+      case 'owner-link':
+        t.launch(taken, op, (step) => t.applyOwnerLink(taken, step), fail);
+        break;
       case 'upgrade':
         if (this.options.resumeUpgrade) this.options.resumeUpgrade(taken, op);
         else t.launch(taken, op, (step) => t.bringUp(taken, step), fail);

@@ -57,6 +57,8 @@ export interface RenderInput {
   /** The team's address through nginx, e.g. http://acme.berth.localhost. */
   publicUrl?: string;
   ownerEmail?: string;
+  /** When the owner's one-time setup link stops working (ISO 8601); empty: no owner. */
+  ownerSetupExpiresAt?: string;
   /**
    * The team's own account at the platform's mail relay (never the platform's
    * SMTP server), and the /etc/hosts lines that make the relay's name resolve
@@ -141,6 +143,7 @@ export function renderStack(loaded: LoadedTemplate, input: RenderInput): StackSp
     IMAGE_STORAGE: input.images.storage,
     PUBLIC_URL: input.publicUrl ?? `http://${input.slug}.berth.localhost`,
     OWNER_EMAIL: input.ownerEmail ?? '',
+    OWNER_SETUP_EXPIRES_AT: input.ownerSetupExpiresAt ?? '',
     SMTP_URL: input.mail?.smtpUrl ?? '',
     MAIL_FROM: input.mail?.from ?? '',
     STORAGE_QUOTA_BYTES: quotaBytes === undefined ? '' : String(quotaBytes),

@@ -24,7 +24,7 @@ export interface LoadedTemplate {
 }
 
 /** Variables the renderer provides; ${SECRET_<NAME>} come from x-berth.secrets. */
-export const BUILTIN_VARIABLES = ['TENANT', 'APP_VERSION', 'IMAGE_APP', 'IMAGE_DB', 'IMAGE_STORAGE', 'PUBLIC_URL', 'OWNER_EMAIL', 'SMTP_URL', 'MAIL_FROM', 'STORAGE_QUOTA_BYTES', 'STORAGE_LIMIT_BYTES'] as const;
+export const BUILTIN_VARIABLES = ['TENANT', 'APP_VERSION', 'IMAGE_APP', 'IMAGE_DB', 'IMAGE_STORAGE', 'PUBLIC_URL', 'OWNER_EMAIL', 'OWNER_SETUP_EXPIRES_AT', 'SMTP_URL', 'MAIL_FROM', 'STORAGE_QUOTA_BYTES', 'STORAGE_LIMIT_BYTES'] as const;
 const VARIABLE = /\$\{([^}]*)\}/g;
 const TEMPLATE_NAME = /^[a-z][a-z0-9-]{0,40}$/;
 

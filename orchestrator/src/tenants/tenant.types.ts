@@ -5,7 +5,7 @@ import type { StorageView } from '../storage/storage-use.js';
 export const PHASES = ['provisioning', 'running', 'degraded', 'stopped', 'hibernated', 'upgrading', 'failed', 'deleting'] as const;
 export type Phase = (typeof PHASES)[number];
 
-export const OPERATION_KINDS = ['create', 'start', 'stop', 'restart', 'delete', 'heal', 'upgrade'] as const;
+export const OPERATION_KINDS = ['create', 'start', 'stop', 'restart', 'delete', 'heal', 'upgrade', 'owner-link'] as const;
 export type OperationKind = (typeof OPERATION_KINDS)[number];
 
 export interface Operation {
@@ -44,6 +44,12 @@ export interface TenantDoc {
   _id: string;
   displayName: string;
   ownerEmail?: string;
+  /**
+   * The owner's one-time setup link (its token is the OWNER_SETUP_TOKEN
+   * secret): when it stops working. Absent on tenants made before links
+   * expired: createdAt + BERTH_OWNER_LINK_TTL_DAYS.
+   */
+  ownerLink?: { issuedAt: Date; expiresAt: Date };
   plan: string;
   template: string;
   templateVersion: number;

@@ -1,8 +1,10 @@
-// HTTP ↔ service, nothing more: tenants CRUD, actions, history and logs.
+// HTTP ↔ service, nothing more: tenants CRUD, actions, owner links, history
+// and logs (with one-time links and other credentials blanked out).
 import type { FastifyPluginAsync } from 'fastify';
 import { errorResponses } from '../api/schemas.js';
 import { BerthError } from '../errors.js';
 import type { EventBus } from '../events/event-bus.js';
+import { redactLogLine } from './log-redact.js';
 import type { Phase } from './tenant.types.js';
 import type { TenantsService } from './tenants.service.js';
 import * as S from './tenants.schema.js';
@@ -38,6 +40,17 @@ export const tenantsRoutes: FastifyPluginAsync<{ tenants: TenantsService; events
     schema: { tags, params: S.slugParam, querystring: S.deleteQuery, response: { 202: S.accepted, ...errorResponses } }
   }, async (req, reply) => reply.status(202).send(await tenants.delete(req.params.slug, req.query)));
 
+  // The link hands the team over: admins only, and never logged.
+  app.post<{ Params: Slug }>('/tenants/:slug/owner-link', {
+    config: { scope: 'admin' },
+    schema: {
+      tags,
+      summary: 'Issue a new one-time owner setup link (the old one stops working; the app is recreated with it, a stopped team gets it when started)',
+      params: S.slugParam,
+      response: { 202: S.ownerLinkReply, ...errorResponses }
+    }
+  }, async (req, reply) => reply.status(202).header('cache-control', 'no-store').send(await tenants.issueOwnerLink(req.params.slug)));
+
   app.get<{ Params: Slug; Querystring: { limit?: number } }>('/tenants/:slug/events', {
     config: { scope: 'read' },
     schema: {
@@ -55,11 +68,11 @@ export const tenantsRoutes: FastifyPluginAsync<{ tenants: TenantsService; events
   }, async (req, reply) => {
     const container = await tenants.containerOf(req.params.slug, req.query.service);
     if (!req.query.follow) {
-      return { lines: (await tenants.logs(container, req.query.tail)).split('\n').filter((l) => l !== '') };
+      return { lines: (await tenants.logs(container, req.query.tail)).split('\n').filter((l) => l !== '').map(redactLogLine) };
     }
     reply.hijack();
     reply.raw.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no' });
-    const stop = await tenants.followLogs(container, req.query.tail, (line) => reply.raw.write(`${line}\n`), () => reply.raw.end());
+    const stop = await tenants.followLogs(container, req.query.tail, (line) => reply.raw.write(`${redactLogLine(line)}\n`), () => reply.raw.end());
     req.raw.on('close', stop);
   });
 
@@ -70,7 +83,7 @@ export const tenantsRoutes: FastifyPluginAsync<{ tenants: TenantsService; events
   }, async (socket, req) => {
     try {
       const container = await tenants.containerOf(req.params.slug, req.query.service);
-      const stop = await tenants.followLogs(container, req.query.tail, (line) => socket.send(line), () => socket.close(1000, 'log ended'));
+      const stop = await tenants.followLogs(container, req.query.tail, (line) => socket.send(redactLogLine(line)), () => socket.close(1000, 'log ended'));
       socket.on('close', stop);
     } catch (err) {
       const e = err instanceof BerthError ? err : new BerthError('INTERNAL', (err as Error).message);

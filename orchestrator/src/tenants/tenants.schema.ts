@@ -109,6 +109,16 @@ export const actionParams = {
   properties: { slug: slugParam.properties.slug, action: { type: 'string', enum: ['start', 'stop', 'restart'] } }
 } as const;
 
+export const ownerLinkReply = {
+  type: 'object',
+  required: ['url', 'expiresAt', 'operation'],
+  properties: {
+    url: { type: 'string', description: 'the owner\'s new one-time link to choose a password; the previous one stops working' },
+    expiresAt: { type: 'string', format: 'date-time' },
+    operation: { type: 'object', required: ['id'], properties: { id: { type: 'string' } } }
+  }
+} as const;
+
 export const logsQuery = {
   type: 'object',
   additionalProperties: false,

@@ -3,7 +3,7 @@
 // a time per tenant, 409 otherwise), runs in the background within the
 // platform-wide limit, reports every step as an event, and ends in a clear
 // phase. A failed create cleans up after itself: no half-made tenant.
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { PlatformConfig } from '../config/config.js';
 import type { SecretBox } from '../crypto/secret-box.js';
 import { BerthError } from '../errors.js';
@@ -63,6 +63,7 @@ export interface Deps {
 const STARTABLE: readonly Phase[] = ['stopped', 'failed', 'degraded', 'running'];
 const STOPPABLE: readonly Phase[] = ['running', 'degraded', 'failed', 'stopped'];
 const DELETABLE: readonly Phase[] = ['running', 'degraded', 'failed', 'stopped', 'provisioning'];
+const OWNER_LINKABLE: readonly Phase[] = ['running', 'degraded', 'stopped'];
 
 export class TenantsService {
   private readonly limiter: OperationLimiter;
@@ -143,6 +144,7 @@ export class TenantsService {
       platform: this.d.config.platformId,
       publicUrl: this.publicUrl(doc._id),
       ownerEmail: doc.ownerEmail,
+      ownerSetupExpiresAt: doc.ownerEmail ? this.ownerLinkExpiry(doc).toISOString() : undefined,
       mail: this.d.mail?.tenantMail(doc._id)
     });
   }
@@ -185,16 +187,52 @@ export class TenantsService {
 
   /**
    * The owner's one-time setup link (`<url>/welcome/<token>`): the tenant-app
-   * makes the owner from OWNER_EMAIL with OWNER_SETUP_TOKEN as the link's token.
-   * Undefined when the tenant has no owner or its template no such secret.
-   * Only for whoever proved they hold the owner's address (onboarding).
+   * makes the owner from OWNER_EMAIL with OWNER_SETUP_TOKEN as the link's token
+   * and refuses it after OWNER_SETUP_EXPIRES_AT. Undefined when the tenant has
+   * no owner, its template no such secret, or the link expired. Only for
+   * whoever proved they hold the owner's address (onboarding).
    */
   async ownerSetupUrl(slug: string): Promise<string | undefined> {
     const doc = await this.d.repo.mustGet(slug);
     const template = this.d.templates.get(doc.template);
-    if (!doc.ownerEmail || !template) return undefined;
+    if (!doc.ownerEmail || !template || this.ownerLinkExpiry(doc) <= new Date()) return undefined;
     const token = this.secretsOf(doc, template).OWNER_SETUP_TOKEN;
     return token ? `${this.publicUrl(slug)}/welcome/${token}` : undefined;
+  }
+
+  private ownerLinkExpiry(doc: TenantDoc): Date {
+    return doc.ownerLink?.expiresAt ?? new Date(doc.createdAt.getTime() + this.d.config.ownerLinkTtlMs);
+  }
+
+  /**
+   * A new owner setup link, for an owner who lost theirs or let it expire.
+   * The token is the app's OWNER_SETUP_TOKEN, so the new one reaches the app
+   * the way every setting does: the secret changes with the lock taken, and
+   * the app container is recreated with it (a new config hash); at start the
+   * app re-arms a still-pending owner with the new token and expiry, which
+   * ends the old link. A team whose owner has set a password keeps it: the
+   * app ignores the new link then. A stopped team gets it at its next start.
+   */
+  async issueOwnerLink(slug: string): Promise<{ url: string; expiresAt: string; operation: { id: string } }> {
+    const doc = await this.d.repo.mustGet(slug);
+    const template = this.templateOf(doc);
+    if (!doc.ownerEmail || !(template.template['x-berth'].secrets ?? []).includes('OWNER_SETUP_TOKEN')) {
+      throw new BerthError('OWNER_UNKNOWN', `tenant "${slug}" has no owner to set up (made without ownerEmail, or its template "${doc.template}" has no OWNER_SETUP_TOKEN secret)`);
+    }
+    const token = randomBytes(32).toString('base64url');
+    const issuedAt = new Date();
+    const expiresAt = new Date(issuedAt.getTime() + this.d.config.ownerLinkTtlMs);
+    const secrets = { ...this.secretsOf(doc, template), OWNER_SETUP_TOKEN: token };
+    const set = { secrets: this.d.box.seal(secrets, slug), ownerLink: { issuedAt, expiresAt } };
+    const { operation } = await this.begin(slug, 'owner-link', OWNER_LINKABLE, set, (locked, step) => this.applyOwnerLink(locked, step));
+    this.d.log.info({ tenant: slug, operation: operation.id, expiresAt: expiresAt.toISOString() }, 'new owner setup link issued');
+    return { url: `${this.publicUrl(slug)}/welcome/${token}`, expiresAt: expiresAt.toISOString(), operation };
+  }
+
+  /** The app of a team that should run is recreated with the new link; a stopped one gets it when it starts. */
+  async applyOwnerLink(doc: TenantDoc, step: (name: string) => Promise<void>): Promise<Phase> {
+    if (doc.desired !== 'running') return doc.phase;
+    return this.bringUp(doc, step);
   }
 
   /**
@@ -250,7 +288,9 @@ export class TenantsService {
     const doc: TenantDoc = {
       _id: input.slug,
       displayName: input.displayName ?? input.slug,
-      ...(input.ownerEmail ? { ownerEmail: input.ownerEmail.trim().toLowerCase() } : {}),
+      ...(input.ownerEmail
+        ? { ownerEmail: input.ownerEmail.trim().toLowerCase(), ownerLink: { issuedAt: now, expiresAt: new Date(now.getTime() + this.d.config.ownerLinkTtlMs) } }
+        : {}),
       plan,
       template: templateName,
       templateVersion: x.version,

@@ -3,7 +3,7 @@ import { VERSION_PATTERN } from './selection.js';
 import { JOB_ACTIONS, JOB_STATES, TENANT_STATES } from './upgrade.types.js';
 
 const slug = { type: 'string', minLength: 1, maxLength: 64 } as const;
-const version = { type: 'string', pattern: VERSION_PATTERN, description: 'an image tag of the tenant-app repository, e.g. 0.2.0' } as const;
+const version = { type: 'string', maxLength: 64, pattern: VERSION_PATTERN, description: 'an image tag of the tenant-app repository, e.g. 0.2.0' } as const;
 
 const selection = {
   all: { type: 'boolean', description: 'every tenant' },

@@ -10,7 +10,7 @@ t.test('--help on every level exits 0 without a token or an API', async (t) => {
   const env = { BERTH_TOKEN: undefined, BERTH_URL: `http://127.0.0.1:${await closedPort()}` };
   const levels = [
     ['--help'], ['-h'], ['tenant', '--help'], ['token', '-h'],
-    ...['create', 'list', 'status', 'start', 'stop', 'restart', 'delete', 'logs'].map((c) => ['tenant', c, '--help']),
+    ...['create', 'list', 'status', 'start', 'stop', 'restart', 'delete', 'logs', 'owner-link'].map((c) => ['tenant', c, '--help']),
     ...['create', 'list', 'revoke'].map((c) => ['token', c, '--help'])
   ];
   for (const args of levels) {

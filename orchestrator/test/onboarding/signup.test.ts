@@ -177,7 +177,7 @@ t.test('a burst of sign-ups from one address is rate-limited: 429 with Retry-Aft
 });
 
 t.test('daily limits per address and per email, from the database', async (t) => {
-  const strict = await onboardingApp(tp, testOnboardingConfig(tp.config.onboarding, smtp.url, { perDay: { ip: 2, email: 2 } }), log.logger);
+  const strict = await onboardingApp(tp, testOnboardingConfig(tp.config.onboarding, smtp.url, { perDay: { ip: 2, email: 2, teams: 1000 } }), log.logger);
   t.teardown(() => strict.close());
   const start = async (email: string, ip: string) => {
     const res = await call(strict.app, 'POST', '/signups', { ip, body: { email, captcha: await solvedCaptcha(strict.app) } });

@@ -3,7 +3,7 @@
 import t from 'tap';
 import type { FastifyRequest } from 'fastify';
 import { loadConfig } from '../../src/config/config.js';
-import { clientIp } from '../../src/onboarding/client-ip.js';
+import { clientIp } from '../../src/api/client-address.js';
 import { parseMail } from '../../src/onboarding/mail-parse.js';
 import { alternatives, slugAdvice, suggestSlug } from '../../src/onboarding/slug-advice.js';
 import { assertValidSlug } from '../../src/tenants/reserved.js';

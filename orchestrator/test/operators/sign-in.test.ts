@@ -1,7 +1,7 @@
 // Operators through the API on a real FerretDB, with a test clock: enrolment
 // by setup link with a real TOTP code, sign-in, replayed codes, lockout with
 // backoff, and what the database holds (never a token, secret or password).
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { startTestPlatform } from '../helpers/platform.js';
 import { clockedApp, tokenOf } from './fixtures/clocked.js';
 
@@ -174,6 +174,62 @@ t.test('five failures lock with backoff (30 s, 60 s, 120 s), answered 423 with R
   seen.tokens.push(ok.body.session);
   clock.advance(30_000);
   t.equal((await wrong()).status, 401, 'and the count starts over');
+});
+
+t.test('an unknown email locks exactly like an operator\'s: the same status, code, body and Retry-After, and about the same time', async (t) => {
+  const { secret } = await enrol('gus@example.org', 'Gus');
+  const known = () => post('/auth/login', { email: 'gus@example.org', password: PASSWORD, code: code(secret, 7) });
+  const unknown = () => post('/auth/login', { email: 'nobody-at-all@example.org', password: PASSWORD, code: code(secret, 7) });
+  const timed = async (attempt: () => ReturnType<typeof post>) => {
+    const started = performance.now();
+    const answer = await attempt();
+    return { ...answer, ms: performance.now() - started };
+  };
+  const same = (t: Test, a: Awaited<ReturnType<typeof post>>, b: Awaited<ReturnType<typeof post>>, what: string) => {
+    t.equal(a.status, b.status, `${what}: status`);
+    t.same(a.body, b.body, `${what}: body`);
+    t.equal(a.headers['retry-after'], b.headers['retry-after'], `${what}: Retry-After`);
+  };
+  for (let i = 1; i <= 4; i++) same(t, await known(), await unknown(), `failure ${i}`);
+  const [k5, u5] = [await timed(known), await timed(unknown)];
+  t.equal(k5.status, 423);
+  t.equal(u5.body.error.code, 'ACCOUNT_LOCKED', 'an address nobody has locks too');
+  same(t, k5, u5, 'the failure that locks');
+  // While locked: even the right password and code for the real operator gets the unknown address's answer.
+  clock.advance(10_000);
+  const [k6, u6] = [await timed(() => post('/auth/login', { email: 'gus@example.org', password: PASSWORD, code: code(secret) })), await timed(unknown)];
+  same(t, k6, u6, 'locked');
+  t.equal(k6.headers['retry-after'], '20');
+  const wrongPassword = await timed(() => post('/auth/login', { email: 'cy@example.org', password: 'not the password!', code: code(secret) }));
+  t.comment(`ms: wrong password ${Math.round(wrongPassword.ms)}, locked operator ${Math.round(k6.ms)}, locked unknown ${Math.round(u6.ms)}, locking operator ${Math.round(k5.ms)}, locking unknown ${Math.round(u5.ms)} (each does the password hash work)`);
+  const listed = (await get('/operators', admin)).body.operators.find((o: Json) => o.email === 'gus@example.org');
+  t.ok(listed.lockedUntil, 'operators still see the lock on a real operator');
+  const stored = JSON.stringify(await tp.platform.db.db.collection('operator_signin_failures').find({}).toArray());
+  t.notMatch(stored, /nobody-at-all|gus@/, 'tried addresses are kept only as hashes');
+  clock.advance(21_000);
+  const ok = await post('/auth/login', { email: 'gus@example.org', password: PASSWORD, code: code(secret) });
+  t.equal(ok.status, 200, 'the lock ends');
+  seen.tokens.push(ok.body.session);
+});
+
+t.test('sign-in attempts per client address: 429 with Retry-After; an IPv6 /64 counts as one address', async (t) => {
+  const narrow = await clockedApp(tp, Date.parse('2031-03-04T05:06:00Z'), 3);
+  t.teardown(() => narrow.app.close());
+  // A new address each time, so no email lock answers before the address limit.
+  let n = 0;
+  const login = (ip: string) => narrow.app.inject({
+    method: 'POST', url: '/api/v1/auth/login', headers: { 'x-forwarded-for': ip },
+    payload: { email: `guess-${++n}@example.org`, password: PASSWORD, code: '123456' }
+  });
+  for (let i = 1; i <= 3; i++) t.equal((await login('203.0.113.7')).statusCode, 401, `attempt ${i}`);
+  const fourth = await login('203.0.113.7');
+  t.equal(fourth.statusCode, 429);
+  t.match(fourth.json().error, { code: 'RATE_LIMITED', message: /too many sign-in attempts from your address: at most 3 per 60 s; try again in \d+ s/ });
+  t.match(fourth.headers['retry-after'], /^\d+$/);
+  t.equal((await login('203.0.113.8')).statusCode, 401, 'another address is not affected');
+  for (let i = 1; i <= 3; i++) await login(`2001:db8:7:7::${i}`);
+  t.equal((await login('2001:db8:7:7:ffff::9')).statusCode, 429, 'another address in the same /64 shares the count');
+  t.equal((await login('2001:db8:7:8::1')).statusCode, 401, 'the next /64 does not');
 });
 
 t.test('sign-out, disable and reset end sessions; nobody disables themselves', async (t) => {

@@ -48,7 +48,7 @@ export async function startApp(env: Record<string, string>, options: { port?: nu
   const child = spawn(process.execPath, [BUILD_ENTRY], {
     env: {
       PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), BODY_SIZE_LIMIT: 'Infinity', SHUTDOWN_TIMEOUT: '20',
-      PROTOCOL_HEADER: 'x-forwarded-proto', MALLOC_ARENA_MAX: '2', ORIGIN: `http://127.0.0.1:${port}`, LOG_LEVEL: 'warn', ...env
+      PROTOCOL_HEADER: 'x-forwarded-proto', ADDRESS_HEADER: 'x-forwarded-for', XFF_DEPTH: '1', MALLOC_ARENA_MAX: '2', ORIGIN: `http://127.0.0.1:${port}`, LOG_LEVEL: 'warn', ...env
     },
     stdio: ['ignore', 'pipe', 'pipe']
   });

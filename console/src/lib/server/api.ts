@@ -3,7 +3,7 @@
 // call, and API errors ({error:{code,message}} with a status) as ApiError.
 import type { AuditEntry, BerthEvent, Operator, Template, Tenant, TenantStats } from '$lib/types';
 import type { AppVersion, JobAction, UpgradeJob, UpgradePreview, UpgradeRequest } from '$lib/upgrades';
-import type { CapturedMails, SignupStatus, SlugCheck } from '$lib/onboard-types';
+import type { CapturedMails, OnboardingQuota, SignupStatus, SlugCheck } from '$lib/onboard-types';
 import { config } from './config';
 
 export class ApiError extends Error {
@@ -95,7 +95,9 @@ export function api(session?: string) {
       setupStart: (token: string) => call<SetupStart>('/auth/setup/start', { method: 'POST', body: { token } }),
       setupFinish: (token: string, password: string, code: string) =>
         call<{ operator: Operator }>('/auth/setup/finish', { method: 'POST', body: { token, password, code } }),
-      login: (email: string, password: string, code: string) => call<LoginResult>('/auth/login', { method: 'POST', body: { email, password, code } }),
+      /** `clientIp`: the browser's address, for the API's per-address sign-in limit (believed only from the console). */
+      login: (email: string, password: string, code: string, clientIp: string) =>
+        call<LoginResult>('/auth/login', { method: 'POST', body: { email, password, code }, headers: { 'x-forwarded-for': clientIp } }),
       logout: () => call<void>('/auth/logout', { method: 'POST' }),
       /** The operator this session belongs to; an API token is not a console session (401). */
       async me(): Promise<Operator> {
@@ -130,10 +132,14 @@ export function api(session?: string) {
       delete: (slug: string, deleteData: boolean, confirm?: string) =>
         call<Accepted>(`/tenants/${encodeURIComponent(slug)}`, { method: 'DELETE', query: { deleteData, confirm: deleteData ? confirm : undefined } }),
       events: async (slug: string, limit = 200) => (await call<{ events: BerthEvent[] }>(`/tenants/${encodeURIComponent(slug)}/events`, { query: { limit } })).events,
-      stats: (slug: string) => call<TenantStats & { data?: TenantStats }>(`/tenants/${encodeURIComponent(slug)}/stats`).then((s) => s.data ?? s)
+      stats: (slug: string) => call<TenantStats & { data?: TenantStats }>(`/tenants/${encodeURIComponent(slug)}/stats`).then((s) => s.data ?? s),
+      /** A new one-time owner setup link; the old one stops working once the app restarted with it. */
+      ownerLink: (slug: string) => call<{ url: string; expiresAt: string; operation: { id: string } }>(`/tenants/${encodeURIComponent(slug)}/owner-link`, { method: 'POST' })
     },
     /** What the development mail sink captured (operators). */
-    mails: (limit = 50) => call<CapturedMails>('/onboarding/mails', { query: { limit } })
+    mails: (limit = 50) => call<CapturedMails>('/onboarding/mails', { query: { limit } }),
+    /** Self-service teams today against BERTH_ONBOARDING_TEAMS_PER_DAY (paused once reached). */
+    onboardingQuota: () => call<OnboardingQuota>('/onboarding/quota')
   };
 }
 

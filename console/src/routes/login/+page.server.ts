@@ -3,6 +3,7 @@
 // fixed before sign-in is never the one used after.
 import { fail, redirect } from '@sveltejs/kit';
 import { api, ApiError } from '$lib/server/api';
+import { EMAIL_MAX, field, readForm } from '$lib/server/forms';
 import { setSession } from '$lib/server/session';
 import type { Actions, PageServerLoad } from './$types';
 
@@ -13,7 +14,7 @@ export const load: PageServerLoad = ({ locals, url }) => {
 
 /** Only a path on this console, never another site. */
 function safeNext(next: string | null): string {
-  return next && /^\/(?!\/)[\w\-./?=&%]*$/.test(next) ? next : '/';
+  return next && next.length <= 512 && /^\/(?!\/)[\w\-./?=&%]*$/.test(next) ? next : '/';
 }
 
 interface LoginFailure {
@@ -27,16 +28,18 @@ interface LoginFailure {
 const refuse = (status: number, f: LoginFailure) => fail(status, f);
 
 export const actions: Actions = {
-  default: async ({ request, cookies, url }) => {
-    const form = await request.formData();
-    const email = String(form.get('email') ?? '').trim();
-    const password = String(form.get('password') ?? '');
-    const code = String(form.get('code') ?? '').replace(/\s+/g, '');
-    if (!/^[^\s@]+@[^\s@]+$/.test(email)) return refuse(400, { email, field: 'email', message: 'Enter the email address you enrolled with.' });
+  default: async ({ request, cookies, url, getClientAddress }) => {
+    const { form, failure } = await readForm(request);
+    if (failure) return refuse(413, { email: '', field: 'form', message: failure.data.message });
+    const email = field(form, 'email', EMAIL_MAX);
+    const password = field(form, 'password', 200, false);
+    const code = field(form, 'code', 32)?.replace(/\s+/g, '') ?? '';
+    if (email === null || email.indexOf('@') < 1) return refuse(400, { email: (email ?? '').slice(0, EMAIL_MAX), field: 'email', message: `Enter the email address you enrolled with (at most ${EMAIL_MAX} characters).` });
+    if (password === null) return refuse(400, { email, field: 'password', message: 'Passwords here have at most 200 characters.' });
     if (!password) return refuse(400, { email, field: 'password', message: 'Enter your password.' });
     if (!/^\d{6}$/.test(code)) return refuse(400, { email, field: 'code', message: 'The code is the 6 digits your authenticator app shows.' });
     try {
-      const { session, expiresAt } = await api().auth.login(email, password, code);
+      const { session, expiresAt } = await api().auth.login(email, password, code, getClientAddress());
       setSession(cookies, session, expiresAt);
     } catch (err) {
       if (!(err instanceof ApiError)) throw err;

@@ -4,6 +4,7 @@
 // return days later shows the truth.
 import { error, fail } from '@sveltejs/kit';
 import { ApiError } from '$lib/server/api';
+import { EMAIL_MAX, field, looksLikeEmail, readForm } from '$lib/server/forms';
 import { clearSignup, setSignup, SIGNUP_COOKIE, signupApi } from '$lib/server/onboard';
 import type { Actions, PageServerLoad } from './$types';
 
@@ -18,20 +19,23 @@ const FIELD_OF: Record<string, Field> = {
   SLUG_TAKEN: 'slug',
   SLUG_INVALID: 'slug',
   SLUG_RESERVED: 'slug',
-  PLAN_UNKNOWN: 'plan'
+  PLAN_UNKNOWN: 'plan',
+  SIGNUPS_PAUSED: 'form'
 };
+
+const PAUSED = 'Sign-ups are paused for today; please try again later.';
+const EMAIL_ADVICE = `Enter an email address like name@example.com (at most ${EMAIL_MAX} characters).`;
 
 /** fail(status, {message, field}) for the field the API's error is about; anything but an API error is a bug. */
 function refuse(err: unknown, fallback: Field, values: Record<string, string> = {}) {
   if (!(err instanceof ApiError)) throw err;
   const named = err.field === 'email' || err.field === 'displayName' ? err.field : undefined;
   const field = FIELD_OF[err.code] ?? named ?? (err.code === 'VALIDATION_FAILED' ? fallback : 'form');
-  const message = err.code === 'VALIDATION_FAILED' && fallback === 'email' ? 'Enter an email address like name@example.com.' : err.message;
+  const message = err.code === 'SIGNUPS_PAUSED' ? PAUSED : err.code === 'VALIDATION_FAILED' && fallback === 'email' ? EMAIL_ADVICE : err.message;
   const retryAt = err.retryAfter ? new Date(Date.now() + err.retryAfter * 1000).toISOString() : undefined;
   return fail(err.status, { field, message, code: err.code, retryAt, ...values });
 }
 
-const text = (form: FormData, name: string) => String(form.get(name) ?? '').trim();
 
 export const load: PageServerLoad = async (event) => {
   if (!event.cookies.get(SIGNUP_COOKIE)) return { status: null };
@@ -49,10 +53,11 @@ export const load: PageServerLoad = async (event) => {
 
 export const actions: Actions = {
   start: async (event) => {
-    const form = await event.request.formData();
-    const email = text(form, 'email');
-    const captcha = text(form, 'altcha');
-    if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) return fail(400, { field: 'email', message: 'Enter an email address like name@example.com.', email });
+    const { form, failure } = await readForm(event.request);
+    if (failure) return failure;
+    const email = field(form, 'email', EMAIL_MAX);
+    if (email === null || !looksLikeEmail(email)) return fail(400, { field: 'email', message: EMAIL_ADVICE, email: (email ?? '').slice(0, EMAIL_MAX) });
+    const captcha = field(form, 'altcha', 8192);
     if (!captcha) return fail(400, { field: 'captcha', message: 'Tick "I\'m not a robot" and wait until it says verified.', email });
     try {
       const { signup, status } = await signupApi(event).start(email, captcha);
@@ -63,7 +68,9 @@ export const actions: Actions = {
   },
 
   verify: async (event) => {
-    const code = text(await event.request.formData(), 'code').replace(/\s+/g, '');
+    const { form, failure } = await readForm(event.request);
+    if (failure) return failure;
+    const code = field(form, 'code', 32)?.replace(/\s+/g, '') ?? '';
     if (!/^\d{6}$/.test(code)) return fail(400, { field: 'code', message: 'The code is the 6 digits in the mail we sent.' });
     try {
       await signupApi(event).verify(code);
@@ -82,9 +89,13 @@ export const actions: Actions = {
   },
 
   team: async (event) => {
-    const form = await event.request.formData();
-    const values = { displayName: text(form, 'displayName'), slug: text(form, 'slug'), plan: text(form, 'plan') };
+    const { form, failure } = await readForm(event.request);
+    if (failure) return failure;
+    const [displayName, slug, plan] = [field(form, 'displayName', 64), field(form, 'slug', 64), field(form, 'plan', 32)];
+    const values = { displayName: displayName ?? '', slug: slug ?? '', plan: plan ?? '' };
+    if (displayName === null) return fail(400, { field: 'displayName', message: 'Give your team a name of at most 64 characters.', ...values });
     if (values.displayName.length < 2) return fail(400, { field: 'displayName', message: 'Give your team a name of at least 2 characters.', ...values });
+    if (slug === null) return fail(400, { field: 'slug', message: 'A team address has at most 32 letters, digits and dashes.', ...values });
     if (!values.plan) return fail(400, { field: 'plan', message: 'Choose a plan.', ...values });
     try {
       await signupApi(event).team(values.displayName, values.slug, values.plan);

@@ -38,7 +38,8 @@ export interface AppConfig {
   inviteTtlMs: number;
   /** Invitations the team may send per hour (each can be a mail through the platform's relay). */
   invitesPerHour: number;
-  owner: { email: string; setupToken: string | undefined } | undefined;
+  /** setupExpiresAt: when the setup link stops working (the platform's OWNER_SETUP_EXPIRES_AT); undefined: never. */
+  owner: { email: string; setupToken: string | undefined; setupExpiresAt: Date | undefined } | undefined;
   logLevel: string;
 }
 
@@ -97,7 +98,12 @@ function owner(): AppConfig['owner'] {
   if (setupToken !== undefined && !/^[A-Za-z0-9_-]{22,}$/.test(setupToken)) {
     throw new ConfigError('OWNER_SETUP_TOKEN must be at least 22 URL-safe characters (128 bits)');
   }
-  return { email, setupToken };
+  const expires = env.OWNER_SETUP_EXPIRES_AT || undefined;
+  const setupExpiresAt = expires === undefined ? undefined : new Date(expires);
+  if (setupExpiresAt && Number.isNaN(setupExpiresAt.getTime())) {
+    throw new ConfigError(`OWNER_SETUP_EXPIRES_AT must be an ISO 8601 time like 2031-03-04T05:06:07Z, got "${expires}"`);
+  }
+  return { email, setupToken, setupExpiresAt };
 }
 
 function load(): AppConfig {

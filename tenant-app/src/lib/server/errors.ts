@@ -9,6 +9,7 @@ export const ERRORS = {
   LENGTH_REQUIRED: { status: 411, message: 'a Content-Length header is required' },
   TOO_LARGE: { status: 413, message: 'too large' },
   STORAGE_FULL: { status: 413, message: "your team's storage is full" },
+  TOO_MANY_ATTEMPTS: { status: 429, message: 'too many failed sign-ins; try again later' },
   CONFLICT: { status: 409, message: 'conflict' },
   RATE_LIMITED: { status: 429, message: 'too many requests; try again later' },
   NOT_READY: { status: 503, message: 'the app is starting' },
@@ -24,8 +25,8 @@ export class AppError extends Error {
     message?: string,
     /** Per-field explanations, shown next to the field. */
     readonly fields?: Record<string, string>,
-    /** For RATE_LIMITED: seconds until a retry can succeed (the Retry-After header). */
-    readonly retryAfterS?: number
+    /** For 429: seconds until a retry can succeed (the Retry-After header). */
+    readonly retryAfterSeconds?: number
   ) {
     super(message ?? ERRORS[code].message);
     this.status = ERRORS[code].status;

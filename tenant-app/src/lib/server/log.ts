@@ -4,6 +4,15 @@ import { config } from './config';
 
 let logger: pino.Logger | undefined;
 
+/**
+ * A request path as it may be logged: the token of a one-time link
+ * (/welcome/<token>, the owner's setup link and invitations) is a password
+ * until it is used, so it never reaches the log.
+ */
+export function loggablePath(path: string): string {
+  return path.replace(/^\/welcome\/[^/]*/, '/welcome/[redacted]');
+}
+
 export function log(): pino.Logger {
   logger ??= pino({
     level: config().logLevel,

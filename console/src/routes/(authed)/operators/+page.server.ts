@@ -4,6 +4,7 @@ import { fail } from '@sveltejs/kit';
 import { api } from '$lib/server/api';
 import { config } from '$lib/server/config';
 import { failFrom, raise } from '$lib/server/errors';
+import { EMAIL_MAX, field, looksLikeEmail, readForm } from '$lib/server/forms';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async ({ locals, cookies }) => {
@@ -21,11 +22,14 @@ function absolute(setupUrl: string, origin: string): string {
 
 export const actions: Actions = {
   add: async ({ request, locals, cookies, url }) => {
-    const form = await request.formData();
-    const email = String(form.get('email') ?? '').trim();
-    const name = String(form.get('name') ?? '').trim();
-    if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) return fail(400, { action: 'add', field: 'email', message: 'Enter an email address.', email, name });
-    if (!name) return fail(400, { action: 'add', field: 'name', message: 'Enter their name.', email, name });
+    const { form, failure } = await readForm(request);
+    if (failure) return failure;
+    const email = field(form, 'email', EMAIL_MAX);
+    const name = field(form, 'name', 100);
+    const shown = { email: (email ?? '').slice(0, EMAIL_MAX), name: (name ?? '').slice(0, 100) };
+    if (email === null || !looksLikeEmail(email)) return fail(400, { action: 'add', field: 'email', message: `Enter an email address (at most ${EMAIL_MAX} characters).`, ...shown });
+    if (name === null) return fail(400, { action: 'add', field: 'name', message: 'Names here have at most 100 characters.', ...shown });
+    if (!name) return fail(400, { action: 'add', field: 'name', message: 'Enter their name.', ...shown });
     try {
       const { setupUrl, operator } = await api(locals.session!).operators.create(email, name);
       return { action: 'add', setupUrl: absolute(setupUrl, url.origin), who: operator?.email ?? email };

@@ -3,6 +3,7 @@
 // authenticator works with one code. Then they sign in like everyone else.
 import { error, fail, redirect } from '@sveltejs/kit';
 import { api, ApiError } from '$lib/server/api';
+import { field, readForm } from '$lib/server/forms';
 import type { Actions, PageServerLoad } from './$types';
 
 const MIN_PASSWORD = 12;
@@ -23,10 +24,12 @@ export const load: PageServerLoad = async ({ params }) => {
 
 export const actions: Actions = {
   default: async ({ request, params }) => {
-    const form = await request.formData();
-    const password = String(form.get('password') ?? '');
-    const repeat = String(form.get('repeat') ?? '');
-    const code = String(form.get('code') ?? '').replace(/\s+/g, '');
+    const { form, failure } = await readForm(request);
+    if (failure) return failure;
+    const password = field(form, 'password', 200, false);
+    const repeat = field(form, 'repeat', 200, false) ?? '';
+    const code = field(form, 'code', 32)?.replace(/\s+/g, '') ?? '';
+    if (password === null) return fail(400, { field: 'password', message: 'Use at most 200 characters.' });
     if (password.length < MIN_PASSWORD) return fail(400, { field: 'password', message: `Use at least ${MIN_PASSWORD} characters.` });
     if (password !== repeat) return fail(400, { field: 'repeat', message: 'The two passwords differ.' });
     if (!/^\d{6}$/.test(code)) return fail(400, { field: 'code', message: 'The code is the 6 digits your authenticator app shows.' });

@@ -7,7 +7,8 @@ import type { Member } from '../members/members.types';
 
 export function apiError(err: unknown): Response {
   if (err instanceof AppError) {
-    return json({ error: { code: err.code, message: err.message, ...(err.fields ? { fields: err.fields } : {}) } }, { status: err.status });
+    const headers: Record<string, string> = err.retryAfterSeconds ? { 'retry-after': String(err.retryAfterSeconds) } : {};
+    return json({ error: { code: err.code, message: err.message, ...(err.fields ? { fields: err.fields } : {}) } }, { status: err.status, headers });
   }
   log().error({ err }, 'request failed');
   return json({ error: { code: 'INTERNAL', message: 'something went wrong on our side' } }, { status: 500 });

@@ -17,5 +17,8 @@ export const membersRepository = {
       { $set: { name, passwordHash, status: 'active', tokenHash: null, tokenExpiresAt: null } },
       { returnDocument: 'after' }
     ),
+  /** A still-pending member gets a new one-time link (the old one stops working); null once they chose a password. */
+  rearm: (id: string, tokenHash: string, tokenExpiresAt: Date | null) =>
+    collections.members().findOneAndUpdate({ _id: id, status: 'pending' }, { $set: { tokenHash, tokenExpiresAt } }, { returnDocument: 'after' }),
   remove: async (id: string) => (await collections.members().deleteOne({ _id: id })).deletedCount === 1
 };

@@ -11,4 +11,5 @@ export async function ensureIndexes(db: Db): Promise<void> {
   await db.collection('items').createIndex({ assigneeId: 1 }, { name: 'assignee' });
   await db.collection('attachments').createIndex({ itemId: 1 }, { name: 'item' });
   await db.collection('invitations_sent').createIndex({ at: 1 }, { name: 'at' });
+  await db.collection('signin_throttle').createIndex({ lastAt: 1 }, { name: 'last_failure' });
 }

@@ -15,7 +15,7 @@ export const actions: Actions = {
       const invitation = await invite(locals.member, data.get('email'), url.origin);
       return { invited: invitation.member.email, link: invitation.link };
     } catch (err) {
-      if (err instanceof AppError && err.retryAfterS) setHeaders({ 'retry-after': String(err.retryAfterS) });
+      if (err instanceof AppError && err.retryAfterSeconds) setHeaders({ 'retry-after': String(err.retryAfterSeconds) });
       return formFailure(err, values);
     }
   },

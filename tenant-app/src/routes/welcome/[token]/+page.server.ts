@@ -7,7 +7,10 @@ import { acceptLink, memberForLink } from '$lib/server/members/members.service';
 import { SESSION_COOKIE, sessionCookieOptions, sessionsService } from '$lib/server/sessions/sessions.service';
 import type { Actions, PageServerLoad } from './$types';
 
-export const load: PageServerLoad = async ({ params }) => {
+export const load: PageServerLoad = async ({ params, setHeaders }) => {
+  // The token is in this page's URL: no other site may see it as a Referer,
+  // and no cache may keep the page.
+  setHeaders({ 'referrer-policy': 'no-referrer', 'cache-control': 'no-store' });
   try {
     const pending = await memberForLink(params.token);
     return { valid: true as const, email: pending.email, name: pending.name, role: pending.role };

@@ -39,6 +39,14 @@ export const actions: Actions = {
       return failFrom(err, cookies, { kind: action });
     }
   },
+  ownerLink: async ({ locals, params, cookies }) => {
+    try {
+      const { url, expiresAt, operation } = await api(locals.session!).tenants.ownerLink(params.slug);
+      return { operation: operation.id, kind: 'owner-link', ownerLink: { url, expiresAt } };
+    } catch (err) {
+      return failFrom(err, cookies, { kind: 'owner-link' });
+    }
+  },
   delete: async ({ request, locals, params, cookies }) => {
     const form = await request.formData();
     const deleteData = form.get('deleteData') === 'on';
