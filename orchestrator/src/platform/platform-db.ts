@@ -4,19 +4,21 @@
 import type { PlatformConfig } from '../config/config.js';
 import { BerthError } from '../errors.js';
 import { runProbe } from '../health/probe.js';
+import { assertSameOwner, OWNER_LABELS } from '../runtime/ownership.js';
 import type { ContainerRuntime } from '../runtime/types.js';
+import { names } from '../stacks/names.js';
 
 // No berth.tenant label: the reconciler never takes it for a tenant's leftover.
-const LABELS = { 'berth.managed': 'true', 'berth.role': 'platform-db' };
+const LABELS = { 'berth.managed': 'true', [OWNER_LABELS.role]: 'platform-db' };
 const PROBE = { exec: ['berth-probe', 'mongo', '127.0.0.1:27017'] };
 
 export async function ensurePlatformDb(runtime: ContainerRuntime, config: PlatformConfig, timeoutMs = 60_000): Promise<string> {
   if (config.mongoUrl) return config.mongoUrl;
-  const { container, port } = config.platformDb;
-  const network = `${container}-net`;
-  const volume = `${container}-data`;
+  const { port } = config.platformDb;
+  const { container, network, volume } = names.platformDb(config.platformDb.container);
   let info = await runtime.inspectContainer(container);
-  if (!info) {
+  if (info) assertSameOwner('container', container, info.labels, LABELS);
+  else {
     await runtime.ensureNetwork({ name: network, labels: LABELS });
     await runtime.ensureVolume({ name: volume, labels: LABELS });
     await runtime.createContainer({
@@ -28,9 +30,7 @@ export async function ensurePlatformDb(runtime: ContainerRuntime, config: Platfo
       mounts: [{ volume, target: '/data' }],
       publish: { containerPort: 27017, hostPort: port },
       limits: { memoryBytes: 1024 ** 3, nanoCpus: 1e9, pids: 1024 },
-      capDrop: ['ALL'],
-      capAdd: [],
-      securityOpt: ['no-new-privileges:true']
+      tmpfs: [{ target: '/tmp', sizeBytes: 64 * 1024 ** 2 }]
     });
   }
   if (!info?.running) await runtime.startContainer(container);
@@ -48,8 +48,9 @@ export async function ensurePlatformDb(runtime: ContainerRuntime, config: Platfo
 }
 
 /** Removes the platform database container (and, if asked, its data). For tests and teardown. */
-export async function removePlatformDb(runtime: ContainerRuntime, container: string, deleteData: boolean): Promise<void> {
+export async function removePlatformDb(runtime: ContainerRuntime, name: string, deleteData: boolean): Promise<void> {
+  const { container, network, volume } = names.platformDb(name);
   await runtime.removeContainer(container);
-  await runtime.removeNetwork(`${container}-net`);
-  if (deleteData) await runtime.removeVolume(`${container}-data`);
+  await runtime.removeNetwork(network);
+  if (deleteData) await runtime.removeVolume(volume);
 }

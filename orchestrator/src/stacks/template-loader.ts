@@ -8,6 +8,7 @@ import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
 import { BerthError } from '../errors.js';
 import { templateSchema, type StackTemplate } from './template.schema.js';
 import { dependencies, serviceOrder } from './service-order.js';
+import { refusedAsks } from './hardening.js';
 
 export interface TemplateProblem {
   path: string;
@@ -111,9 +112,15 @@ function checkMeaning(t: StackTemplate): TemplateProblem[] {
   if (!x.plans[x.default_plan]) {
     problems.push({ path: '/x-berth/default_plan', message: `"${x.default_plan}" is not one of the plans (${Object.keys(x.plans).join(', ')})` });
   }
-  for (const [plan, { limits }] of Object.entries(x.plans)) {
+  for (const [plan, { limits, allow }] of Object.entries(x.plans)) {
     for (const name of services) {
       if (!limits[name]) problems.push({ path: `/x-berth/plans/${plan}/limits`, message: `plan "${plan}" gives no limits for service "${name}"` });
+      for (const ask of refusedAsks(t.services[name]!, allow)) {
+        problems.push({
+          path: `/services/${name}/${ask.setting}`,
+          message: `service "${name}" asks for ${ask.setting} ${ask.detail}, which plan "${plan}" does not allow; remove it, or add ${ask.allowance} to x-berth.plans.${plan}.allow`
+        });
+      }
     }
     for (const name of Object.keys(limits)) {
       if (!t.services[name]) problems.push({ path: `/x-berth/plans/${plan}/limits/${name}`, message: `limits for "${name}", which is not a service` });

@@ -12,7 +12,8 @@ import type { Logger } from '../log.js';
 import type { Metrics } from '../api/metrics.js';
 import type { ContainerRuntime, ContainerSummary } from '../runtime/types.js';
 import { stackImages } from '../stacks/images.js';
-import { groupByTenant, LABEL, names, renderStack, type Slot, type StackSpec } from '../stacks/render.js';
+import { names, type Slot } from '../stacks/names.js';
+import { groupByTenant, LABEL, renderStack, type StackSpec } from '../stacks/render.js';
 import { generateSecrets } from '../stacks/secrets.js';
 import { downStack, upStack, type StackStep } from '../stacks/stack-runner.js';
 import type { LoadedTemplate } from '../stacks/template-loader.js';
@@ -302,7 +303,10 @@ export class TenantsService {
       try {
         await upStack(this.d.runtime, this.specFor(doc), {
           healthTimeoutMs: this.d.healthTimeoutMs,
-          onStep: (s: StackStep) => void step(s.step === 'service' ? `${s.service}:${s.status}` : s.step)
+          onStep: (s: StackStep) => {
+            if (s.step === 'migrate') this.d.log.info({ tenant: doc._id, ...s.report }, 'moved the tenant to its new object names');
+            void step(s.step === 'service' ? `${s.service}:${s.status}` : s.step);
+          }
         });
         break;
       } catch (err) {
