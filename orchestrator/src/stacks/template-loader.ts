@@ -56,7 +56,9 @@ export function parseTemplate(text: string, file: string): LoadedTemplate {
   }
   const value: unknown = doc.toJS();
   if (!validateShape(value)) {
-    fail(dedupe((validateShape.errors ?? []).map((e) => schemaProblem(e, doc, lines))));
+    // A bad key gives two errors: its pattern's (naming the key) and a summary; keep the first.
+    const errors = (validateShape.errors ?? []).filter((e) => e.keyword !== 'propertyNames');
+    fail(dedupe(errors.map((e) => schemaProblem(e, doc, lines))));
   }
   const template = value as StackTemplate;
   const problems = checkMeaning(template).map((p) => locate(p, doc, lines));
@@ -89,8 +91,10 @@ function schemaProblem(e: ErrorObject, doc: Document, lines: LineCounter): Templ
     message = `missing required "${(e.params as { missingProperty: string }).missingProperty}"`;
   } else if (e.keyword === 'enum') {
     message = `must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
-  } else if (e.keyword === 'propertyNames') {
-    message = `has a name that ${message}`;
+  }
+  if (e.propertyName !== undefined) {
+    pointer = `${pointer}/${escape(e.propertyName)}`;
+    message = `the name "${e.propertyName.slice(0, 64)}" ${message}`;
   }
   return locate({ path: pointer, message }, doc, lines);
 }
