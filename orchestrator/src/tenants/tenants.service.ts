@@ -13,7 +13,7 @@ import type { Metrics } from '../api/metrics.js';
 import type { ContainerRuntime, ContainerSummary } from '../runtime/types.js';
 import { stackImages } from '../stacks/images.js';
 import { names, type Slot } from '../stacks/names.js';
-import { groupByTenant, LABEL, renderStack, type StackSpec } from '../stacks/render.js';
+import { groupByTenant, LABEL, otherSlot, renderStack, type StackSpec } from '../stacks/render.js';
 import { generateSecrets } from '../stacks/secrets.js';
 import { downStack, upStack, type StackStep } from '../stacks/stack-runner.js';
 import type { LoadedTemplate } from '../stacks/template-loader.js';
@@ -131,15 +131,17 @@ export class TenantsService {
   }
 
   /**
-   * Containers of the routed service other than the current slot's: the old
-   * or the new one of an upgrade, left behind when it was cut short.
+   * The routed service's container in the slot that is not current: the old
+   * or the new one of an upgrade, left behind when it was cut short. (A
+   * container under the old dash names is not a stray: the next start moves
+   * the team, stopping it gracefully first.)
    */
   strays(doc: TenantDoc, containers: ContainerSummary[]): ContainerSummary[] {
     const template = this.d.templates.get(doc.template);
     if (!template) return [];
     const service = template.template['x-berth'].route.service;
-    const current = names.container(doc._id, service, doc.appSlot);
-    return containers.filter((c) => c.labels[LABEL.service] === service && c.name !== current);
+    const other = names.container(doc._id, service, otherSlot(doc.appSlot ?? 'a'));
+    return containers.filter((c) => c.labels[LABEL.service] === service && c.name === other);
   }
 
   /** Service → state of the current containers (during an upgrade, the old app is the current one). */
