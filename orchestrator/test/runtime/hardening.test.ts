@@ -3,11 +3,11 @@
 // root filesystem whatever its spec says, and is refused when it would run as
 // root; a plan's allowance is the only way past one of them. Real engine.
 import t from 'tap';
-import { BerthError } from '../../src/errors.js';
 import type { ContainerSpec } from '../../src/runtime/types.js';
 import { names } from '../../src/stacks/names.js';
 import { downStack } from '../../src/stacks/stack-runner.js';
 import { config, docker, runtime, testSlug } from '../helpers/docker.js';
+import { refusal } from '../helpers/refusal.js';
 
 const slug = testSlug('hard');
 const platform = `test-${slug}`;
@@ -26,15 +26,6 @@ const spec = (service: string, extra: Partial<ContainerSpec> = {}): ContainerSpe
   ...extra
 });
 
-async function refusal(work: () => Promise<unknown>): Promise<BerthError> {
-  try {
-    await work();
-  } catch (err) {
-    if (err instanceof BerthError) return err;
-    throw err;
-  }
-  throw new Error('it was not refused');
-}
 
 interface Inspected {
   Config: { User: string };

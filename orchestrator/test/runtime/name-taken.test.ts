@@ -6,7 +6,6 @@
 import t from 'tap';
 import path from 'node:path';
 import { ROOT_DIR } from '../../src/config/config.js';
-import { BerthError } from '../../src/errors.js';
 import { ensurePlatformDb } from '../../src/platform/platform-db.js';
 import { stackImages } from '../../src/stacks/images.js';
 import { names } from '../../src/stacks/names.js';
@@ -15,6 +14,7 @@ import { generateSecrets } from '../../src/stacks/secrets.js';
 import { downStack, upStack } from '../../src/stacks/stack-runner.js';
 import { loadTemplate } from '../../src/stacks/template-loader.js';
 import { config, docker, runtime, testSlug } from '../helpers/docker.js';
+import { refusal } from '../helpers/refusal.js';
 
 const loaded = await loadTemplate(path.join(ROOT_DIR, 'templates/tenant.yaml'));
 const platform = `test-${testSlug('taken')}`;
@@ -36,15 +36,6 @@ async function madeFor(slug: string) {
   };
 }
 
-async function refusal(work: () => Promise<unknown>): Promise<BerthError> {
-  try {
-    await work();
-  } catch (err) {
-    if (err instanceof BerthError) return err;
-    throw err;
-  }
-  throw new Error('it was not refused');
-}
 
 t.test('a network of the new name labelled for another tenant: NAME_TAKEN, nothing joined or started', async (t) => {
   const slug = testSlug('tkn');
