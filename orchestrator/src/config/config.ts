@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { BerthError } from '../errors.js';
+import { PLATFORM_NAME } from '../stacks/names.js';
 import { readOnboardingConfig, type OnboardingConfig } from './onboarding.config.js';
 
 export interface PlatformConfig {
@@ -105,6 +106,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, rootDir = ROOT_
   if (!/^https?:\/\/[^\s/]+(\/[^\s]*)?$/.test(consoleUrl)) {
     throw new BerthError('CONFIG_INVALID', `BERTH_CONSOLE_URL must be an http(s) URL like http://127.0.0.1:7400, got "${consoleUrl}"`);
   }
+  const platformDbContainer = get('BERTH_PLATFORM_DB_CONTAINER');
+  if (!PLATFORM_NAME.test(platformDbContainer)) {
+    // A dot would let it equal a tenant's object name (stacks/names.ts).
+    throw new BerthError('CONFIG_INVALID', `BERTH_PLATFORM_DB_CONTAINER must be 1-63 letters, digits, _ and - (no dot), got "${platformDbContainer.slice(0, 80)}"`);
+  }
   const home = get('BERTH_HOME');
   const appPackage = JSON.parse(readFileSync(path.join(rootDir, 'tenant-app/package.json'), 'utf8')) as { version: string };
   return {
@@ -131,7 +137,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, rootDir = ROOT_
     api: { host: get('BERTH_API_HOST'), port: int('BERTH_API_PORT', 0, 65535) },
     mongoUrl: env.BERTH_MONGO_URL || undefined,
     mongoDb: get('BERTH_MONGO_DB'),
-    platformDb: { container: get('BERTH_PLATFORM_DB_CONTAINER') },
+    platformDb: { container: platformDbContainer },
     platformKey,
     portRange,
     maxParallelOps: int('BERTH_MAX_PARALLEL_OPS', 1, 64),

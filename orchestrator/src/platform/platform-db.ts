@@ -10,11 +10,13 @@ import path from 'node:path';
 import type { PlatformConfig } from '../config/config.js';
 import { BerthError } from '../errors.js';
 import { runProbe } from '../health/probe.js';
+import { assertSameOwner, OWNER_LABELS } from '../runtime/ownership.js';
 import type { ContainerRuntime, ContainerSpec } from '../runtime/types.js';
+import { names } from '../stacks/names.js';
 import { configHash, LABEL } from '../stacks/render.js';
 
 // No berth.tenant label: the reconciler never takes it for a tenant's leftover.
-const LABELS = { [LABEL.managed]: 'true', 'berth.role': 'platform-db' };
+const LABELS = { [LABEL.managed]: 'true', [OWNER_LABELS.role]: 'platform-db' };
 const PROBE = { exec: ['berth-probe', 'mongo', '127.0.0.1:27017'] };
 /** The user the database runs as (berth/ferretdb's own USER); it must create the socket. */
 const DB_UID = 65534;
@@ -39,13 +41,11 @@ function platformDbSpec(config: PlatformConfig): ContainerSpec {
     user: `${DB_UID}:${DB_UID}`,
     networks: [],
     mounts: [
-      { volume: `${container}-data`, target: '/data' },
+      { volume: names.platformDb(container).volume, target: '/data' },
       { hostPath: platformDbPaths(config.home).runDir, target: SOCKET_DIR_IN_CONTAINER }
     ],
     limits: { memoryBytes: 1024 ** 3, nanoCpus: 1e9, pids: 1024 },
-    capDrop: ['ALL'],
-    capAdd: [],
-    securityOpt: ['no-new-privileges:true']
+    tmpfs: [{ target: '/tmp', sizeBytes: 64 * 1024 ** 2 }]
   };
   spec.labels[LABEL.configHash] = configHash(spec);
   return spec;
@@ -73,18 +73,20 @@ async function prepareSocketDir(home: string): Promise<void> {
 export async function ensurePlatformDb(runtime: ContainerRuntime, config: PlatformConfig, timeoutMs = 60_000): Promise<string> {
   if (config.mongoUrl) return config.mongoUrl;
   const spec = platformDbSpec(config);
-  const { container } = config.platformDb;
+  const { container, network, volume } = names.platformDb(config.platformDb.container);
   const { socket, url } = platformDbPaths(config.home);
   await prepareSocketDir(config.home);
   let info = await runtime.inspectContainer(container);
+  // A name is a claim, the labels are proof: another owner's container is never replaced.
+  if (info) assertSameOwner('container', container, info.labels, LABELS);
   if (info && info.labels[LABEL.configHash] !== spec.labels[LABEL.configHash]) {
-    // Made by an older Berth (a published TCP port) or for another image: recreated; the data volume stays.
+    // Made by an older Berth (a published TCP port, a network) or for another image: recreated; the data volume stays.
     await runtime.removeContainer(container);
-    await runtime.removeNetwork(`${container}-net`);
+    await runtime.removeNetwork(network);
     info = null;
   }
   if (!info) {
-    await runtime.ensureVolume({ name: `${container}-data`, labels: LABELS });
+    await runtime.ensureVolume({ name: volume, labels: LABELS });
     await runtime.createContainer(spec);
   }
   if (!info?.running) {
@@ -105,9 +107,10 @@ export async function ensurePlatformDb(runtime: ContainerRuntime, config: Platfo
 }
 
 /** Removes the platform database container (and, if asked, its data). For tests and teardown. */
-export async function removePlatformDb(runtime: ContainerRuntime, container: string, deleteData: boolean): Promise<void> {
+export async function removePlatformDb(runtime: ContainerRuntime, name: string, deleteData: boolean): Promise<void> {
+  const { container, network, volume } = names.platformDb(name);
   await runtime.removeContainer(container);
   // Only platform databases of older Berth versions have a network.
-  await runtime.removeNetwork(`${container}-net`);
-  if (deleteData) await runtime.removeVolume(`${container}-data`);
+  await runtime.removeNetwork(network);
+  if (deleteData) await runtime.removeVolume(volume);
 }

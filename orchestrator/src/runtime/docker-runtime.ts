@@ -4,9 +4,13 @@
 // answer, IMAGE_MISSING, or RUNTIME_ERROR carrying Docker's own message.
 import Docker from 'dockerode';
 import { execFile } from 'node:child_process';
-import { PassThrough } from 'node:stream';
+import path from 'node:path';
+import { PassThrough, type Readable } from 'node:stream';
 import { BerthError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { assertSameOwner, type ObjectKind } from './ownership.js';
+import { isRootUser } from './root-user.js';
+import { TarDigest } from './tar-digest.js';
 import type {
   ContainerInfo,
   ContainerRuntime,
@@ -18,6 +22,8 @@ import type {
   ImageSummary,
   Labels,
   NetworkSpec,
+  TreeDigest,
+  VolumeCopy,
   VolumeSpec
 } from './types.js';
 
@@ -71,6 +77,11 @@ export class DockerRuntime implements ContainerRuntime {
     return found !== undefined;
   }
 
+  async imageUser(ref: string): Promise<string | null> {
+    const image = await this.call(`inspect image ${ref}`, () => this.docker.getImage(ref).inspect(), [404]);
+    return image ? image.Config.User ?? '' : null;
+  }
+
   async listImages(repository: string): Promise<ImageSummary[]> {
     // The reference filter with a bare repository matches every tag of it.
     const list = await this.call(`list images of ${repository}`, () => this.docker.listImages({ filters: { reference: [repository] } }));
@@ -82,16 +93,34 @@ export class DockerRuntime implements ContainerRuntime {
     }));
   }
 
+  /** The labels of an existing object, or undefined when there is none. */
+  private async labelsOf(kind: ObjectKind, name: string): Promise<Docker.NetworkInspectInfo['Labels'] | undefined> {
+    const get = {
+      container: async () => (await this.docker.getContainer(name).inspect()).Config.Labels ?? {},
+      network: async () => (await this.docker.getNetwork(name).inspect() as Docker.NetworkInspectInfo).Labels ?? {},
+      volume: async () => (await this.docker.getVolume(name).inspect()).Labels ?? {}
+    }[kind];
+    return this.call(`inspect ${kind} ${name}`, get, [404]);
+  }
+
+  /** NAME_TAKEN unless the object is absent or its labels name the wanted owner; true when it exists. */
+  private async owned(kind: ObjectKind, name: string, wanted: Labels): Promise<boolean> {
+    const labels = await this.labelsOf(kind, name);
+    if (labels === undefined) return false;
+    assertSameOwner(kind, name, labels, wanted);
+    return true;
+  }
+
   async ensureNetwork(spec: NetworkSpec): Promise<void> {
-    const existing = await this.call(`inspect network ${spec.name}`, () => this.docker.getNetwork(spec.name).inspect(), [404]);
-    if (existing) return;
+    if (await this.owned('network', spec.name, spec.labels)) return;
     this.log.info({ network: spec.name }, 'creating network');
-    // 409: a concurrent create won the race; the network exists, which is all we want.
+    // 409: a concurrent create won the race; whose it is, is checked below.
     await this.call(
       `create network ${spec.name}`,
       () => this.docker.createNetwork({ Name: spec.name, Driver: 'bridge', Labels: spec.labels, Internal: spec.internal ?? false, CheckDuplicate: true }),
       [409]
     );
+    await this.owned('network', spec.name, spec.labels);
     this.log.info({ network: spec.name }, 'created network');
   }
 
@@ -121,8 +150,12 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async ensureVolume(spec: VolumeSpec): Promise<void> {
-    // Creating a volume that exists returns it unchanged, so this is idempotent.
+    if (await this.owned('volume', spec.name, spec.labels)) return;
+    this.log.info({ volume: spec.name }, 'creating volume');
+    // Creating a volume that exists returns it unchanged (a concurrent create
+    // may have won), so whose it is, is checked again afterwards.
     await this.call(`create volume ${spec.name}`, () => this.docker.createVolume({ Name: spec.name, Labels: spec.labels }));
+    await this.owned('volume', spec.name, spec.labels);
   }
 
   async removeVolume(name: string): Promise<void> {
@@ -135,10 +168,71 @@ export class DockerRuntime implements ContainerRuntime {
     return (list?.Volumes ?? []).map((v) => ({ name: v.Name, labels: v.Labels ?? {} }));
   }
 
+  async copyVolume(copy: VolumeCopy): Promise<{ from: TreeDigest; to: TreeDigest }> {
+    const { helpers } = copy;
+    for (const volume of [copy.from, copy.to]) {
+      if (!(await this.owned('volume', volume, copy.labels))) throw new BerthError('RUNTIME_ERROR', `volume ${volume} does not exist`);
+    }
+    // Helpers a crashed copy left behind are ours to replace; anyone else's are not.
+    for (const name of [helpers.from, helpers.to]) {
+      if (await this.owned('container', name, copy.labels)) await this.removeContainer(name);
+    }
+    this.log.info({ from: copy.from, to: copy.to }, 'copying volume');
+    try {
+      // Never started: the engine reads and writes a stopped container's
+      // mounted volumes itself, so the image needs no shell, tar or cp.
+      const helper = (name: string, volume: string) =>
+        this.call(`create helper ${name}`, () =>
+          this.docker.createContainer({
+            name,
+            Image: copy.image,
+            Cmd: ['berth-copy-never-runs'],
+            Labels: copy.labels,
+            NetworkDisabled: true,
+            HostConfig: { NetworkMode: 'none', Mounts: [{ Type: 'volume' as const, Source: volume, Target: copy.path }] }
+          })
+        );
+      const source = await helper(helpers.from, copy.from);
+      const target = await helper(helpers.to, copy.to);
+      // The archive of /data holds "data/…": unpacked at its parent it lands in the new volume.
+      const archive = (await this.call(`read ${copy.from}`, () => source!.getArchive({ path: copy.path }))) as unknown as Readable;
+      const seen = new TarDigest();
+      const body = new PassThrough();
+      archive.on('data', (chunk: Buffer) => seen.write(chunk));
+      archive.pipe(body);
+      await this.call(`write ${copy.to}`, () => target!.putArchive(body, { path: path.posix.dirname(copy.path) }));
+      const from = seen.digest();
+      const to = await this.digestOf(target!, copy.path, copy.to);
+      this.log.info({ from: copy.from, to: copy.to, entries: from.entries, bytes: from.bytes }, 'copied volume');
+      return { from, to };
+    } finally {
+      for (const name of [helpers.from, helpers.to]) await this.removeContainer(name);
+    }
+  }
+
+  private async digestOf(container: Docker.Container, at: string, volume: string): Promise<TreeDigest> {
+    const archive = (await this.call(`read ${volume}`, () => container.getArchive({ path: at }))) as unknown as Readable;
+    const digest = new TarDigest();
+    for await (const chunk of archive) digest.write(chunk as Buffer);
+    return digest.digest();
+  }
+
   async createContainer(spec: ContainerSpec): Promise<string> {
-    this.log.info({ container: spec.name, image: spec.image }, 'creating container');
     const port = spec.publish ? `${spec.publish.containerPort}/tcp` : undefined;
     const [first, ...others] = spec.networks;
+    // Join nothing and mount nothing another owner holds; a missing volume
+    // would be made by Docker without labels, so it must exist already.
+    await this.owned('container', spec.name, spec.labels);
+    for (const net of spec.networks) {
+      if (!(await this.owned('network', net.name, spec.labels))) throw new BerthError('RUNTIME_ERROR', `network ${net.name} of container ${spec.name} does not exist`);
+    }
+    for (const mount of spec.mounts) {
+      if (!('volume' in mount)) continue; // a host path: only platform containers have one
+      if (!(await this.owned('volume', mount.volume, spec.labels))) throw new BerthError('RUNTIME_ERROR', `volume ${mount.volume} of container ${spec.name} does not exist`);
+    }
+    const relax = spec.relax ?? {};
+    await this.refuseRoot(spec);
+    this.log.info({ container: spec.name, image: spec.image }, 'creating container');
     const created = await this.call(`create container ${spec.name}`, () =>
       this.docker.createContainer({
         name: spec.name,
@@ -154,20 +248,28 @@ export class DockerRuntime implements ContainerRuntime {
             'volume' in m ? { Type: 'volume' as const, Source: m.volume, Target: m.target } : { Type: 'bind' as const, Source: m.hostPath, Target: m.target }
           ),
           ExtraHosts: spec.extraHosts,
+          Tmpfs: Object.fromEntries((spec.tmpfs ?? []).map((t) => [t.target, `rw,noexec,nosuid,nodev,mode=1777,size=${t.sizeBytes}`])),
           PortBindings: port ? { [port]: [{ HostIp: '127.0.0.1', HostPort: spec.publish!.hostPort ? String(spec.publish!.hostPort) : '' }] } : undefined,
           Memory: spec.limits.memoryBytes,
           MemorySwap: spec.limits.memoryBytes, // no swap beyond the memory limit
           NanoCpus: spec.limits.nanoCpus,
           PidsLimit: spec.limits.pids,
-          CapDrop: spec.capDrop,
-          CapAdd: spec.capAdd,
-          SecurityOpt: spec.securityOpt,
+          // The runtime's defaults, whatever the template said; a plan's allow list is the only way past them.
+          CapDrop: ['ALL'],
+          CapAdd: relax.capAdd ?? [],
+          Privileged: relax.privileged ?? false,
+          SecurityOpt: securityOpt(relax.securityOpt),
+          ReadonlyRootfs: !relax.writableRootfs,
           // Berth's health monitor restarts unhealthy services, with backoff; Docker must not.
           RestartPolicy: { Name: 'no' }
         },
         NetworkingConfig: first ? { EndpointsConfig: { [first.name]: { Aliases: first.aliases } } } : undefined
       })
-    );
+    ).catch(async (err: unknown) => {
+      // 409: made meanwhile under this name; NAME_TAKEN when by someone else.
+      if (err instanceof BerthError && err.details?.status === 409) await this.owned('container', spec.name, spec.labels);
+      throw err;
+    });
     // Docker joins one network at create; the others are connected before start.
     for (const net of others) {
       await this.call(`connect ${spec.name} to ${net.name}`, () =>
@@ -176,6 +278,16 @@ export class DockerRuntime implements ContainerRuntime {
     }
     this.log.info({ container: spec.name, id: created!.id }, 'created container');
     return created!.id;
+  }
+
+  /** A container runs as its spec's user, else its image's; root only when its plan allowed it. */
+  private async refuseRoot(spec: ContainerSpec): Promise<void> {
+    if (spec.relax?.rootUser) return;
+    const user = spec.user ?? (await this.imageUser(spec.image));
+    if (user === null) throw new BerthError('IMAGE_MISSING', `image ${spec.image} is not on this host: build it with scripts/build-images`, { image: spec.image });
+    if (isRootUser(user)) {
+      throw new BerthError('ROOT_REFUSED', `container ${spec.name} would run as root (user "${user || 'root'}" of ${spec.user === undefined ? `image ${spec.image}` : 'its template'}); run it as another user, or let its plan allow root_user`, { container: spec.name, image: spec.image });
+    }
   }
 
   async startContainer(name: string): Promise<void> {
@@ -313,6 +425,11 @@ function ipv4Of(device: string): Promise<string | undefined> {
       }
     });
   });
+}
+
+/** no-new-privileges unless a plan's security_opt says otherwise about it. */
+function securityOpt(extra: string[] = []): string[] {
+  return extra.some((o) => o.startsWith('no-new-privileges')) ? extra : ['no-new-privileges:true', ...extra];
 }
 
 /** Docker multiplexes stdout and stderr of non-TTY containers into 8-byte-headed frames. */

@@ -33,8 +33,6 @@ export interface ContainerSpec {
   cmd?: string[];
   env: Record<string, string>;
   labels: Labels;
-  /** user[:group] to run as instead of the image's USER. */
-  user?: string;
   /**
    * The first network is joined at create, the others right after; aliases are
    * the DNS names others use. None: the container has only its loopback.
@@ -46,9 +44,46 @@ export interface ContainerSpec {
   /** Publish containerPort on 127.0.0.1; hostPort 0 lets the engine choose. */
   publish?: { containerPort: number; hostPort: number };
   limits: ResourceLimits;
-  capDrop: string[];
-  capAdd: string[];
-  securityOpt: string[];
+  /** uid[:gid] to run as; else the image's own user. Either way never root unless `relax.rootUser`. */
+  user?: string;
+  /** Writable scratch paths on the read-only root filesystem, each a private tmpfs counted in the memory limit. */
+  tmpfs?: { target: string; sizeBytes: number }[];
+  /** What this container may have beyond the runtime's defaults; only a plan that allows it sets any. */
+  relax?: Relaxations;
+}
+
+/**
+ * Every container runs with all capabilities dropped, no-new-privileges, its
+ * pids limit, a read-only root filesystem and a non-root user; the driver
+ * enforces these whatever a spec says, and weakens one only when asked here.
+ */
+export interface Relaxations {
+  capAdd?: string[];
+  privileged?: boolean;
+  /** Extra --security-opt values (e.g. seccomp=unconfined); no-new-privileges stays unless one overrides it. */
+  securityOpt?: string[];
+  rootUser?: boolean;
+  writableRootfs?: boolean;
+}
+
+/** One volume's data moved to another through two stopped helper containers. */
+export interface VolumeCopy {
+  from: string;
+  to: string;
+  /** An image that mounts the volume (the service's own: no shell or tool in it is needed). */
+  image: string;
+  /** Where that image mounts it. */
+  path: string;
+  /** Names for the two helper containers, and their labels (the same owner as the volumes). */
+  helpers: { from: string; to: string };
+  labels: Labels;
+}
+
+/** A file tree's digest: every entry's path, type, mode, owner, size and content, in order. */
+export interface TreeDigest {
+  entries: number;
+  bytes: number;
+  sha256: string;
 }
 
 export type ContainerState = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
@@ -96,9 +131,16 @@ export interface ContainerRuntime {
   /** Throws RUNTIME_UNAVAILABLE when the engine does not answer. */
   ping(): Promise<void>;
   imageExists(ref: string): Promise<boolean>;
+  /** The user an image runs as ('' is root); null when the image is not on this host. */
+  imageUser(ref: string): Promise<string | null>;
   /** Images tagged in `repository` (e.g. berth/tenant-app), one list call. */
   listImages(repository: string): Promise<ImageSummary[]>;
 
+  /**
+   * The ensure* and createContainer calls reuse or join an existing object
+   * only when its berth.platform, berth.tenant and berth.role labels equal the
+   * spec's; otherwise they throw NAME_TAKEN naming it, and change nothing.
+   */
   ensureNetwork(spec: NetworkSpec): Promise<void>;
   removeNetwork(name: string): Promise<void>;
   listNetworks(labels: Labels): Promise<{ name: string; labels: Labels }[]>;
@@ -109,6 +151,12 @@ export interface ContainerRuntime {
   ensureVolume(spec: VolumeSpec): Promise<void>;
   removeVolume(name: string): Promise<void>;
   listVolumes(labels: Labels): Promise<{ name: string; labels: Labels }[]>;
+  /**
+   * Copies volume `from` into volume `to` (ownership, modes and times kept)
+   * and returns the digest of each side's tree read back from the engine.
+   * The helper containers are removed afterwards; the volumes are not.
+   */
+  copyVolume(copy: VolumeCopy): Promise<{ from: TreeDigest; to: TreeDigest }>;
 
   createContainer(spec: ContainerSpec): Promise<string>;
   startContainer(name: string): Promise<void>;

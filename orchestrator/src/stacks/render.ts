@@ -2,17 +2,20 @@
 // and the order to start services in. Pure: no I/O.
 import { createHash } from 'node:crypto';
 import { BerthError } from '../errors.js';
+import { OWNER_LABELS } from '../runtime/ownership.js';
 import type { ContainerSpec, Labels, NetworkSpec, VolumeSpec } from '../runtime/types.js';
 import { slugProblem } from '../tenants/slug.js';
+import { relaxationsOf } from './hardening.js';
+import { names, type Slot } from './names.js';
 import { dependencies, serviceOrder } from './service-order.js';
 import type { LoadedTemplate } from './template-loader.js';
-import type { Limits, Probe } from './template.schema.js';
+import type { Limits, Probe, TemplateService } from './template.schema.js';
 
 export const LABEL = {
   managed: 'berth.managed',
   /** Which Berth installation owns it: a reconciler touches only its own. */
-  platform: 'berth.platform',
-  tenant: 'berth.tenant',
+  platform: OWNER_LABELS.platform,
+  tenant: OWNER_LABELS.tenant,
   service: 'berth.service',
   appVersion: 'berth.app-version',
   template: 'berth.template',
@@ -24,10 +27,8 @@ export const LABEL = {
 
 /**
  * The routed service runs in one of two slots, so an upgrade can start the new
- * container beside the old one: slot a is berth-<slug>-<service>, slot b adds "-b".
+ * container beside the old one (names.container).
  */
-export const SLOTS = ['a', 'b'] as const;
-export type Slot = (typeof SLOTS)[number];
 export const otherSlot = (slot: Slot): Slot => (slot === 'a' ? 'b' : 'a');
 
 /** Containers of one Docker list call, grouped by the tenant they are labelled for. */
@@ -90,14 +91,19 @@ export interface StackSpec {
   route: { service: string; port: number };
   /** The team's files: commands run in `container`; absent when the template states no storage quota. */
   storage?: { service: string; container: string; quotaBytes: number; usage: string[]; limit?: string[] };
+  /** What this tenant's objects were called under the earlier dash scheme, to move them (legacy-migration.ts). */
+  legacy: LegacyObjects;
 }
 
-export const names = {
-  network: (slug: string) => `berth-${slug}`,
-  edgeNetwork: (slug: string) => `berth-${slug}-edge`,
-  container: (slug: string, service: string, slot: Slot = 'a') => `berth-${slug}-${service}${slot === 'b' ? '-b' : ''}`,
-  volume: (slug: string, volume: string) => `berth-${slug}-${volume}`
-};
+export interface LegacyObjects {
+  containers: string[];
+  networks: string[];
+  /** Each volume's old and new name, and an image that mounts it at `path` (its service's). */
+  volumes: { from: string; to: string; volume: string; image: string; path: string }[];
+}
+
+/** A tmpfs without a size gets this much; it counts in the container's memory limit. */
+const TMPFS_DEFAULT_SIZE = '64m';
 
 const UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
 
@@ -167,7 +173,7 @@ export function renderStack(loaded: LoadedTemplate, input: RenderInput): StackSp
     [LABEL.tenant]: input.slug,
     [LABEL.template]: loaded.name
   };
-  const network = names.network(input.slug);
+  const network = names.internalNetwork(input.slug);
   const edge = names.edgeNetwork(input.slug);
 
   const services = serviceOrder(template.services).order.map((name): ServiceSpec => {
@@ -183,15 +189,15 @@ export function renderStack(loaded: LoadedTemplate, input: RenderInput): StackSp
       // containers reach them; the routed service also joins the edge network,
       // because Docker cannot publish a port from an internal network.
       networks: routed ? [{ name: network, aliases: [name] }, { name: edge, aliases: [name] }] : [{ name: network, aliases: [name] }],
-      mounts: (svc.volumes ?? []).map((v) => {
-        const [volume, target] = v.split(':') as [string, string];
-        return { volume: names.volume(input.slug, volume), target };
-      }),
+      mounts: mountsOf(svc).map(({ volume, target }) => ({ volume: names.volume(input.slug, volume), target })),
       publish: routed ? { containerPort: x.route.port, hostPort: input.publishPort ?? 0 } : undefined,
       limits: limitsOf(planSpec.limits[name]!),
-      capDrop: svc.cap_drop ?? [],
-      capAdd: svc.cap_add ?? [],
-      securityOpt: svc.security_opt ?? []
+      ...(svc.user ? { user: svc.user } : {}),
+      tmpfs: (svc.tmpfs ?? []).map((entry) => {
+        const [target, size] = entry.split(':size=') as [string, string | undefined];
+        return { target, sizeBytes: parseMemory(size ?? TMPFS_DEFAULT_SIZE) };
+      }),
+      relax: relaxationsOf(svc, planSpec.allow)
     };
     const usesRelay = Object.values(svc.environment ?? {}).some((v) => String(v).includes('${SMTP_URL}'));
     if (usesRelay && input.mail?.smtpUrl) container.extraHosts = input.mail.extraHosts;
@@ -220,6 +226,36 @@ export function renderStack(loaded: LoadedTemplate, input: RenderInput): StackSp
         usage: x.storage.usage.map(fill),
         ...(x.storage.limit ? { limit: x.storage.limit.map(fill) } : {})
       }
-    } : {})
+    } : {}),
+    legacy: legacyObjects(loaded, input.slug, services)
+  };
+}
+
+function mountsOf(svc: TemplateService): { volume: string; target: string }[] {
+  return (svc.volumes ?? []).map((v) => {
+    const [volume, target] = v.split(':') as [string, string];
+    return { volume, target };
+  });
+}
+
+function legacyObjects(loaded: LoadedTemplate, slug: string, services: ServiceSpec[]): LegacyObjects {
+  const { template } = loaded;
+  const image = (service: string) => services.find((s) => s.name === service)!.container.image;
+  const routed = template['x-berth'].route.service;
+  return {
+    containers: Object.keys(template.services).flatMap((s) => [names.legacy.container(slug, s, 'a'), names.legacy.container(slug, s, 'b')]),
+    networks: [names.legacy.internalNetwork(slug), names.legacy.edgeNetwork(slug)],
+    volumes: Object.keys(template.volumes ?? {}).map((volume) => {
+      // Copied through the image of a service that mounts it, at its path; a
+      // volume no service mounts holds nothing, but is moved all the same.
+      const user = Object.entries(template.services).map(([name, svc]) => ({ name, mount: mountsOf(svc).find((m) => m.volume === volume) })).find((u) => u.mount);
+      return {
+        from: names.legacy.volume(slug, volume),
+        to: names.volume(slug, volume),
+        volume,
+        image: image(user?.name ?? routed),
+        path: user?.mount?.target ?? '/berth-volume'
+      };
+    })
   };
 }

@@ -1,13 +1,17 @@
-// Brings a rendered stack up and takes it down. Up creates the network, the
-// volumes, then each service in dependency order, and moves on only when that
-// service's probe passes (never after a fixed sleep). Every step is idempotent:
-// running it again after a crash finishes the job instead of failing.
+// Brings a rendered stack up and takes it down. Up moves a team made under
+// the old names to the new ones, creates the network, the volumes, then each
+// service in dependency order, and moves on only when that service's probe
+// passes (never after a fixed sleep). Every step is idempotent: running it
+// again after a crash finishes the job instead of failing.
 import { BerthError } from '../errors.js';
 import { runProbe, type ProbeResult } from '../health/probe.js';
+import { assertSameOwner } from '../runtime/ownership.js';
 import type { ContainerInfo, ContainerRuntime } from '../runtime/types.js';
+import { migrateLegacy, type MigrationReport } from './legacy-migration.js';
 import { LABEL, type ServiceSpec, type StackSpec } from './render.js';
 
 export type StackStep =
+  | { step: 'migrate'; status: 'done'; report: MigrationReport }
   | { step: 'network' | 'volumes'; status: 'done' }
   | { step: 'service'; service: string; status: 'starting' | 'healthy' };
 
@@ -27,13 +31,17 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function upStack(runtime: ContainerRuntime, spec: StackSpec, options: UpOptions = {}): Promise<{ publishedPort: number }> {
   const { onStep = () => {} } = options;
+  for (const missing of await missingImages(runtime, spec)) {
+    throw new BerthError('IMAGE_MISSING', `image ${missing} is not on this host: build it with scripts/build-images`, { image: missing });
+  }
+  const moved = await migrateLegacy(runtime, spec);
+  if (moved.volumes.length + moved.containersRemoved.length + moved.networksRemoved.length + moved.networksKept.length > 0) {
+    onStep({ step: 'migrate', status: 'done', report: moved });
+  }
   for (const network of spec.networks) await runtime.ensureNetwork(network);
   onStep({ step: 'network', status: 'done' });
   for (const volume of spec.volumes) await runtime.ensureVolume(volume);
   onStep({ step: 'volumes', status: 'done' });
-  for (const missing of await missingImages(runtime, spec)) {
-    throw new BerthError('IMAGE_MISSING', `image ${missing} is not on this host: build it with scripts/build-images`, { image: missing });
-  }
   let publishedPort = 0;
   for (const service of spec.services) {
     onStep({ step: 'service', service: service.name, status: 'starting' });
@@ -55,10 +63,12 @@ async function missingImages(runtime: ContainerRuntime, spec: StackSpec): Promis
 async function startService(runtime: ContainerRuntime, service: ServiceSpec): Promise<number | undefined> {
   const name = service.container.name;
   let info = await runtime.inspectContainer(name);
+  // Someone else's container under this name is neither started nor replaced.
+  if (info) assertSameOwner('container', name, info.labels, service.container.labels);
   const attached = (i: ContainerInfo) => service.container.networks.every((n) => i.networks.includes(n.name));
   if (info && (info.labels[LABEL.configHash] !== service.container.labels[LABEL.configHash] || !attached(info))) {
-    // Made from another spec (image, settings, secrets), by someone else, or
-    // half made (a process killed between create and connecting its second
+    // Ours, but made from another spec (image, settings, secrets) or half
+    // made (a process killed between create and connecting its second
     // network, which also means no published port): replace it; the volumes
     // keep the data.
     await runtime.removeContainer(name);

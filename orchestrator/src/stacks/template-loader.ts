@@ -8,6 +8,7 @@ import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
 import { BerthError } from '../errors.js';
 import { templateSchema, type StackTemplate } from './template.schema.js';
 import { dependencies, serviceOrder } from './service-order.js';
+import { refusedAsks } from './hardening.js';
 import { parseMemory } from './render.js';
 
 export interface TemplateProblem {
@@ -56,7 +57,9 @@ export function parseTemplate(text: string, file: string): LoadedTemplate {
   }
   const value: unknown = doc.toJS();
   if (!validateShape(value)) {
-    fail(dedupe((validateShape.errors ?? []).map((e) => schemaProblem(e, doc, lines))));
+    // A bad key gives two errors: its pattern's (naming the key) and a summary; keep the first.
+    const errors = (validateShape.errors ?? []).filter((e) => e.keyword !== 'propertyNames');
+    fail(dedupe(errors.map((e) => schemaProblem(e, doc, lines))));
   }
   const template = value as StackTemplate;
   const problems = checkMeaning(template).map((p) => locate(p, doc, lines));
@@ -89,8 +92,10 @@ function schemaProblem(e: ErrorObject, doc: Document, lines: LineCounter): Templ
     message = `missing required "${(e.params as { missingProperty: string }).missingProperty}"`;
   } else if (e.keyword === 'enum') {
     message = `must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
-  } else if (e.keyword === 'propertyNames') {
-    message = `has a name that ${message}`;
+  }
+  if (e.propertyName !== undefined) {
+    pointer = `${pointer}/${escape(e.propertyName)}`;
+    message = `the name "${e.propertyName.slice(0, 64)}" ${message}`;
   }
   return locate({ path: pointer, message }, doc, lines);
 }
@@ -117,7 +122,7 @@ function checkMeaning(t: StackTemplate): TemplateProblem[] {
   } else if (x.storage?.service === x.route.service) {
     problems.push({ path: '/x-berth/storage/service', message: 'the routed service moves between two containers during upgrades; keep the files in another service' });
   }
-  for (const [plan, { limits, storage_quota: quota }] of Object.entries(x.plans)) {
+  for (const [plan, { limits, allow, storage_quota: quota }] of Object.entries(x.plans)) {
     if (x.storage && quota === undefined) {
       problems.push({ path: `/x-berth/plans/${plan}`, message: `plan "${plan}" states no storage_quota, which x-berth.storage needs (e.g. storage_quota: 1g)` });
     }
@@ -129,6 +134,12 @@ function checkMeaning(t: StackTemplate): TemplateProblem[] {
     }
     for (const name of services) {
       if (!limits[name]) problems.push({ path: `/x-berth/plans/${plan}/limits`, message: `plan "${plan}" gives no limits for service "${name}"` });
+      for (const ask of refusedAsks(t.services[name]!, allow)) {
+        problems.push({
+          path: `/services/${name}/${ask.setting}`,
+          message: `service "${name}" asks for ${ask.setting} ${ask.detail}, which plan "${plan}" does not allow; remove it, or add ${ask.allowance} to x-berth.plans.${plan}.allow`
+        });
+      }
     }
     for (const name of Object.keys(limits)) {
       if (!t.services[name]) problems.push({ path: `/x-berth/plans/${plan}/limits/${name}`, message: `limits for "${name}", which is not a service` });

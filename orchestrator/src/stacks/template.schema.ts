@@ -1,6 +1,10 @@
 // JSON schema of a stack template: the subset of the Compose format Berth
 // runs, plus its `x-berth` extensions. Anything else is refused by name rather
 // than silently ignored, so a template never means more than Berth does.
+// Service and volume names are one segment of a Docker object's name
+// (names.ts), so they cannot contain a dot.
+import { ALLOWANCES, type Allowance } from './hardening.js';
+import { TEMPLATE_PART } from './names.js';
 
 const sizePattern = '^[0-9]+(\\.[0-9]+)?[kmgKMG]?$';
 
@@ -57,9 +61,22 @@ const service = {
         }
       ]
     },
-    cap_drop: { type: 'array', items: { type: 'string', pattern: '^[A-Z_]+$' } },
-    cap_add: { type: 'array', items: { type: 'string', pattern: '^[A-Z_]+$' } },
-    security_opt: { type: 'array', items: { type: 'string' } },
+    // The runtime always drops every capability, sets no-new-privileges, a
+    // read-only root filesystem and a non-root user (hardening.ts); asking for
+    // more needs the plan's allow list.
+    cap_drop: { type: 'array', maxItems: 64, items: { type: 'string', pattern: '^[A-Z_]{1,40}$' }, description: 'ignored: every capability is dropped' },
+    cap_add: { type: 'array', maxItems: 64, items: { type: 'string', pattern: '^[A-Z_]{1,40}$' } },
+    security_opt: { type: 'array', maxItems: 16, items: { type: 'string', maxLength: 200 } },
+    privileged: { type: 'boolean' },
+    read_only: { type: 'boolean' },
+    // Numeric ids only: a name would be looked up in the image, which Berth cannot check for root.
+    user: { type: 'string', maxLength: 21, pattern: '^(root|[0-9]{1,10})(:[0-9]{1,10})?$', description: 'uid[:gid]' },
+    tmpfs: {
+      type: 'array',
+      maxItems: 8,
+      uniqueItems: true,
+      items: { type: 'string', maxLength: 120, pattern: '^/[a-zA-Z0-9/_.-]{0,100}(:size=[0-9]{1,6}[kmg])?$', description: '/path or /path:size=16m (default 64m)' }
+    },
     'x-berth': {
       type: 'object',
       additionalProperties: false,
@@ -114,7 +131,9 @@ export const templateSchema = {
             properties: {
               description: { type: 'string' },
               storage_quota: { type: 'string', pattern: sizePattern, description: 'the most the team may store, e.g. 1g' },
-              limits: { type: 'object', additionalProperties: limits }
+              limits: { type: 'object', additionalProperties: limits },
+              // What this plan's services may have beyond the runtime's defaults.
+              allow: { type: 'array', uniqueItems: true, items: { enum: [...ALLOWANCES] } }
             }
           }
         }
@@ -123,12 +142,12 @@ export const templateSchema = {
     services: {
       type: 'object',
       minProperties: 1,
-      propertyNames: { pattern: '^[a-z][a-z0-9-]{0,30}$' },
+      propertyNames: { pattern: TEMPLATE_PART.source },
       additionalProperties: service
     },
     volumes: {
       type: 'object',
-      propertyNames: { pattern: '^[a-z][a-z0-9-]*$' },
+      propertyNames: { pattern: TEMPLATE_PART.source },
       additionalProperties: { type: ['object', 'null'], additionalProperties: false }
     }
   }
@@ -149,6 +168,10 @@ export interface TemplateService {
   cap_drop?: string[];
   cap_add?: string[];
   security_opt?: string[];
+  privileged?: boolean;
+  read_only?: boolean;
+  user?: string;
+  tmpfs?: string[];
   'x-berth': { probe: Probe };
 }
 export interface StorageSpec {
@@ -166,7 +189,7 @@ export interface StackTemplate {
     /** Where the team's files live: run in that service's container, `usage` prints their bytes, `limit` caps them. */
     storage?: StorageSpec;
     default_plan: string;
-    plans: Record<string, { description?: string; storage_quota?: string; limits: Record<string, Limits> }>;
+    plans: Record<string, { description?: string; storage_quota?: string; limits: Record<string, Limits>; allow?: Allowance[] }>;
   };
   services: Record<string, TemplateService>;
   volumes?: Record<string, Record<string, never> | null>;

@@ -13,7 +13,8 @@ import type { Metrics } from '../api/metrics.js';
 import type { TenantMail } from '../mail-relay/mail-relay.js';
 import type { ContainerRuntime, ContainerSummary } from '../runtime/types.js';
 import { stackImages } from '../stacks/images.js';
-import { groupByTenant, LABEL, names, renderStack, storageQuotaBytes, type Slot, type StackSpec } from '../stacks/render.js';
+import { names, type Slot } from '../stacks/names.js';
+import { groupByTenant, LABEL, otherSlot, renderStack, storageQuotaBytes, type StackSpec } from '../stacks/render.js';
 import { generateSecrets } from '../stacks/secrets.js';
 import { assertNotAborted, runWithDeadline, type OperationWatch } from '../runtime/deadlines.js';
 import { downStack, upStack, type StackStep } from '../stacks/stack-runner.js';
@@ -156,15 +157,17 @@ export class TenantsService {
   }
 
   /**
-   * Containers of the routed service other than the current slot's: the old
-   * or the new one of an upgrade, left behind when it was cut short.
+   * The routed service's container in the slot that is not current: the old
+   * or the new one of an upgrade, left behind when it was cut short. (A
+   * container under the old dash names is not a stray: the next start moves
+   * the team, stopping it gracefully first.)
    */
   strays(doc: TenantDoc, containers: ContainerSummary[]): ContainerSummary[] {
     const template = this.d.templates.get(doc.template);
     if (!template) return [];
     const service = template.template['x-berth'].route.service;
-    const current = names.container(doc._id, service, doc.appSlot);
-    return containers.filter((c) => c.labels[LABEL.service] === service && c.name !== current);
+    const other = names.container(doc._id, service, otherSlot(doc.appSlot ?? 'a'));
+    return containers.filter((c) => c.labels[LABEL.service] === service && c.name === other);
   }
 
   /** Service → state of the current containers (during an upgrade, the old app is the current one). */
@@ -369,6 +372,7 @@ export class TenantsService {
           // A step not recorded (the registry's database gone meanwhile) must
           // not become an unhandled rejection, which would end the process.
           onStep: (s: StackStep) => {
+            if (s.step === 'migrate') this.d.log.info({ tenant: doc._id, ...s.report }, 'moved the tenant to its new object names');
             const name = s.step === 'service' ? `${s.service}:${s.status}` : s.step;
             step(name).catch((err: Error) => this.d.log.warn({ tenant: doc._id, step: name, err: err.message }, 'operation step not recorded'));
           }

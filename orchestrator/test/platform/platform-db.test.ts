@@ -103,7 +103,7 @@ t.test('a platform database of an older Berth (published TCP port) is replaced, 
     name: old, image: config.images.db, env: {}, labels,
     networks: [{ name: `${old}-net`, aliases: ['db'] }], mounts: [{ volume: `${old}-data`, target: '/data' }],
     publish: { containerPort: 27017, hostPort: 0 },
-    limits: { memoryBytes: 512 * 1024 ** 2, nanoCpus: 5e8, pids: 256 }, capDrop: ['ALL'], capAdd: [], securityOpt: ['no-new-privileges:true']
+    limits: { memoryBytes: 512 * 1024 ** 2, nanoCpus: 5e8, pids: 256 }, tmpfs: [{ target: '/tmp', sizeBytes: 16 * 1024 ** 2 }]
   });
   await runtime.startContainer(old);
   const port = await until(async () => (await runtime.inspectContainer(old))?.published[27017], 20_000, 'the old port');

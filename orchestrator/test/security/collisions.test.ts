@@ -14,7 +14,9 @@
 // database away when it succeeds.
 import t, { type Test } from 'tap';
 import { loadConfig, ROOT_DIR } from '../../src/config/config.js';
-import { renderStack, SLOTS } from '../../src/stacks/render.js';
+import { renderStack } from '../../src/stacks/render.js';
+
+const SLOTS = ['a', 'b'] as const;
 import { loadTemplate } from '../../src/stacks/template-loader.js';
 import path from 'node:path';
 import { docker, testSlug } from '../helpers/docker.js';

@@ -19,10 +19,10 @@ t.test('renders names, order, labels, limits and the published route', async (t)
   const spec = renderStack(loaded, input);
   t.equal(spec.plan, 'starter', 'default plan');
   t.same(spec.services.map((s) => s.name), ['db', 'storage', 'app'], 'app after what it depends on');
-  t.same(spec.networks.map((n) => [n.name, n.internal ?? false]), [['berth-acme', true], ['berth-acme-edge', false]]);
-  t.same(spec.volumes.map((v) => v.name), ['berth-acme-db-data', 'berth-acme-storage-data']);
+  t.same(spec.networks.map((n) => [n.name, n.internal ?? false]), [['berth.acme.internal', true], ['berth.acme.edge', false]]);
+  t.same(spec.volumes.map((v) => v.name), ['berth.acme.db-data', 'berth.acme.storage-data']);
   const app = spec.services.find((s) => s.name === 'app')!;
-  t.equal(app.container.name, 'berth-acme-app');
+  t.equal(app.container.name, 'berth.acme.app');
   t.equal(app.container.image, 'berth/tenant-app:1.2.3');
   t.same(app.container.publish, { containerPort: 3000, hostPort: 0 });
   const { [LABEL.configHash]: hash, ...labels } = app.container.labels;
@@ -49,15 +49,26 @@ t.test('renders names, order, labels, limits and the published route', async (t)
   t.equal(noMail.extraHosts, undefined, 'and no relay host then');
   t.equal(app.container.env.OWNER_SETUP_TOKEN, 'owner-setup-token-0123456789');
   t.same(app.container.limits, { memoryBytes: 256 * 1024 ** 2, nanoCpus: 5e8, pids: 256 });
-  t.same(app.container.capDrop, ['ALL']);
-  t.same(app.container.securityOpt, ['no-new-privileges:true']);
+  t.same(app.container.relax, {}, 'nothing beyond the runtime\'s defaults');
+  t.same(app.container.tmpfs, [{ target: '/tmp', sizeBytes: 16 * 1024 ** 2 }]);
+  t.equal(app.container.user, undefined, 'the image\'s own (non-root) user');
   t.same(app.dependsOn, ['db', 'storage']);
   const db = spec.services.find((s) => s.name === 'db')!;
   t.equal(db.container.publish, undefined, 'data services are never published');
-  t.same(db.container.mounts, [{ volume: 'berth-acme-db-data', target: '/data' }]);
-  t.same(db.container.networks, [{ name: 'berth-acme', aliases: ['db'] }], 'data services only on the internal network');
+  t.same(db.container.mounts, [{ volume: 'berth.acme.db-data', target: '/data' }]);
+  t.same(db.container.networks, [{ name: 'berth.acme.internal', aliases: ['db'] }], 'data services only on the internal network');
   t.equal(db.container.extraHosts, undefined, 'services not given the relay URL get no relay host');
-  t.same(app.container.networks.map((n) => n.name), ['berth-acme', 'berth-acme-edge'], 'the app also on the edge network');
+  t.same(app.container.networks.map((n) => n.name), ['berth.acme.internal', 'berth.acme.edge'], 'the app also on the edge network');
+});
+
+t.test('the names a team had under the dash scheme, to move it', async (t) => {
+  const { legacy } = renderStack(loaded, input);
+  t.same(legacy.networks, ['berth-acme', 'berth-acme-edge']);
+  t.same(legacy.containers, ['berth-acme-db', 'berth-acme-db-b', 'berth-acme-storage', 'berth-acme-storage-b', 'berth-acme-app', 'berth-acme-app-b']);
+  t.same(legacy.volumes, [
+    { from: 'berth-acme-db-data', to: 'berth.acme.db-data', volume: 'db-data', image: 'berth/ferretdb:x', path: '/data' },
+    { from: 'berth-acme-storage-data', to: 'berth.acme.storage-data', volume: 'storage-data', image: 'berth/minio:y', path: '/data' }
+  ], 'each copied through the image that mounts it, at its path');
 });
 
 t.test('the plan\'s storage quota reaches the app and the storage commands, in bytes', async (t) => {
@@ -88,12 +99,12 @@ t.test('slot b: the routed service beside slot a, the same in all but name, imag
   const b = renderStack(loaded, { ...input, appVersion: '1.3.0', images: { ...input.images, app: 'berth/tenant-app:1.3.0' }, slot: 'b', publishPort: 20002 });
   const appA = a.services.find((s) => s.name === 'app')!.container;
   const appB = b.services.find((s) => s.name === 'app')!.container;
-  t.equal(appB.name, 'berth-acme-app-b');
+  t.equal(appB.name, 'berth.acme.app.b');
   t.equal(appB.labels[LABEL.slot], 'b');
   t.equal(appB.image, 'berth/tenant-app:1.3.0');
   t.same(appB.publish, { containerPort: 3000, hostPort: 20002 });
   t.same({ ...appB.env, APP_VERSION: '' }, { ...appA.env, APP_VERSION: '' }, 'same environment and secrets but the version');
-  t.same([appB.mounts, appB.networks, appB.limits, appB.capDrop, appB.securityOpt], [appA.mounts, appA.networks, appA.limits, appA.capDrop, appA.securityOpt]);
+  t.same([appB.mounts, appB.networks, appB.limits, appB.relax, appB.tmpfs], [appA.mounts, appA.networks, appA.limits, appA.relax, appA.tmpfs]);
   const names = (spec: typeof a) => spec.services.filter((s) => s.name !== 'app').map((s) => [s.container.name, s.container.labels[LABEL.configHash]]);
   t.same(names(b), names(a), 'the data services are untouched: same names, same config');
 });

@@ -1,9 +1,11 @@
 // Against the real Docker engine and the images scripts/build-images made.
 import t from 'tap';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ROOT_DIR } from '../../src/config/config.js';
 import { httpGet } from '../../src/health/http-get.js';
 import { stackImages } from '../../src/stacks/images.js';
+import { names } from '../../src/stacks/names.js';
 import { renderStack } from '../../src/stacks/render.js';
 import { generateSecrets } from '../../src/stacks/secrets.js';
 import { downStack, stackStatus, upStack } from '../../src/stacks/stack-runner.js';
@@ -22,6 +24,10 @@ const spec = renderStack(loaded, {
   platform
 });
 t.teardown(() => downStack(runtime, slug, { deleteData: true, platform }));
+const app = names.container(slug, 'app');
+const db = names.container(slug, 'db');
+const internal = names.internalNetwork(slug);
+const edge = names.edgeNetwork(slug);
 
 async function healthz(port: number) {
   const { status, body } = await httpGet(`http://127.0.0.1:${port}/healthz`, 10_000);
@@ -51,18 +57,42 @@ t.test('the default stack comes up on its own network, gated on each probe', asy
     Object.values(JSON.parse(await docker('network', 'inspect', network, '--format', '{{json .Containers}}')) as Record<string, { Name: string }>)
       .map((c) => c.Name)
       .sort();
-  t.same(await members(`berth-${slug}`), [`berth-${slug}-app`, `berth-${slug}-db`, `berth-${slug}-storage`]);
-  t.equal(await docker('network', 'inspect', `berth-${slug}`, '--format', '{{.Internal}}'), 'true', 'no route out of the private network');
-  t.same(await members(`berth-${slug}-edge`), [`berth-${slug}-app`], 'only the app is on the edge network');
-  const binding = await docker('port', `berth-${slug}-app`, '3000');
+  t.same(await members(internal), [app, db, names.container(slug, 'storage')]);
+  t.equal(await docker('network', 'inspect', internal, '--format', '{{.Internal}}'), 'true', 'no route out of the private network');
+  t.same(await members(edge), [app], 'only the app is on the edge network');
+  const binding = await docker('port', app, '3000');
   t.equal(binding, `127.0.0.1:${port}`, 'published on loopback only');
-  t.equal(await docker('port', `berth-${slug}-db`), '', 'the database publishes nothing');
-  const host = JSON.parse(await docker('inspect', `berth-${slug}-app`, '--format', '{{json .HostConfig}}')) as Record<string, unknown>;
+  t.equal(await docker('port', db), '', 'the database publishes nothing');
+  const host = JSON.parse(await docker('inspect', app, '--format', '{{json .HostConfig}}')) as Record<string, unknown>;
   t.equal(host.Memory, 256 * 1024 ** 2, 'memory limit from the plan');
-  t.equal(host.PidsLimit, 256, 'pids limit from the plan');
-  t.same(host.CapDrop, ['ALL']);
-  t.same(host.SecurityOpt, ['no-new-privileges:true']);
   t.same(host.RestartPolicy, { Name: 'no', MaximumRetryCount: 0 }, 'Docker never restarts it behind Berth');
+});
+
+t.test('every service runs hardened: no capabilities, no-new-privileges, a pids limit, non-root, read-only root', async (t) => {
+  for (const service of spec.services) {
+    const c = JSON.parse(await docker('inspect', service.container.name, '--format', '{{json .}}')) as {
+      HostConfig: { CapDrop: string[]; CapAdd: string[] | null; SecurityOpt: string[]; PidsLimit: number; ReadonlyRootfs: boolean; Privileged: boolean; Tmpfs: Record<string, string> };
+      Config: { User: string };
+      State: { Pid: number };
+    };
+    const h = c.HostConfig;
+    t.same(h.CapDrop, ['ALL'], `${service.name}: every capability dropped`);
+    t.same(h.CapAdd ?? [], [], `${service.name}: none added`);
+    t.same(h.SecurityOpt, ['no-new-privileges:true'], `${service.name}: no-new-privileges`);
+    t.equal(h.PidsLimit, service.container.limits.pids, `${service.name}: pids limit ${h.PidsLimit} from the plan`);
+    t.equal(h.ReadonlyRootfs, true, `${service.name}: read-only root filesystem`);
+    t.equal(h.Privileged, false);
+    t.ok(Object.keys(h.Tmpfs ?? {}).includes('/tmp'), `${service.name}: /tmp is a tmpfs`);
+    // The process itself, as the kernel sees it (the image's user, not only its config).
+    const status = await readFile(`/proc/${c.State.Pid}/status`, 'utf8');
+    const uids = /^Uid:\s+(\d+)\s+(\d+)/m.exec(status);
+    t.equal(uids?.[1], '65534', `${service.name}: runs as uid ${uids?.[1]} (not root)`);
+    t.equal(uids?.[2], '65534');
+    t.match(status, /^NoNewPrivs:\s+1$/m, `${service.name}: the kernel has no_new_privs set`);
+    t.match(status, /^CapEff:\s+0+$/m, `${service.name}: no effective capabilities`);
+    const root = (await readFile(`/proc/${c.State.Pid}/mounts`, 'utf8')).split('\n').find((line) => line.split(' ')[1] === '/');
+    t.match(root?.split(' ')[3], /^ro,/, `${service.name}: its / is mounted read-only`);
+  }
 });
 
 t.test('/healthz is 200 through the published port', async (t) => {
@@ -74,7 +104,7 @@ t.test('/healthz is 200 through the published port', async (t) => {
 });
 
 t.test('stopping the db makes /healthz 503 naming the db; starting it brings 200 back', async (t) => {
-  await runtime.stopContainer(`berth-${slug}-db`, 5);
+  await runtime.stopContainer(db, 5);
   const down = await untilHealthz(port, 503, 15_000);
   t.equal(down.status, 503);
   t.same(down.body.failed, ['db'], 'only the db failed');
@@ -83,36 +113,36 @@ t.test('stopping the db makes /healthz 503 naming the db; starting it brings 200
   t.equal(status.services.db!.state, 'exited');
   t.equal(status.services.app!.healthy, false);
 
-  await runtime.startContainer(`berth-${slug}-db`);
+  await runtime.startContainer(db);
   const back = await untilHealthz(port, 200, 30_000);
   t.equal(back.status, 200, 'healthy again once the db is back');
 });
 
 t.test('bringing the stack up again is a no-op that finds it healthy', async (t) => {
-  const before = await docker('inspect', `berth-${slug}-app`, '--format', '{{.Id}}');
+  const before = await docker('inspect', app, '--format', '{{.Id}}');
   const again = await upStack(runtime, spec);
   t.equal(again.publishedPort, port);
-  t.equal(await docker('inspect', `berth-${slug}-app`, '--format', '{{.Id}}'), before, 'same container');
+  t.equal(await docker('inspect', app, '--format', '{{.Id}}'), before, 'same container');
 });
 
 t.test('a half-made container (killed before joining its edge network) is replaced', async (t) => {
-  const app = spec.services.find((s) => s.name === 'app')!;
-  await runtime.removeContainer(app.container.name);
+  const routed = spec.services.find((s) => s.name === 'app')!;
+  await runtime.removeContainer(routed.container.name);
   // What a process killed between create and connect leaves: same spec, one network.
-  await runtime.createContainer({ ...app.container, networks: [app.container.networks[0]!] });
+  await runtime.createContainer({ ...routed.container, networks: [routed.container.networks[0]!] });
   const again = await upStack(runtime, spec);
   t.ok(again.publishedPort > 0, 'published again');
-  const nets = JSON.parse(await docker('inspect', app.container.name, '--format', '{{json .NetworkSettings.Networks}}')) as Record<string, unknown>;
-  t.same(Object.keys(nets).sort(), [`berth-${slug}`, `berth-${slug}-edge`]);
+  const nets = JSON.parse(await docker('inspect', app, '--format', '{{json .NetworkSettings.Networks}}')) as Record<string, unknown>;
+  t.same(Object.keys(nets).sort(), [edge, internal].sort());
   t.equal((await healthz(again.publishedPort)).status, 200);
   port = again.publishedPort;
 });
 
 t.test('the app shuts down cleanly on SIGTERM', async (t) => {
   // docker stop sends SIGTERM and only SIGKILLs (exit 137) after the timeout.
-  await docker('stop', '--time', '20', `berth-${slug}-app`);
-  t.equal(await docker('inspect', `berth-${slug}-app`, '--format', '{{.State.ExitCode}}'), '0', 'exited by itself, not killed');
-  const logs = await docker('logs', `berth-${slug}-app`);
+  await docker('stop', '--time', '20', app);
+  t.equal(await docker('inspect', app, '--format', '{{.State.ExitCode}}'), '0', 'exited by itself, not killed');
+  const logs = await docker('logs', app);
   t.notMatch(logs, /Error|unhandled/i, 'no errors while shutting down');
 });
 

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { BerthError } from '../../src/errors.js';
 import { loadTemplate, loadTemplates, parseTemplate, type TemplateProblem } from '../../src/stacks/template-loader.js';
 import { ROOT_DIR } from '../../src/config/config.js';
+import { renderStack } from '../../src/stacks/render.js';
 
 const templatesDir = path.join(ROOT_DIR, 'templates');
 
@@ -105,4 +106,63 @@ t.test('storage quotas: every plan states one when x-berth.storage says where th
     const { err } = await problemsOf(text, 'templates/tenant.yaml');
     t.match(err.message, expected, name);
   }
+});
+
+// ---- hardening: a template cannot ask for less safety than its plan allows ----
+
+/** The default template with `extra` added to the app service (after its image line). */
+const appAsks = async (extra: string) => (await good()).replace('    image: ${IMAGE_APP}\n', `    image: \${IMAGE_APP}\n${extra}`);
+/** …and `allow` added to every plan. */
+const allowing = (text: string, allow: string) => text.replace(/( {4}(starter|team):\n {6}description: [^\n]*\n)/g, `$1      allow: [${allow}]\n`);
+
+t.test('a service asking for more than its plan allows is refused, naming the service, the setting and the plan', async (t) => {
+  const cases: [string, string, RegExp][] = [
+    ['cap_add', '    cap_add: [NET_ADMIN]\n', /\/services\/app\/cap_add: service "app" asks for cap_add NET_ADMIN, which plan "starter" does not allow; remove it, or add cap_add to x-berth\.plans\.starter\.allow/],
+    ['privileged', '    privileged: true\n', /\/services\/app\/privileged: service "app" asks for privileged true, which plan "starter" does not allow; .* add privileged to/],
+    ['root by name', '    user: root\n', /\/services\/app\/user: service "app" asks for user "root" \(root\), which plan "starter" does not allow; .* add root_user to/],
+    ['root by id with a group', '    user: "0:1000"\n', /\/services\/app\/user: service "app" asks for user "0:1000" \(root\)/],
+    ['root by a padded id', '    user: "000"\n', /\/services\/app\/user: .* \(root\)/],
+    ['a writable root filesystem', '    read_only: false\n', /\/services\/app\/read_only: service "app" asks for read_only false \(a writable root filesystem\), .* add writable_rootfs to/],
+    ['a weaker seccomp profile', '    security_opt: ["seccomp=unconfined"]\n', /\/services\/app\/security_opt: service "app" asks for security_opt seccomp=unconfined, .* add security_opt to/],
+    ['no-new-privileges turned off', '    security_opt: ["no-new-privileges:false"]\n', /\/services\/app\/security_opt: .*no-new-privileges:false/]
+  ];
+  for (const [name, extra, expected] of cases) {
+    const { err, problems } = await problemsOf(await appAsks(extra), 'templates/tenant.yaml');
+    t.equal(err.code, 'TEMPLATE_INVALID');
+    t.match(err.message, expected, name);
+    t.equal(problems.filter((p) => p.message.startsWith('service "app" asks')).length, 2, `${name}: refused for each plan (starter, team)`);
+    t.ok(problems.every((p) => p.line), 'with a line number');
+  }
+});
+
+t.test('what a plan allows loads, and the renderer passes exactly that on', async (t) => {
+  const text = allowing(await appAsks('    cap_add: [NET_ADMIN]\n    read_only: false\n    user: "0"\n'), 'cap_add, writable_rootfs, root_user');
+  const loaded = parseTemplate(text, 'templates/tenant.yaml');
+  const spec = renderStack(loaded, { slug: 'acme', appVersion: '1', images: { app: 'a', db: 'd', storage: 's' }, secrets: { STORAGE_KEY: 'k', OWNER_SETUP_TOKEN: 'o' } });
+  const app = spec.services.find((s) => s.name === 'app')!.container;
+  t.same(app.relax, { rootUser: true, capAdd: ['NET_ADMIN'], writableRootfs: true });
+  t.equal(app.user, '0');
+  t.same(spec.services.find((s) => s.name === 'db')!.container.relax, { rootUser: true }, 'a plan allowing root lets an image run as its own root user');
+  // One plan allowing it is not enough: every plan the template has must.
+  const oneOnly = (await appAsks('    cap_add: [NET_ADMIN]\n')).replace(/( {4}starter:\n {6}description: [^\n]*\n)/, '$1      allow: [cap_add]\n');
+  const { problems } = await problemsOf(oneOnly);
+  t.same(problems.map((p) => p.message.match(/plan "(\w+)"/)?.[1]), ['team'], 'refused for the plan that does not allow it');
+});
+
+t.test('asking for what is already the default is not asking for more', async (t) => {
+  const text = await appAsks('    cap_drop: [ALL]\n    security_opt: ["no-new-privileges:true"]\n    read_only: true\n    user: "65534:65534"\n');
+  const spec = renderStack(parseTemplate(text, 't.yaml'), { slug: 'acme', appVersion: '1', images: { app: 'a', db: 'd', storage: 's' }, secrets: { STORAGE_KEY: 'k', OWNER_SETUP_TOKEN: 'o' } });
+  t.same(spec.services.find((s) => s.name === 'app')!.container.relax, {});
+});
+
+t.test('service and volume names are one name segment: no dot, at most 31 characters; users are numeric', async (t) => {
+  const base = await good();
+  const cases: [string, string, RegExp][] = [
+    ['a dotted service', base.replace('\n  storage:\n', '\n  storage.x:\n'), /\/services\/storage\.x: the name "storage\.x" must match pattern "\^\[a-z\]\[a-z0-9-\]\{0,30\}\$"/],
+    ['a dotted volume', base.replace('  storage-data: {}', '  storage.data: {}'), /\/volumes\/storage\.data: the name "storage\.data" must match pattern/],
+    ['a long volume', base.replace('  storage-data: {}', `  ${'v'.repeat(32)}: {}`), /\/volumes\/v{32}: the name "v{32}" must match pattern/],
+    ['a user name', await appAsks('    user: nobody\n'), /\/services\/app\/user: must match pattern/],
+    ['an unknown allowance', allowing(base, 'everything'), /\/x-berth\/plans\/starter\/allow\/0: must be one of "cap_add", "privileged", "security_opt", "root_user", "writable_rootfs"/]
+  ];
+  for (const [name, text, expected] of cases) t.match((await problemsOf(text)).err.message, expected, name);
 });

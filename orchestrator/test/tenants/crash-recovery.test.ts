@@ -4,6 +4,7 @@
 import t from 'tap';
 import type { ChildProcess } from 'node:child_process';
 import { httpGet } from '../../src/health/http-get.js';
+import { names } from '../../src/stacks/names.js';
 import { docker, testSlug } from '../helpers/docker.js';
 import { freePort } from '../helpers/nginx.js';
 import { startOrchestrator } from '../helpers/orchestrator-process.js';
@@ -51,7 +52,7 @@ t.test('killed mid-create, restarted: the tenant ends running, nothing leaked', 
   }, 120_000, 'the resumed create to end');
   t.equal(done.phase, 'running', `ended running (${done.lastError?.message ?? 'no error'})`);
   const containers = (await docker('ps', '-a', '--filter', `label=berth.tenant=${slug}`, '--format', '{{.Names}} {{.State}}')).split('\n').sort();
-  t.same(containers, [`berth-${slug}-app running`, `berth-${slug}-db running`, `berth-${slug}-storage running`], 'one of each, no duplicates');
+  t.same(containers, ['app', 'db', 'storage'].map((s) => `${names.container(slug, s)} running`), 'one of each, no duplicates');
   t.equal((await docker('network', 'ls', '-q', '--filter', `label=berth.tenant=${slug}`)).split('\n').length, 2, 'two networks, no extras');
   const page = await httpGet(`http://127.0.0.1:${c.nginx.httpPort}/healthz`, 10_000, { host: `${slug}.${c.baseDomain}` });
   t.equal(page.status, 200, 'routed and healthy');

@@ -1,6 +1,7 @@
 // Two tenants cannot reach each other (proved from inside a container), and a
 // container killed behind Berth's back is healed by the health monitor.
 import t from 'tap';
+import { names } from '../../src/stacks/names.js';
 import { docker, runtime, testSlug } from '../helpers/docker.js';
 import { startTestPlatform } from '../helpers/platform.js';
 import { operationEnd, until } from '../helpers/wait.js';
@@ -29,30 +30,30 @@ async function connectFrom(from: string, host: string, port: number): Promise<st
 }
 
 t.test('tenant A cannot reach tenant B\'s app, database or storage', async (t) => {
-  const fromA = `berth-${a}-app`;
+  const fromA = names.container(a, 'app');
   // The method works: A reaches its own database by address.
-  t.equal(await connectFrom(fromA, await ipOf(`berth-${a}-db`, `berth-${a}`), 27017), 'open', 'control: own db reachable');
+  t.equal(await connectFrom(fromA, await ipOf(names.container(a, 'db'), names.internalNetwork(a)), 27017), 'open', 'control: own db reachable');
   const targets: [string, string, number][] = [
-    [`berth-${b}-db`, `berth-${b}`, 27017],
-    [`berth-${b}-storage`, `berth-${b}`, 9000],
-    [`berth-${b}-app`, `berth-${b}`, 3000],
-    [`berth-${b}-app`, `berth-${b}-edge`, 3000]
+    [names.container(b, 'db'), names.internalNetwork(b), 27017],
+    [names.container(b, 'storage'), names.internalNetwork(b), 9000],
+    [names.container(b, 'app'), names.internalNetwork(b), 3000],
+    [names.container(b, 'app'), names.edgeNetwork(b), 3000]
   ];
   for (const [container, network, port] of targets) {
     const ip = await ipOf(container, network);
     t.not(await connectFrom(fromA, ip, port), 'open', `${container} on ${network} (${ip}:${port}) unreachable from ${a}`);
   }
-  t.not(await connectFrom(`berth-${a}-db`.replace('-db', '-app'), 'db', 27017), 'timeout', 'the alias "db" is A\'s own');
+  t.not(await connectFrom(fromA, 'db', 27017), 'timeout', 'the alias "db" is A\'s own');
 });
 
 t.test('data services publish nothing and have no route out', async (t) => {
-  t.equal(await docker('port', `berth-${b}-db`), '');
-  t.equal(await docker('port', `berth-${b}-storage`), '');
-  t.equal(await docker('network', 'inspect', `berth-${b}`, '--format', '{{.Internal}}'), 'true');
+  t.equal(await docker('port', names.container(b, 'db')), '');
+  t.equal(await docker('port', names.container(b, 'storage')), '');
+  t.equal(await docker('network', 'inspect', names.internalNetwork(b), '--format', '{{.Internal}}'), 'true');
 });
 
 t.test('a container killed behind Berth\'s back: degraded, restarted, running again', async (t) => {
-  await docker('kill', `berth-${a}-db`);
+  await docker('kill', names.container(a, 'db'));
   const degraded = await until(async () => {
     await monitor.checkAll();
     const doc = await repo.get(a);
@@ -66,7 +67,7 @@ t.test('a container killed behind Berth\'s back: degraded, restarted, running ag
     return doc?.phase === 'running' && !doc.operation ? doc : undefined;
   }, 90_000, 'running again');
   t.equal(healed.phase, 'running');
-  t.equal(await docker('inspect', `berth-${a}-db`, '--format', '{{.State.Running}}'), 'true');
+  t.equal(await docker('inspect', names.container(a, 'db'), '--format', '{{.State.Running}}'), 'true');
   const history = await events.history({ tenant: a }, 500);
   const types = history.map((e) => e.type);
   t.ok(types.includes('health.check_failed'));

@@ -4,6 +4,7 @@
 import t from 'tap';
 import net from 'node:net';
 import { httpGet } from '../../src/health/http-get.js';
+import { names } from '../../src/stacks/names.js';
 import { docker, runtime, testSlug } from '../helpers/docker.js';
 import { startTestPlatform } from '../helpers/platform.js';
 import { operationEnd } from '../helpers/wait.js';
@@ -44,7 +45,7 @@ t.test('create: 202, then every step as an event, then running and routed', asyn
   const page = await viaNginx('/healthz');
   t.equal(page.status, 200, 'served through nginx at <slug>.<domain>');
   t.match(page.body, /"status":"ok"/);
-  t.equal(await docker('port', `berth-${slug}-app`, '3000'), `127.0.0.1:${tenant.port}`, 'published at the port the registry recorded');
+  t.equal(await docker('port', names.container(slug, 'app'), '3000'), `127.0.0.1:${tenant.port}`, 'published at the port the registry recorded');
 });
 
 t.test('a second operation while one runs is 409; an unknown tenant is 404', async (t) => {
@@ -146,13 +147,13 @@ t.test('delete keeps the data unless confirmed; with confirmation it goes too', 
 t.test('volumes nobody holds the credentials for are refused, not reused and not deleted', async (t) => {
   const orphan = testSlug('orph');
   const labels = { 'berth.managed': 'true', 'berth.platform': tp.config.platformId, 'berth.tenant': orphan };
-  await runtime.ensureVolume({ name: `berth-${orphan}-db-data`, labels });
-  t.teardown(() => runtime.removeVolume(`berth-${orphan}-db-data`));
+  await runtime.ensureVolume({ name: names.volume(orphan, 'db-data'), labels });
+  t.teardown(() => runtime.removeVolume(names.volume(orphan, 'db-data')));
   const res = await act('POST', '/api/v1/tenants', { slug: orphan });
   t.equal(res.status, 409);
   t.equal(res.body.error?.code, 'TENANT_DATA_EXISTS');
   t.match((res.body.error as { message?: string })?.message, /remove them with docker volume rm, or choose another slug/);
-  t.equal(await docker('volume', 'ls', '-q', '--filter', `label=berth.tenant=${orphan}`), `berth-${orphan}-db-data`, 'untouched');
+  t.equal(await docker('volume', 'ls', '-q', '--filter', `label=berth.tenant=${orphan}`), names.volume(orphan, 'db-data'), 'untouched');
 });
 
 t.test('an app port bound outside Berth meanwhile: the start moves the app to another port, routed', async (t) => {

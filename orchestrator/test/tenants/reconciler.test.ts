@@ -5,6 +5,7 @@ import t from 'tap';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { httpGet } from '../../src/health/http-get.js';
+import { names } from '../../src/stacks/names.js';
 import { docker, runtime, testSlug } from '../helpers/docker.js';
 import { startTestPlatform } from '../helpers/platform.js';
 import { operationEnd, until } from '../helpers/wait.js';
@@ -24,7 +25,7 @@ t.test('a steady state needs nothing', async (t) => {
 });
 
 t.test('a removed container is recreated', async (t) => {
-  await docker('rm', '-f', `berth-${slug}-app`);
+  await docker('rm', '-f', names.container(slug, 'app'));
   const report = await reconciler.pass();
   t.same(report.recreated, [slug]);
   await until(async () => {
@@ -50,26 +51,26 @@ t.test('a missing or stale route is rewritten', async (t) => {
 t.test('orphans Berth labelled are removed; their volumes are kept', async (t) => {
   const ghost = testSlug('ghost');
   const labels = { 'berth.managed': 'true', 'berth.platform': tp.config.platformId, 'berth.tenant': ghost, 'berth.service': 'db' };
-  await runtime.ensureNetwork({ name: `berth-${ghost}`, labels });
-  await runtime.ensureVolume({ name: `berth-${ghost}-db-data`, labels });
+  await runtime.ensureNetwork({ name: names.internalNetwork(ghost), labels });
+  await runtime.ensureVolume({ name: names.volume(ghost, 'db-data'), labels });
   await runtime.createContainer({
-    name: `berth-${ghost}-db`, image: tp.config.images.db, env: {}, labels,
-    networks: [{ name: `berth-${ghost}`, aliases: ['db'] }], mounts: [{ volume: `berth-${ghost}-db-data`, target: '/data' }],
-    limits: { memoryBytes: 128 * 1024 ** 2, nanoCpus: 5e8, pids: 64 }, capDrop: ['ALL'], capAdd: [], securityOpt: []
+    name: names.container(ghost, 'db'), image: tp.config.images.db, env: {}, labels,
+    networks: [{ name: names.internalNetwork(ghost), aliases: ['db'] }], mounts: [{ volume: names.volume(ghost, 'db-data'), target: '/data' }],
+    limits: { memoryBytes: 128 * 1024 ** 2, nanoCpus: 5e8, pids: 64 }
   });
   const report = await reconciler.pass();
   t.same(report.orphansRemoved, [ghost]);
   t.equal(await docker('ps', '-aq', '--filter', `label=berth.tenant=${ghost}`), '');
   t.equal(await docker('network', 'ls', '-q', '--filter', `label=berth.tenant=${ghost}`), '');
-  t.equal(await docker('volume', 'ls', '-q', '--filter', `label=berth.tenant=${ghost}`), `berth-${ghost}-db-data`, 'data is never garbage');
-  await runtime.removeVolume(`berth-${ghost}-db-data`);
+  t.equal(await docker('volume', 'ls', '-q', '--filter', `label=berth.tenant=${ghost}`), names.volume(ghost, 'db-data'), 'data is never garbage');
+  await runtime.removeVolume(names.volume(ghost, 'db-data'));
 });
 
 t.test('what belongs to another platform id is left alone', async (t) => {
   const other = testSlug('other');
   const labels = { 'berth.managed': 'true', 'berth.platform': `${tp.config.platformId}-x`, 'berth.tenant': other };
-  await runtime.ensureNetwork({ name: `berth-${other}`, labels });
-  t.teardown(() => runtime.removeNetwork(`berth-${other}`));
+  await runtime.ensureNetwork({ name: names.internalNetwork(other), labels });
+  t.teardown(() => runtime.removeNetwork(names.internalNetwork(other)));
   const report = await reconciler.pass();
   t.same(report.orphansRemoved, []);
   t.equal(await docker('network', 'ls', '-q', '--filter', `label=berth.tenant=${other}`) !== '', true);

@@ -9,6 +9,7 @@ import type { ContainerRuntime, ExecResult } from '../../src/runtime/types.js';
 import type { Pty, PtyOptions } from '../../src/terminal/pty.js';
 import { parseClientMessage } from '../../src/terminal/terminal.protocol.js';
 import { TerminalService, type TerminalSocket } from '../../src/terminal/terminal.service.js';
+import { names } from '../../src/stacks/names.js';
 
 class FakeSocket extends EventEmitter implements TerminalSocket {
   readyState = 1;
@@ -66,7 +67,7 @@ function harness(opts: { idleMs?: number; shell?: ExecResult; shellDelayMs?: num
   } as unknown as ContainerRuntime;
   const service = new TerminalService({
     runtime,
-    containerOf: async (slug, service) => `berth-${slug}-${service}`,
+    containerOf: async (slug, service) => names.container(slug, service),
     audit: { record: async (e: AuditEntry) => void audit.push(e) } as unknown as AuditRepository,
     events: { publish: async (e: EventInput) => void events.push(e) } as unknown as EventBus,
     log: silentLogger,
@@ -79,7 +80,7 @@ function harness(opts: { idleMs?: number; shell?: ExecResult; shellDelayMs?: num
     dockerSocket: '/run/docker.sock',
     home: '/var/lib/berth'
   });
-  const request = { slug: 'acme', service: 'app', container: 'berth-acme-app', cols: 80, rows: 24, principal: { kind: 'operator' as const, operatorId: 'op1', name: 'ada@example.org', scope: 'admin' as const, tokenId: 'session:abcd1234' }, ip: '127.0.0.1' };
+  const request = { slug: 'acme', service: 'app', container: names.container('acme', 'app'), cols: 80, rows: 24, principal: { kind: 'operator' as const, operatorId: 'op1', name: 'ada@example.org', scope: 'admin' as const, tokenId: 'session:abcd1234' }, ip: '127.0.0.1' };
   return { service, audit, events, spawned, execs, request };
 }
 
@@ -94,7 +95,7 @@ t.test('fake pty and socket: spawns docker exec with an argv array and a clean e
   const [{ file, argv, options, pty }] = h.spawned;
   t.equal(file, 'docker');
   const session = h.audit[0]!.target.session!;
-  t.same(argv, ['exec', '-it', '-e', 'TERM=xterm-256color', '-e', `BERTH_TERMINAL=${session}`, '--', 'berth-acme-app', '/bin/sh']);
+  t.same(argv, ['exec', '-it', '-e', 'TERM=xterm-256color', '-e', `BERTH_TERMINAL=${session}`, '--', 'berth.acme.app', '/bin/sh']);
   t.same(Object.keys(options.env).sort(), ['DOCKER_HOST', 'HOME', 'LANG', 'PATH', 'TERM'], 'nothing inherited from the orchestrator');
   t.equal(options.env.DOCKER_HOST, 'unix:///run/docker.sock');
   t.same(pty.sizes, [[120, 40]], 'the early resize arrived');
@@ -146,7 +147,7 @@ t.test('fake pty and socket: idle time without input ends the session with a not
 t.test('fake pty and socket: no /bin/sh in the image: a clear notice, close 4409 SERVICE_HAS_NO_SHELL, nothing spawned', async (t) => {
   const h = harness({ shell: { exitCode: 126, output: 'OCI runtime exec failed: exec failed: unable to start container process: exec: "/bin/sh": stat /bin/sh: no such file or directory: unknown' } });
   const socket = new FakeSocket();
-  await h.service.open(socket, { ...h.request, service: 'db', container: 'berth-acme-db' });
+  await h.service.open(socket, { ...h.request, service: 'db', container: names.container('acme', 'db') });
   t.same(socket.closed, { code: 4409, reason: 'SERVICE_HAS_NO_SHELL' });
   t.match(socket.text(), /SERVICE_HAS_NO_SHELL: the db image has no \/bin\/sh/);
   t.equal(h.spawned.length, 0);

@@ -4,6 +4,7 @@ import t from 'tap';
 import { authenticator } from 'otplib';
 import WebSocket from 'ws';
 import type { BerthEvent } from '../../src/events/event-bus.js';
+import { names } from '../../src/stacks/names.js';
 import { docker, testSlug } from '../helpers/docker.js';
 import { startTestPlatform } from '../helpers/platform.js';
 import { operationEnd, until } from '../helpers/wait.js';
@@ -11,7 +12,7 @@ import { operationEnd, until } from '../helpers/wait.js';
 const tp = await startTestPlatform('term');
 const { app, events, operators } = tp.platform;
 const slug = testSlug('term');
-const container = `berth-${slug}-app`;
+const container = names.container(slug, 'app');
 let base = '';
 let session = '';
 // A real listener: the close handshake and the pty's end go as they do for a browser.

@@ -94,6 +94,8 @@ t.test('configuration: bad values are refused by name', async (t) => {
   t.throws(() => loadConfig({ BERTH_API_PORT: 'eighty' }), { code: 'CONFIG_INVALID', message: /BERTH_API_PORT must be an integer/ });
   t.throws(() => loadConfig({ BERTH_PLATFORM_KEY: 'short' }), { code: 'CONFIG_INVALID', message: /64 hex/ });
   t.throws(() => loadConfig({ BERTH_SMTP_URL: 'mail.example.com' }), { code: 'CONFIG_INVALID', message: /BERTH_SMTP_URL must look like smtp:/ });
+  t.throws(() => loadConfig({ BERTH_PLATFORM_DB_CONTAINER: 'berth.demo.db' }), { code: 'CONFIG_INVALID', message: /BERTH_PLATFORM_DB_CONTAINER must be 1-63 letters, digits, _ and - \(no dot\)/ }, 'a dotted name could be a tenant\'s');
+  t.throws(() => loadConfig({ BERTH_PLATFORM_DB_CONTAINER: 'x'.repeat(1 << 20) }), { code: 'CONFIG_INVALID', message: /BERTH_PLATFORM_DB_CONTAINER/ });
   t.throws(() => loadConfig({ BERTH_MAIL_RELAY_PER_HOUR: '0' }), { code: 'CONFIG_INVALID', message: /BERTH_MAIL_RELAY_PER_HOUR must be an integer from 1/ });
   t.same(loadConfig({}).mailRelay, { smtpUrl: '', from: 'Berth <no-reply@berth.localhost>', port: 2525, perHour: 50 }, 'no mail by default');
   const c = loadConfig({ BERTH_HTTP_PORT: '8080', BERTH_HOME: '/srv/berth' });

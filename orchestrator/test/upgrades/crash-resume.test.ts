@@ -7,6 +7,7 @@
 import t from 'tap';
 import type { ChildProcess } from 'node:child_process';
 import { httpGet } from '../../src/health/http-get.js';
+import { names } from '../../src/stacks/names.js';
 import { removeVersions, tagVersion, testVersion } from '../helpers/app-versions.js';
 import { docker, testSlug } from '../helpers/docker.js';
 import { freePort } from '../helpers/nginx.js';
@@ -81,8 +82,8 @@ t.test('killed twice mid-job, restarted each time: the job resumes and finishes'
     t.notOk(doc.operation, 'no operation left');
     t.notOk(doc.nextPort, 'no port held for a swap');
     const apps = (await docker('ps', '-a', '--filter', `label=berth.tenant=${slug}`, '--filter', 'label=berth.service=app', '--format', '{{.Names}} {{.State}}')).split('\n');
-    t.same(apps, [`berth-${slug}-app-b running`], 'one app container, in the new slot');
-    t.equal(await docker('port', `berth-${slug}-app-b`, '3000'), `127.0.0.1:${doc.port}`);
+    t.same(apps, [`${names.container(slug, 'app', 'b')} running`], 'one app container, in the new slot');
+    t.equal(await docker('port', names.container(slug, 'app', 'b'), '3000'), `127.0.0.1:${doc.port}`);
     const page = await httpGet(`http://127.0.0.1:${c.nginx.httpPort}/version`, 10_000, { host: `${slug}.${c.baseDomain}` });
     t.match(page, { status: 200, body: new RegExp(`"version":"${V2}"`) }, 'nginx serves the new version');
   }

@@ -7,6 +7,7 @@ import { loadConfig } from '../../../orchestrator/src/config/config.js';
 import { silentLogger } from '../../../orchestrator/src/log.js';
 import { DockerRuntime } from '../../../orchestrator/src/runtime/docker-runtime.js';
 import type { ContainerSpec } from '../../../orchestrator/src/runtime/types.js';
+import { names } from '../../../orchestrator/src/stacks/names.js';
 import { downStack } from '../../../orchestrator/src/stacks/stack-runner.js';
 
 const platform = loadConfig();
@@ -51,22 +52,20 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs = 60
 export async function startServices(tag: string): Promise<Services> {
   const slug = `t${tag}-${randomBytes(4).toString('hex')}`;
   const labels = { 'berth.managed': 'true', 'berth.platform': PLATFORM, 'berth.tenant': slug };
-  const network = `berth-${slug}`;
+  const network = names.internalNetwork(slug);
   const secretKey = randomBytes(18).toString('base64url');
   const base = (service: string): Omit<ContainerSpec, 'image' | 'env'> => ({
-    name: `berth-${slug}-${service}`,
+    name: names.container(slug, service),
     labels: { ...labels, 'berth.service': service },
     networks: [{ name: network, aliases: [service] }],
-    mounts: [{ volume: `berth-${slug}-${service}-data`, target: '/data' }],
+    mounts: [{ volume: names.volume(slug, `${service}-data`), target: '/data' }],
     limits: { memoryBytes: 512 * 1024 * 1024, nanoCpus: 1_000_000_000, pids: 512 },
-    capDrop: ['ALL'],
-    capAdd: [],
-    securityOpt: ['no-new-privileges:true']
+    tmpfs: [{ target: '/tmp', sizeBytes: 16 * 1024 * 1024 }]
   });
   const stop = () => downStack(runtime, slug, { deleteData: true, platform: PLATFORM });
   try {
     await runtime.ensureNetwork({ name: network, labels });
-    for (const service of ['db', 'storage']) await runtime.ensureVolume({ name: `berth-${slug}-${service}-data`, labels });
+    for (const service of ['db', 'storage']) await runtime.ensureVolume({ name: names.volume(slug, `${service}-data`), labels });
     const db: ContainerSpec = { ...base('db'), image: IMAGES.db, env: {}, publish: { containerPort: 27017, hostPort: 0 } };
     const storage: ContainerSpec = {
       ...base('storage'), image: IMAGES.storage, cmd: ['server', '/data', '--address', ':9000'],
