@@ -53,7 +53,7 @@ t.test('a new token replaces a pending owner\'s link: the old one stops working,
   t.match((await page(a, tokens.first)).text, /This link does not work/, 'the old link is dead');
   const { res, text } = await page(a, tokens.second);
   t.match(text, /owner@example\.com/, 'the new link opens the owner\'s setup');
-  t.equal(res.headers.get('referrer-policy'), 'no-referrer', 'the page lets no Referer carry the token away');
+  t.equal(res.headers.get('referrer-policy'), 'same-origin', 'the page lets no Referer carry the token to another site');
   t.equal(res.headers.get('cache-control'), 'no-store');
   const done = await postForm(a.url, `/welcome/${tokens.second}`, { name: 'Olga', password: PASSWORD, confirm: PASSWORD });
   t.equal(done.status, 303);

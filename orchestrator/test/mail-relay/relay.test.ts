@@ -13,6 +13,7 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import nodemailer from 'nodemailer';
 import { SMTPServer } from 'smtp-server';
+import { names } from '../../src/stacks/names.js';
 import { MAX_BYTES } from '../../src/mail-relay/mail-relay.js';
 import { docker, runtime, testSlug } from '../helpers/docker.js';
 import { freePort } from '../helpers/nginx.js';
@@ -113,7 +114,7 @@ async function sendAs(user: string, pass: string, to: string, text = 'hello'): P
 
 /** The SMTP_URL a team's app was given: what the team holds. */
 async function relayAccountOf(slug: string): Promise<URL> {
-  const env = JSON.parse(await docker('inspect', '--format', '{{json .Config.Env}}', `berth-${slug}-app`)) as string[];
+  const env = JSON.parse(await docker('inspect', '--format', '{{json .Config.Env}}', names.container(slug, 'app'))) as string[];
   return new URL(env.find((e) => e.startsWith('SMTP_URL='))!.slice('SMTP_URL='.length));
 }
 
@@ -125,7 +126,7 @@ t.test("a team's app mails through the relay to the platform's SMTP server", asy
   const account = await relayAccountOf(a);
   t.equal(`${account.protocol}//${account.hostname}:${account.port}`, `smtp://mail-relay:${relay.port}`, 'the app is given the relay, by its name');
   t.equal(account.username, a, 'as its own slug');
-  const hosts = JSON.parse(await docker('inspect', '--format', '{{json .HostConfig.ExtraHosts}}', `berth-${a}-app`)) as string[];
+  const hosts = JSON.parse(await docker('inspect', '--format', '{{json .HostConfig.ExtraHosts}}', names.container(a, 'app'))) as string[];
   t.same(hosts, ['mail-relay:host-gateway'], 'and the name resolves to the host');
 
   const setup = await until(() => sunk.find((m) => m.to.includes('owner@a.test')), 60_000, "the owner's setup mail at the sink");
@@ -202,7 +203,7 @@ t.test("no container of the team holds the platform's SMTP credentials or key", 
     const inspected = await docker('inspect', c.name);
     for (const [what, value] of Object.entries(secrets)) t.notOk(inspected.includes(value), `${c.name}: docker inspect shows not ${what}`);
   }
-  const env = await docker('exec', `berth-${a}-app`, 'cat', '/proc/1/environ');
+  const env = await docker('exec', names.container(a, 'app'), 'cat', '/proc/1/environ');
   t.match(env, /SMTP_URL=smtp:\/\//, "the app's process environment, read from inside");
   for (const [what, value] of Object.entries(secrets)) t.notOk(env.includes(value), `holds not ${what}`);
 });

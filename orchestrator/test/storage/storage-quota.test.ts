@@ -6,6 +6,7 @@
 // measured again only once the figure is older than the configured age.
 import t from 'tap';
 import http from 'node:http';
+import { names } from '../../src/stacks/names.js';
 import { docker, testSlug } from '../helpers/docker.js';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform.js';
 import { operationEnd, until } from '../helpers/wait.js';
@@ -139,7 +140,7 @@ t.test('the API shows each team\'s stored bytes against its quota, measured in i
 });
 
 t.test('the app was told its plan\'s quota', async (t) => {
-  const env = await docker('inspect', `berth-${a}-app`, '--format', '{{range .Config.Env}}{{println .}}{{end}}');
+  const env = await docker('inspect', names.container(a, 'app'), '--format', '{{range .Config.Env}}{{println .}}{{end}}');
   t.match(env, /^STORAGE_QUOTA_BYTES=2097152$/m);
 });
 

@@ -9,8 +9,10 @@ import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async ({ params, setHeaders }) => {
   // The token is in this page's URL: no other site may see it as a Referer,
-  // and no cache may keep the page.
-  setHeaders({ 'referrer-policy': 'no-referrer', 'cache-control': 'no-store' });
+  // and no cache may keep the page. same-origin, not no-referrer: under
+  // no-referrer a browser sends "Origin: null" with the page's own form, and
+  // SvelteKit's CSRF check then refuses the password it posts.
+  setHeaders({ 'referrer-policy': 'same-origin', 'cache-control': 'no-store' });
   try {
     const pending = await memberForLink(params.token);
     return { valid: true as const, email: pending.email, name: pending.name, role: pending.role };
