@@ -76,7 +76,7 @@ t.test('the plan\'s storage quota reaches the app and the storage commands, in b
   t.equal(starter.services.find((s) => s.name === 'app')!.container.env.STORAGE_QUOTA_BYTES, String(1024 ** 3), 'starter: 1g');
   t.same(starter.storage, {
     service: 'storage',
-    container: 'berth-acme-storage',
+    container: 'berth.acme.storage',
     quotaBytes: 1024 ** 3,
     usage: ['berth-probe', 'du', '/data', '.minio.sys'],
     limit: ['berth-probe', 'minio-quota', 'http://127.0.0.1:9000', 'acme', String(2 * 1024 ** 3)]

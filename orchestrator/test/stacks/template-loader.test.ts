@@ -158,7 +158,7 @@ t.test('asking for what is already the default is not asking for more', async (t
 t.test('service and volume names are one name segment: no dot, at most 31 characters; users are numeric', async (t) => {
   const base = await good();
   const cases: [string, string, RegExp][] = [
-    ['a dotted service', base.replace('\n  storage:\n', '\n  storage.x:\n'), /\/services\/storage\.x: the name "storage\.x" must match pattern "\^\[a-z\]\[a-z0-9-\]\{0,30\}\$"/],
+    ['a dotted service', base.replace('\n  storage:\n    image:', '\n  storage.x:\n    image:'), /\/services\/storage\.x: the name "storage\.x" must match pattern "\^\[a-z\]\[a-z0-9-\]\{0,30\}\$"/],
     ['a dotted volume', base.replace('  storage-data: {}', '  storage.data: {}'), /\/volumes\/storage\.data: the name "storage\.data" must match pattern/],
     ['a long volume', base.replace('  storage-data: {}', `  ${'v'.repeat(32)}: {}`), /\/volumes\/v{32}: the name "v{32}" must match pattern/],
     ['a user name', await appAsks('    user: nobody\n'), /\/services\/app\/user: must match pattern/],
