@@ -1,6 +1,5 @@
 // One schema per payload of the onboarding API: validation, serialization,
 // TS type and OpenAPI doc at once.
-import { errorResponses } from '../api/schemas.js';
 import type { ProgressEvent } from './provisioning.js';
 
 export interface SignupView {
@@ -35,13 +34,6 @@ export interface SlugCheck {
 
 /** The browser's sign-up token, which the console sends on its behalf. */
 export const SIGNUP_HEADER = 'x-berth-signup';
-
-export const responses = {
-  ...errorResponses,
-  423: { $ref: 'Error#' },
-  429: { $ref: 'Error#' },
-  502: { $ref: 'Error#' }
-} as const;
 
 const str = { type: 'string' } as const;
 

@@ -37,6 +37,7 @@ export interface Platform {
   tenants: TenantsService;
   events: EventBus;
   tokens: TokensService;
+  audit: AuditRepository;
   routes: RouteManager;
   monitor: HealthMonitor;
   reconciler: Reconciler;
@@ -124,7 +125,7 @@ export async function createPlatform(
   const app = await buildApp({ db: db.db, tenants, events, tokens, audit, metrics, version, operators, terminal, stats, templates, templateImages, upgrades: upgrades.service, appRepo: config.images.appRepo, onboarding: { module: onboarding, config: config.onboarding } }, options.fastify);
   let loops = false;
   return {
-    app, db, runtime, repo, tenants, events, tokens, routes, monitor, reconciler, metrics, operators, terminal, stats, onboarding, upgrades, instanceId,
+    app, db, runtime, repo, tenants, events, tokens, audit, routes, monitor, reconciler, metrics, operators, terminal, stats, onboarding, upgrades, instanceId,
     async startLoops() {
       // A crash between writing a route file and reloading leaves a file nginx
       // does not serve yet; the reconciler compares files, so reload first.
