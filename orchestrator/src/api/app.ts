@@ -31,19 +31,8 @@ import { tenantsRoutes } from '../tenants/tenants.routes.js';
 import type { UpgradesService } from '../upgrades/upgrades.service.js';
 import { upgradesRoutes } from '../upgrades/upgrades.routes.js';
 import { collectMethods } from './allowed-methods.js';
-import { frameworkErrors, installErrorHandler } from './error-handler.js';
+import { API_DESCRIPTION, BODY_LIMIT, installConventions, serverOptions } from './conventions.js';
 import type { Metrics } from './metrics.js';
-import { documentRouteShapes } from './route-docs.js';
-import { errorSchema } from './schemas.js';
-import { buildValidator } from './validators.js';
-
-const BODY_LIMIT = 64 * 1024;
-
-const API_DESCRIPTION = [
-  'Errors are always {"error": {"code", "message"}}; each response lists the codes behind its status.',
-  `Request bodies are at most ${BODY_LIMIT / 1024} KiB (413 BODY_TOO_LARGE); a path parameter over 100 characters is 414 URI_TOO_LONG,`,
-  'answered before authentication. A method a path does not have is 405 METHOD_NOT_ALLOWED with an Allow header.'
-].join(' ');
 
 export interface AppDeps {
   db: Db;
@@ -68,17 +57,8 @@ export interface AppDeps {
 }
 
 export async function buildApp(deps: AppDeps, options: FastifyServerOptions = {}): Promise<FastifyInstance> {
-  const app = Fastify({
-    bodyLimit: BODY_LIMIT,
-    // Path parameters (ids, slugs: at most 64 characters) over this are 414 URI_TOO_LONG.
-    routerOptions: { maxParamLength: 100 },
-    frameworkErrors,
-    schemaController: { compilersFactory: { buildValidator } },
-    ...options
-  });
-  app.addSchema(errorSchema);
-  installErrorHandler(app);
-  documentRouteShapes(app);
+  const app = Fastify({ ...serverOptions, ...options });
+  installConventions(app);
   const methods = collectMethods(app);
   await app.register(swagger, {
     openapi: {

@@ -24,9 +24,18 @@ export function validationMessage(where: string, errors: AjvError[]): string {
   const first = errors.find((e) => e.keyword === 'oneOf') ?? errors[0];
   const path = first?.instancePath ? first.instancePath.replace(/^\//, '').replace(/\//g, '.') : (first?.params.missingProperty as string | undefined);
   const rule = first?.keyword === 'required' ? undefined : first?.parentSchema?.description;
-  // ajv says "must NOT be valid" for a `not`: the rule in the description says what is excluded.
-  const what = first?.keyword === 'not' ? 'is not allowed' : (first?.message ?? 'is invalid');
+  const what = first ? describe(first) : 'is invalid';
   return `${where}${path ? `.${path}` : ''} ${what}${rule ? ` (${rule})` : ''}`;
+}
+
+function describe(error: AjvError): string {
+  // ajv says "must NOT be valid" for a `not`: the rule in the description says what is excluded.
+  if (error.keyword === 'not') return 'is not allowed';
+  if (error.keyword === 'enum' && Array.isArray(error.params.allowedValues)) {
+    const values = error.params.allowedValues as unknown[];
+    return `must be one of: ${values.slice(0, 20).join(', ')}${values.length > 20 ? ', …' : ''}`;
+  }
+  return error.message ?? 'is invalid';
 }
 
 export function installErrorHandler(app: FastifyInstance): void {
