@@ -5,7 +5,8 @@
 // parameters, query and body are validated (400); a path parameter over
 // fastify's maxParamLength is 414 before anything else runs; a body method
 // parses JSON (400), refuses other media types (415) and bodies over the limit
-// (413); and any route can fail unexpectedly (500).
+// (413); and any route can fail unexpectedly (500). Each operation also names
+// the token scope it needs, as x-berth-scope (public, read, write or admin).
 import type { FastifyInstance, RouteOptions } from 'fastify';
 import type { ErrorCode } from '../errors.js';
 import { addErrorCodes } from './schemas.js';
@@ -30,7 +31,10 @@ export function documentRouteShapes(app: FastifyInstance): void {
   app.addHook('onRoute', (route) => {
     if (route.schema?.hide || route.websocket) return;
     const schema = (route.schema ??= {});
-    if (route.config?.scope === 'public') schema.security ??= [];
+    const scope = route.config?.scope;
+    if (scope === 'public') schema.security ??= [];
+    // As auth.plugin.ts decides: no scope declared (or an unknown one) needs admin.
+    (schema as Record<string, unknown>)['x-berth-scope'] = scope === 'public' || scope === 'read' || scope === 'write' ? scope : 'admin';
     const responses = (schema.response ??= {}) as Record<string, unknown>;
     addErrorCodes(responses, shapeCodes(route));
   });

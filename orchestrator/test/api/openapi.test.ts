@@ -38,6 +38,13 @@ t.test('public routes need no bearer token; sign-up routes name their own token'
   t.match(doc.components.securitySchemes.signup, { type: 'apiKey', in: 'header', name: 'X-Berth-Signup' });
   t.notOk(op('/tenants', 'get').security, 'GET /tenants keeps the bearer rule');
   t.equal((await call('GET', '/onboarding/captcha')).statusCode, 200, 'and indeed answers without a token');
+  const scope = (path: string, method: string) => (op(path, method) as { 'x-berth-scope'?: string })['x-berth-scope'];
+  t.same(
+    [scope('/onboarding/captcha', 'get'), scope('/tenants', 'get'), scope('/tenants', 'post'), scope('/tokens', 'post'), scope('/upgrades/preview', 'post')],
+    ['public', 'read', 'write', 'admin', 'read'],
+    'each operation names the scope it needs'
+  );
+  t.same(operations.filter(({ o }) => !['public', 'read', 'write', 'admin'].includes((o as { 'x-berth-scope'?: string })['x-berth-scope'] ?? '')).map(({ path }) => path), [], 'every one');
 });
 
 t.test('every error response is Berth\'s error shape, described by codes of that very status', async (t) => {

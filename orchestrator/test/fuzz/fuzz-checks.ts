@@ -45,28 +45,32 @@ export async function bystanderChanges(platform: Platform, before: Bystanders): 
 }
 
 interface OpenApiDoc {
-  paths: Record<string, Record<string, { security?: unknown[] }>>;
+  paths: Record<string, Record<string, { 'x-berth-scope'?: string }>>;
 }
 
-/** Operations the document marks public (security: []), as the audit log names them: "POST /api/v1/x/:id". */
-function publicOperations(doc: OpenApiDoc): Set<string> {
-  const open = new Set<string>();
+/** The scope each operation needs, as the audit log names operations: "POST /api/v1/x/:id" → "write". */
+function scopesOf(doc: OpenApiDoc): Map<string, string> {
+  const scopes = new Map<string, string>();
   for (const [path, ops] of Object.entries(doc.paths)) {
     for (const [method, op] of Object.entries(ops)) {
-      if (Array.isArray(op.security) && op.security.length === 0) open.add(`${method.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ':$1')}`);
+      scopes.set(`${method.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ':$1')}`, op['x-berth-scope'] ?? 'admin');
     }
   }
-  return open;
+  return scopes;
 }
 
-/** Writes to non-public routes that succeeded with no token or with the read token. */
+/** Writes that succeeded with less than the scope their operation needs: no token, or the read token. */
 export async function scopeViolations(platform: Platform, readTokenId: string): Promise<{ writes: number; problems: string[] }> {
   await platform.audit.flush();
-  const open = publicOperations(platform.app.swagger() as unknown as OpenApiDoc);
-  const accepted = await platform.db.db.collection<AuditEntry>('audit_log').find({ status: { $lt: 400 } }).toArray();
-  const writes = await platform.db.db.collection<AuditEntry>('audit_log').countDocuments({});
+  const scopes = scopesOf(platform.app.swagger() as unknown as OpenApiDoc);
+  const log = platform.db.db.collection<AuditEntry>('audit_log');
+  const accepted = await log.find({ status: { $lt: 400 } }).toArray();
   const problems = accepted
-    .filter((e) => !open.has(e.action) && (e.actor === null || e.actor.tokenId === readTokenId))
-    .map((e) => `${e.action} was accepted (${e.status}) from ${e.actor ? 'the read token' : 'no token'}`);
-  return { writes, problems };
+    .filter((e) => {
+      const needs = scopes.get(e.action) ?? 'admin';
+      if (e.actor === null) return needs !== 'public';
+      return e.actor.tokenId === readTokenId && (needs === 'write' || needs === 'admin');
+    })
+    .map((e) => `${e.action} (needs ${scopes.get(e.action) ?? 'admin'}) was accepted (${e.status}) from ${e.actor ? 'the read token' : 'no token'}`);
+  return { writes: await log.countDocuments({}), problems };
 }
