@@ -9,6 +9,7 @@ import path from 'node:path';
 import { httpGet } from '../../src/health/http-get.js';
 import { silentLogger } from '../../src/log.js';
 import { createPlatform } from '../../src/platform/platform.js';
+import { names } from '../../src/stacks/names.js';
 import { berth, listen } from '../helpers/berth-cli.js';
 import { docker, testSlug } from '../helpers/docker.js';
 import { startTestPlatform } from '../helpers/platform.js';
@@ -44,7 +45,7 @@ t.test('a team made with an owner: the link works through nginx and expires afte
   t.equal((await operationEnd(events, created.json().operation.id)).type, 'operation.succeeded');
   const first = tokenOf((await tp.platform.tenants.ownerSetupUrl(slug))!);
   t.match(await linkPage(first), WORKS);
-  const env = await docker('inspect', '-f', '{{range .Config.Env}}{{println .}}{{end}}', `berth-${slug}-app`);
+  const env = await docker('inspect', '-f', '{{range .Config.Env}}{{println .}}{{end}}', names.container(slug, 'app'));
   const expires = Date.parse(/^OWNER_SETUP_EXPIRES_AT=(.*)$/m.exec(env)![1]!);
   t.ok(Math.abs(expires - (Date.now() + 7 * 86_400_000)) < 10 * 60_000, 'the app is told the link ends in 7 days');
 });
@@ -75,7 +76,7 @@ t.test('a link issued with a short lifetime stops working when it ends', async (
   const issued = await issue(short.app);
   const token = tokenOf(issued.url);
   t.equal((await operationEnd(short.events, issued.operation.id)).type, 'operation.succeeded');
-  const env = await docker('inspect', '-f', '{{range .Config.Env}}{{println .}}{{end}}', `berth-${slug}-app`);
+  const env = await docker('inspect', '-f', '{{range .Config.Env}}{{println .}}{{end}}', names.container(slug, 'app'));
   t.match(env, `OWNER_SETUP_EXPIRES_AT=${issued.expiresAt}`, 'the app got the expiry the API answered');
   await until(async () => DEAD.test(await linkPage(token)), 30_000, 'the link to expire');
   t.match(await linkPage(token), /ask the platform(&#39;|')s operators for a new setup link/, 'and says whom to ask');
