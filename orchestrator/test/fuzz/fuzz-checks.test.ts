@@ -1,10 +1,11 @@
-// The fuzz run's own checks (fuzz-checks.ts) can fail: a touched bystander
-// and a write accepted without its scope are each reported.
+// The fuzz run's own checks (fuzz-checks.ts) can fail: a touched bystander,
+// a write that reached a bystander, and a write accepted without its scope
+// are each reported.
 import t from 'tap';
 import { config, testSlug } from '../helpers/docker.js';
 import { startTestPlatform } from '../helpers/platform.js';
 import { operationEnd } from '../helpers/wait.js';
-import { bystanderChanges, scopeViolations, snapshotBystanders } from './fuzz-checks.js';
+import { bystanderChanges, bystanderWrites, scopeViolations, snapshotBystanders } from './fuzz-checks.js';
 
 // As on the fuzz platform: stacks name an image that is not here, so a create fails at once.
 const tp = await startTestPlatform('fchk', { images: { ...config.images, storage: 'berth-fuzz/absent:0' } });
@@ -23,6 +24,15 @@ t.test('a revoked token, a reset operator and a changed tenant are reported', as
   await platform.repo.update(slug, { $set: { displayName: 'changed' } });
   const problems = await bystanderChanges(platform, before);
   t.match(problems, [/operator admin@localhost was changed/, new RegExp(`tenant ${slug} was changed`), /token r was revoked/]);
+
+  // A write the hook let through to a bystander, refused or not, is reported: the real
+  // route (an owner link for a team without an owner is refused, and changes nothing).
+  t.same(await bystanderWrites(platform, before), [], 'no write reached a bystander yet');
+  const refused = await platform.app.inject({ method: 'POST', url: `/api/v1/tenants/${slug}/owner-link`, headers: { authorization: `Bearer ${tp.token}` } });
+  t.equal(refused.statusCode, 409, refused.body);
+  t.match(await bystanderWrites(platform, before), [new RegExp(`^POST /api/v1/tenants/:slug/owner-link reached bystander ${slug} \\(409 (OWNER_UNKNOWN|OPERATION_CONFLICT)\\)`)]);
+  await platform.app.inject({ method: 'DELETE', url: `/api/v1/tokens/${read.info.id}`, headers: { authorization: `Bearer ${tp.token}` } });
+  t.equal((await bystanderWrites(platform, before)).filter((p) => p.includes(`reached bystander ${read.info.id}`)).length, 1, 'a token named in the path too');
 });
 
 t.test('a write accepted from the read token or no token is reported, by the scope its operation documents', async (t) => {

@@ -44,6 +44,20 @@ export async function bystanderChanges(platform: Platform, before: Bystanders): 
   return problems;
 }
 
+/**
+ * Writes that reached a route naming a bystander, whatever the answer: the
+ * fuzz hook (hooks.py) maps each such id away before the call, so any entry
+ * here is a write route the hook does not guard.
+ */
+export async function bystanderWrites(platform: Platform, before: Bystanders): Promise<string[]> {
+  await platform.audit.flush();
+  const ids = [before.operator._id, ...before.tokens.map((t) => t.id)];
+  const entries = await platform.db.db.collection<AuditEntry>('audit_log')
+    .find({ $or: [{ 'target.tenant': before.tenant._id }, { 'target.id': { $in: ids } }] })
+    .toArray();
+  return entries.map((e) => `${e.action} reached bystander ${e.target.tenant ?? e.target.id} (${e.status} ${e.result}): the fuzz hook does not guard it`);
+}
+
 interface OpenApiDoc {
   paths: Record<string, Record<string, { 'x-berth-scope'?: string }>>;
 }

@@ -15,7 +15,7 @@
 import { config } from '../helpers/docker.js';
 import { startTestPlatform } from '../helpers/platform.js';
 import { operationEnd } from '../helpers/wait.js';
-import { bystanderChanges, scopeViolations, snapshotBystanders } from './fuzz-checks.js';
+import { bystanderChanges, bystanderWrites, scopeViolations, snapshotBystanders } from './fuzz-checks.js';
 
 const BYSTANDER_TENANT = 'bystander';
 
@@ -33,6 +33,7 @@ async function finish(): Promise<number> {
   try {
     await platform.tenants.settled();
     problems.push(...(await bystanderChanges(platform, before)));
+    problems.push(...(await bystanderWrites(platform, before)));
     const scope = await scopeViolations(platform, read.info.id);
     problems.push(...scope.problems);
     process.stderr.write(`fuzz-platform: ${scope.writes} writes reached a route; ${scope.problems.length} accepted without their scope\n`);

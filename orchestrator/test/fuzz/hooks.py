@@ -29,7 +29,9 @@ KINDS = {
     "upgrades": (re.compile(r".*", re.DOTALL), "00000000-0000-4000-8000-000000000000"),
 }
 
-# path template (after /api/v1) -> (path parameter, kind)
+# path template (after /api/v1) -> (path parameter, kind); each matches the
+# path's start, so it also guards the writes below it (a tenant's actions and
+# its owner-link reissue, an operator's disable and reset).
 PATHS = [
     (re.compile(r"/tenants/\{slug\}"), "slug", "tenants"),
     (re.compile(r"/tokens/\{id\}"), "id", "tokens"),
