@@ -63,6 +63,11 @@ export const ErrorCodes = {
   MAIL_FAILED: { status: 502, summary: 'the mail server refused the message or did not answer' },
   SLUG_TAKEN: { status: 409, summary: 'another team has that name; the message suggests a free one' },
   NOT_FOUND: { status: 404, summary: 'no such route' },
+  METHOD_NOT_ALLOWED: { status: 405, summary: 'the path exists but not with this method; the Allow header lists those it has' },
+  BODY_TOO_LARGE: { status: 413, summary: 'the request body is over the 64 KiB limit' },
+  URI_TOO_LONG: { status: 414, summary: 'a path parameter is over 100 characters (checked before anything else, authentication included)' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, summary: 'the request body is not application/json' },
+  SERVICE_NO_CONTAINER: { status: 409, summary: 'the tenant service has no container (not made yet, or removed after a failure): there is nothing to read' },
   INTERNAL: { status: 500, summary: 'an unexpected error; see the orchestrator log' }
 } as const;
 

@@ -95,7 +95,7 @@ follow_events() {
               fi
             fi
             id="" type="" data="" ;;
-          :*) ;; # a comment: the server's keep-alive
+          :*) ;; # a comment: the server's "connected" and keep-alive
           id:*) id=${line#id:}; id=${id# } ;;
           event:*) type=${line#event:}; type=${type# } ;;
           data:*) line=${line#data:}; data=${data:+$data$'\n'}${line# } ;;

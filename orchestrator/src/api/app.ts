@@ -1,6 +1,7 @@
 // Builds the DevOps API as a fastify instance: the server boots it, the tests
-// build the same thing. Order: shared schemas and error handling, OpenAPI,
-// WebSocket, auth and audit hooks, then one plugin per resource.
+// build the same thing. Order: shared schemas and error handling, what every
+// route documents by its shape, OpenAPI, WebSocket, auth and audit hooks, one
+// plugin per resource, then 405 for the methods a path does not have.
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import swagger from '@fastify/swagger';
 import websocket from '@fastify/websocket';
@@ -30,9 +31,9 @@ import type { TenantsService } from '../tenants/tenants.service.js';
 import { tenantsRoutes } from '../tenants/tenants.routes.js';
 import type { UpgradesService } from '../upgrades/upgrades.service.js';
 import { upgradesRoutes } from '../upgrades/upgrades.routes.js';
-import { frameworkErrors, installErrorHandler } from './error-handler.js';
+import { collectMethods } from './allowed-methods.js';
+import { API_DESCRIPTION, BODY_LIMIT, installConventions, serverOptions } from './conventions.js';
 import type { Metrics } from './metrics.js';
-import { errorSchema } from './schemas.js';
 
 export interface AppDeps {
   db: Db;
@@ -57,22 +58,24 @@ export interface AppDeps {
 }
 
 export async function buildApp(deps: AppDeps, options: FastifyServerOptions = {}): Promise<FastifyInstance> {
-  const app = Fastify({
-    bodyLimit: 64 * 1024,
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
-    frameworkErrors,
-    ...options
-  });
-  app.addSchema(errorSchema);
-  installErrorHandler(app);
+  const app = Fastify({ ...serverOptions, ...options });
+  installConventions(app);
+  const methods = collectMethods(app);
   await app.register(swagger, {
     openapi: {
-      info: { title: 'Berth DevOps API', version: deps.version },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      info: { title: 'Berth DevOps API', version: deps.version, description: API_DESCRIPTION },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', description: 'an API token (berth_<id>_<secret>) or a console session (bsess_…)' },
+          signup: { type: 'apiKey', in: 'header', name: 'X-Berth-Signup', description: 'a sign-up\'s own token, from POST /api/v1/onboarding/signups' }
+        }
+      },
       security: [{ bearer: [] }]
-    }
+    },
+    // Shared schemas keep their own names (Error, Tenant, …) in components.
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) }
   });
-  await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
+  await app.register(websocket, { options: { maxPayload: BODY_LIMIT } });
   await app.register(authPlugin, { tokens: deps.tokens, sessions: deps.operators.sessions });
   await app.register(auditPlugin, { audit: deps.audit });
 
@@ -91,7 +94,7 @@ export async function buildApp(deps: AppDeps, options: FastifyServerOptions = {}
   await app.register(
     async (api) => {
       api.get('/openapi.json', { config: { scope: 'public' }, schema: { hide: true } }, async () => app.swagger());
-      await api.register(tenantsRoutes, { tenants: deps.tenants, events: deps.events });
+      await api.register(tenantsRoutes, { tenants: deps.tenants, events: deps.events, templates: deps.templates });
       await api.register(eventsRoutes, { events: deps.events });
       await api.register(tokensRoutes, { tokens: deps.tokens });
       await api.register(auditRoutes, { audit: deps.audit });
@@ -109,5 +112,6 @@ export async function buildApp(deps: AppDeps, options: FastifyServerOptions = {}
     },
     { prefix: '/api/v1' }
   );
+  methods.answerOthers();
   return app;
 }

@@ -1,7 +1,10 @@
 // Shared JSON schemas: each is validation, serialization, TS type and OpenAPI doc at once.
+import { ErrorCodes, type ErrorCode } from '../errors.js';
+
 export const errorSchema = {
   $id: 'Error',
   type: 'object',
+  description: 'Every error Berth answers: a stable code (orchestrator/src/errors.ts) and a message saying what to do.',
   required: ['error'],
   properties: {
     error: {
@@ -12,12 +15,37 @@ export const errorSchema = {
   }
 } as const;
 
-export const errorResponses = {
-  400: { $ref: 'Error#' },
-  401: { $ref: 'Error#' },
-  403: { $ref: 'Error#' },
-  404: { $ref: 'Error#' },
-  409: { $ref: 'Error#' },
-  500: { $ref: 'Error#' },
-  503: { $ref: 'Error#' }
-} as const;
+export interface ErrorResponse {
+  $ref: 'Error#';
+  description: string;
+}
+
+const line = (code: ErrorCode) => `${code}: ${ErrorCodes[code].summary}`;
+
+/**
+ * Adds the statuses these error codes answer with to a route's responses,
+ * each described by the codes behind it; codes already listed are kept once.
+ */
+export function addErrorCodes(responses: Record<string, unknown>, codes: readonly ErrorCode[]): void {
+  for (const code of codes) {
+    const status = String(ErrorCodes[code].status);
+    const existing = responses[status] as ErrorResponse | undefined;
+    if (!existing) responses[status] = { $ref: 'Error#', description: line(code) };
+    else if (existing.$ref === 'Error#' && !existing.description.split('\n').some((l) => l.startsWith(`${code}:`))) {
+      responses[status] = { ...existing, description: `${existing.description}\n${line(code)}` };
+    }
+  }
+}
+
+/**
+ * The error responses a route answers beyond those that follow from its shape
+ * (validation, auth, body and URL limits: see api/route-docs.ts).
+ */
+export function errorResponses(...codes: ErrorCode[]): Record<string, ErrorResponse> {
+  const responses: Record<string, ErrorResponse> = {};
+  addErrorCodes(responses, codes);
+  return responses;
+}
+
+/** Codes of every route that asks the container engine (each call has a deadline: runtime/deadlines.ts). */
+export const RUNTIME_CODES = ['RUNTIME_UNAVAILABLE', 'RUNTIME_ERROR', 'RUNTIME_TIMEOUT'] as const satisfies readonly ErrorCode[];

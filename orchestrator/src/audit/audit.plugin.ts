@@ -3,8 +3,8 @@
 // The error code is read from the JSON error body in onSend (the body itself is
 // never kept); the entry is written after the response has gone, without
 // awaiting it, so a slow or failing audit write never delays or fails a request.
-// Requests that matched no route are not recorded: they act on nothing (the
-// request log still shows them).
+// Requests that matched no route (404, 405) are not recorded: they act on
+// nothing (the request log still shows them).
 import fp from 'fastify-plugin';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuditEntry, AuditRepository } from './audit.repository.js';
@@ -27,6 +27,8 @@ export const auditPlugin = fp(
 
     app.addHook('onResponse', async (request, reply) => {
       if (!WRITES.has(request.method) || request.routeOptions.url === undefined) return;
+      // A 405 matched a path but no route of it (api/allowed-methods.ts): like a 404, it acted on nothing.
+      if (reply.statusCode === 405) return;
       const entry = entryFor(request, reply, errorCodes.get(request));
       audit.record(entry).catch((err: unknown) => request.log.warn({ err, action: entry.action }, 'audit entry not written'));
     });

@@ -1,6 +1,5 @@
 // GET /audit: the audit log, newest first, narrowed by query filters. Admin only.
 import type { FastifyPluginAsync } from 'fastify';
-import { errorResponses } from '../api/schemas.js';
 import { AUDIT_MAX_LIMIT, type AuditRepository } from './audit.repository.js';
 
 const listQuery = {
@@ -58,7 +57,7 @@ export const auditRoutes: FastifyPluginAsync<{ audit: AuditRepository }> = async
       tags: ['audit'],
       summary: 'Read the audit log of writes',
       querystring: listQuery,
-      response: { 200: { type: 'object', required: ['entries'], properties: { entries: { type: 'array', items: { $ref: 'AuditEntry#' } } } }, ...errorResponses }
+      response: { 200: { type: 'object', required: ['entries'], properties: { entries: { type: 'array', items: { $ref: 'AuditEntry#' } } } } }
     }
   }, async (req) => {
     const { since, ...rest } = req.query;

@@ -26,7 +26,7 @@ const createBody = {
   additionalProperties: false,
   required: ['name', 'scope'],
   properties: {
-    name: { type: 'string', maxLength: 64, pattern: TOKEN_NAME_PATTERN, description: '1-64 characters: letters, digits, space, ".", "_", "-"' },
+    name: { type: 'string', minLength: 1, maxLength: 64, pattern: TOKEN_NAME_PATTERN, description: '1-64 characters: letters, digits, space, ".", "_", "-"' },
     scope: { type: 'string', enum: SCOPES, description: 'read ⊂ write ⊂ admin' }
   }
 } as const;
@@ -41,7 +41,7 @@ const created = {
 const idParam = {
   type: 'object',
   required: ['id'],
-  properties: { id: { type: 'string', maxLength: 12, pattern: TOKEN_ID_PATTERN } }
+  properties: { id: { type: 'string', minLength: 12, maxLength: 12, pattern: TOKEN_ID_PATTERN } }
 } as const;
 
 export const tokensRoutes: FastifyPluginAsync<{ tokens: TokensService }> = async (app, { tokens }) => {
@@ -50,7 +50,7 @@ export const tokensRoutes: FastifyPluginAsync<{ tokens: TokensService }> = async
 
   app.post<{ Body: { name: string; scope: Scope } }>('/tokens', {
     config: { scope: 'admin' },
-    schema: { tags, summary: 'Make an API token', body: createBody, response: { 201: created, ...errorResponses } }
+    schema: { tags, summary: 'Make an API token', body: createBody, response: { 201: created } }
   }, async (req, reply) => {
     const { token, info } = await tokens.create(req.body);
     return reply.status(201).send({ token, ...info });
@@ -61,13 +61,13 @@ export const tokensRoutes: FastifyPluginAsync<{ tokens: TokensService }> = async
     schema: {
       tags,
       summary: 'List API tokens (never their secrets)',
-      response: { 200: { type: 'object', required: ['tokens'], properties: { tokens: { type: 'array', items: { $ref: 'TokenInfo#' } } } }, ...errorResponses }
+      response: { 200: { type: 'object', required: ['tokens'], properties: { tokens: { type: 'array', items: { $ref: 'TokenInfo#' } } } } }
     }
   }, async () => ({ tokens: await tokens.list() }));
 
   app.delete<{ Params: { id: string } }>('/tokens/:id', {
     config: { scope: 'admin' },
-    schema: { tags, summary: 'Revoke an API token', params: idParam, response: { 204: { type: 'null', description: 'revoked' }, ...errorResponses } }
+    schema: { tags, summary: 'Revoke an API token', params: idParam, response: { 204: { type: 'null', description: 'revoked' }, ...errorResponses('TOKEN_NOT_FOUND') } }
   }, async (req, reply) => {
     await tokens.revoke(req.params.id);
     return reply.status(204).send();

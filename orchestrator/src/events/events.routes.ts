@@ -10,13 +10,23 @@ interface Filter {
   operation?: string;
 }
 
-const filterQuery = {
+const filter = {
+  tenant: { type: 'string', maxLength: 64, description: 'only events of this tenant (slug)' },
+  operation: { type: 'string', maxLength: 64, description: 'only events of this operation or upgrade job (id); replays what it already did' }
+} as const;
+
+const streamQuery = { type: 'object', additionalProperties: false, properties: filter } as const;
+// Browsers cannot set headers on a WebSocket: the token may come in the query there, and only there.
+const socketQuery = { type: 'object', additionalProperties: false, properties: { ...filter, access_token: { type: 'string' } } } as const;
+
+/** One server-sent event, as its fields. */
+const sseEvent = {
   type: 'object',
-  additionalProperties: false,
+  required: ['id', 'event', 'data'],
   properties: {
-    tenant: { type: 'string', maxLength: 64 },
-    operation: { type: 'string', maxLength: 64 },
-    access_token: { type: 'string' }
+    id: { type: 'string', description: 'the event\'s sequence number' },
+    event: { type: 'string', description: 'its type, e.g. operation.step, tenant.phase, upgrade.state' },
+    data: { type: 'string', description: 'the whole event as JSON: {seq, at, type, tenant?, operation?, data}' }
   }
 } as const;
 
@@ -28,7 +38,7 @@ export const eventsRoutes: FastifyPluginAsync<{ events: EventBus }> = async (app
   app.get<{ Querystring: Filter }>('/events', {
     config: { scope: 'read' },
     websocket: true,
-    schema: { tags: ['events'], querystring: filterQuery }
+    schema: { tags: ['events'], querystring: socketQuery }
   }, (socket, req) => {
     const wanted = matches(req.query);
     const unsubscribe = events.subscribe((e) => {
@@ -39,11 +49,19 @@ export const eventsRoutes: FastifyPluginAsync<{ events: EventBus }> = async (app
 
   app.get<{ Querystring: Filter }>('/events/stream', {
     config: { scope: 'read' },
-    schema: { tags: ['events'], querystring: filterQuery }
+    schema: {
+      tags: ['events'],
+      summary: 'Server-sent events: a ": connected" comment at once, then each event as "id, event, data" (data is the event as JSON)',
+      querystring: streamQuery,
+      response: { 200: { description: 'an event stream that stays open (a ": keep-alive" comment every 15 s)', content: { 'text/event-stream': { schema: sseEvent } } } }
+    }
   }, async (req, reply) => {
     const wanted = matches(req.query);
     reply.hijack();
     reply.raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', 'x-accel-buffering': 'no' });
+    // Headers and a first comment now, not with the first event (which may be
+    // minutes away): a client knows at once that it is subscribed.
+    reply.raw.write(': connected\n\n');
     const send = (e: BerthEvent) => reply.raw.write(`id: ${e.seq}\nevent: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`);
     // Subscribe before reading history so nothing falls between the two; dedupe by seq.
     const buffered: BerthEvent[] = [];

@@ -7,6 +7,7 @@
 // email-key.ts).
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { errorResponses, RUNTIME_CODES } from '../api/schemas.js';
 import type { OnboardingConfig } from '../config/onboarding.config.js';
 import { BerthError } from '../errors.js';
 import type { EventBus } from '../events/event-bus.js';
@@ -56,17 +57,23 @@ export const onboardingRoutes: FastifyPluginAsync<OnboardingRoutesOptions> = asy
 
   const tags = ['onboarding'];
   const publicRoute = { scope: 'public' as const };
+  // No operator token; the sign-up's own token in its header (api/app.ts: the "signup" scheme).
+  const bySignup = [{ signup: [] }];
+  // Every route here: the two onRequest hooks above, then what the sign-up token opens.
+  const refusals = (...codes: Parameters<typeof errorResponses>) => errorResponses('ONBOARDING_DISABLED', 'RATE_LIMITED', ...codes);
+  const ofSignup = ['SIGNUP_UNKNOWN', 'SIGNUP_LOCKED', 'SIGNUP_STEP'] as const;
+  const teamCodes = ['PLAN_UNKNOWN', 'SLUG_INVALID', 'SLUG_RESERVED', 'SLUG_TAKEN', 'PORT_EXHAUSTED', ...RUNTIME_CODES] as const;
 
   app.get('/onboarding/captcha', {
     config: publicRoute,
-    schema: { tags, summary: 'A signed, expiring ALTCHA proof-of-work challenge', response: { 200: S.challengeResponse, ...S.responses } }
+    schema: { tags, summary: 'A signed, expiring ALTCHA proof-of-work challenge', response: { 200: S.challengeResponse, ...refusals() } }
   }, async (_request, reply) => reply.header('cache-control', 'no-store').send(await captcha.challenge()));
 
   app.post<{ Body: { email: string; captcha: string } }>('/onboarding/signups', {
     config: publicRoute,
     onRequest: mailPerIp,
     preHandler: mailPerEmail,
-    schema: { tags, summary: 'Start a sign-up: mails a 6-digit code (the same answer whether or not the address is known)', body: S.startBody, response: { 201: S.startResponse, ...S.responses } }
+    schema: { tags, summary: 'Start a sign-up: mails a 6-digit code (the same answer whether or not the address is known)', body: S.startBody, response: { 201: S.startResponse, ...refusals('SIGNUPS_PAUSED', 'CAPTCHA_INVALID', 'SIGNUP_LIMIT', 'MAIL_FAILED') } }
   }, async (request, reply) => {
     const { token, signup } = await service.start({ email: request.body.email, captcha: request.body.captcha, ip: ip(request) });
     return reply.status(201).header('cache-control', 'no-store').send({ signup: token, status: signup });
@@ -74,33 +81,33 @@ export const onboardingRoutes: FastifyPluginAsync<OnboardingRoutesOptions> = asy
 
   app.get('/onboarding/signup', {
     config: publicRoute,
-    schema: { tags, summary: 'Where this sign-up stands', querystring: noQuery, response: { 200: { $ref: 'Signup#' }, ...S.responses } }
+    schema: { tags, summary: 'Where this sign-up stands', security: bySignup, querystring: noQuery, response: { 200: { $ref: 'Signup#' }, ...refusals('SIGNUP_UNKNOWN') } }
   }, async (request) => service.status(signupToken(request)));
 
   app.post('/onboarding/signup/resend', {
     config: publicRoute,
     onRequest: mailPerIp,
-    schema: { tags, summary: 'Mail a new code (throttled)', response: { 200: { $ref: 'Signup#' }, ...S.responses } }
+    schema: { tags, summary: 'Mail a new code (throttled)', security: bySignup, response: { 200: { $ref: 'Signup#' }, ...refusals(...ofSignup, 'RESEND_TOO_SOON', 'MAIL_FAILED') } }
   }, async (request) => service.resend(signupToken(request)));
 
   app.post<{ Body: { code: string } }>('/onboarding/signup/verify', {
     config: publicRoute,
-    schema: { tags, summary: 'Check the code from the mail', body: S.verifyBody, response: { 200: { $ref: 'Signup#' }, ...S.responses } }
+    schema: { tags, summary: 'Check the code from the mail', security: bySignup, body: S.verifyBody, response: { 200: { $ref: 'Signup#' }, ...refusals(...ofSignup, 'CODE_INVALID', 'CODE_EXPIRED') } }
   }, async (request) => service.verify(signupToken(request), request.body.code));
 
   app.get<{ Querystring: { name?: string; slug?: string } }>('/onboarding/signup/slug', {
     config: publicRoute,
-    schema: { tags, summary: 'Suggest a slug from a name, or check one: free, or why not in words', querystring: S.slugQuery, response: { 200: S.slugResponse, ...S.responses } }
+    schema: { tags, summary: 'Suggest a slug from a name, or check one: free, or why not in words', security: bySignup, querystring: S.slugQuery, response: { 200: S.slugResponse, ...refusals(...ofSignup, ...RUNTIME_CODES) } }
   }, async (request) => service.checkSlug(signupToken(request), request.query));
 
   app.post<{ Body: { displayName: string; slug: string; plan: string } }>('/onboarding/signup/team', {
     config: publicRoute,
-    schema: { tags, summary: 'Create the team: provisioning starts and goes on without the page', body: S.teamBody, response: { 202: { $ref: 'Signup#' }, ...S.responses } }
+    schema: { tags, summary: 'Create the team: provisioning starts and goes on without the page', security: bySignup, body: S.teamBody, response: { 202: { $ref: 'Signup#' }, ...refusals(...ofSignup, 'SIGNUPS_PAUSED', ...teamCodes) } }
   }, async (request, reply) => reply.status(202).send(await service.createTeam(signupToken(request), request.body)));
 
   app.post('/onboarding/signup/retry', {
     config: publicRoute,
-    schema: { tags, summary: 'After a failed provisioning: remove what is left of it and create the team again', response: { 202: { $ref: 'Signup#' }, ...S.responses } }
+    schema: { tags, summary: 'After a failed provisioning: remove what is left of it and create the team again', security: bySignup, response: { 202: { $ref: 'Signup#' }, ...refusals(...ofSignup, 'OPERATION_CONFLICT', ...teamCodes) } }
   }, async (request, reply) => reply.status(202).send(await service.retry(signupToken(request))));
 
   // Only this sign-up's own team: the tenant comes from the sign-up record,

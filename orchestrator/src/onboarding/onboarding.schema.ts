@@ -1,6 +1,6 @@
 // One schema per payload of the onboarding API: validation, serialization,
 // TS type and OpenAPI doc at once.
-import { errorResponses } from '../api/schemas.js';
+import { EMAIL_MAX } from '../formats.js';
 import type { ProgressEvent } from './provisioning.js';
 
 export interface SignupView {
@@ -35,14 +35,6 @@ export interface SlugCheck {
 
 /** The browser's sign-up token, which the console sends on its behalf. */
 export const SIGNUP_HEADER = 'x-berth-signup';
-
-export const responses = {
-  ...errorResponses,
-  423: { $ref: 'Error#' },
-  429: { $ref: 'Error#' },
-  502: { $ref: 'Error#' },
-  503: { $ref: 'Error#' }
-} as const;
 
 const str = { type: 'string' } as const;
 
@@ -110,7 +102,7 @@ export const startBody = {
   additionalProperties: false,
   required: ['email', 'captcha'],
   properties: {
-    email: { type: 'string', format: 'email', maxLength: 254 },
+    email: { type: 'string', format: 'email', maxLength: EMAIL_MAX },
     /** The ALTCHA widget's payload: base64 JSON {challenge, solution}. */
     captcha: { type: 'string', maxLength: 8192 }
   }

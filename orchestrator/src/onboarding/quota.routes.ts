@@ -7,6 +7,6 @@ import * as S from './onboarding.schema.js';
 export const quotaRoutes: FastifyPluginAsync<{ service: OnboardingService }> = async (app, { service }) => {
   app.get('/onboarding/quota', {
     config: { scope: 'read' },
-    schema: { tags: ['onboarding'], summary: 'Self-service teams made today against BERTH_ONBOARDING_TEAMS_PER_DAY; paused once reached', response: { 200: S.quotaResponse, ...S.responses } }
+    schema: { tags: ['onboarding'], summary: 'Self-service teams made today against BERTH_ONBOARDING_TEAMS_PER_DAY; paused once reached', response: { 200: S.quotaResponse } }
   }, async () => service.quotaToday());
 };

@@ -18,8 +18,6 @@ export interface OperatorsRoutesOptions {
   signInLimit: SignInLimit;
 }
 
-const withLocked = { ...errorResponses, 423: { $ref: 'Error#' }, 429: { $ref: 'Error#' } } as const;
-
 /** Who asked, for createdBy: an operator id, or the API token. */
 function actorOf(req: FastifyRequest): string {
   const p = req.principal;
@@ -41,18 +39,18 @@ export const operatorsRoutes: FastifyPluginAsync<OperatorsRoutesOptions> = async
 
   app.post<{ Body: { token: string } }>('/auth/setup/start', {
     config: { scope: 'public' },
-    schema: { tags: auth, summary: 'Open a setup link: the TOTP secret to enrol', security: [], body: S.setupStartBody, response: { 200: S.setupStartReply, ...errorResponses } }
+    schema: { tags: auth, summary: 'Open a setup link: the TOTP secret to enrol', body: S.setupStartBody, response: { 200: S.setupStartReply, ...errorResponses('SETUP_TOKEN_INVALID') } }
   }, async (req) => operators.setupStart(req.body.token));
 
   app.post<{ Body: { token: string; password: string; code: string } }>('/auth/setup/finish', {
     config: { scope: 'public' },
-    schema: { tags: auth, summary: 'Finish enrolment: password and a first code', security: [], body: S.setupFinishBody, response: { 200: S.operatorReply, ...errorResponses } }
+    schema: { tags: auth, summary: 'Finish enrolment: password and a first code', body: S.setupFinishBody, response: { 200: S.operatorReply, ...errorResponses('SETUP_TOKEN_INVALID', 'TOTP_INVALID') } }
   }, async (req) => ({ operator: await operators.setupFinish(req.body) }));
 
   app.post<{ Body: { email: string; password: string; code: string } }>('/auth/login', {
     config: { scope: 'public' },
     onRequest: perAddress,
-    schema: { tags: auth, summary: 'Sign in: email, password and TOTP code → a new session', security: [], body: S.loginBody, response: { 200: S.loginReply, ...withLocked } }
+    schema: { tags: auth, summary: 'Sign in: email, password and TOTP code → a new session', body: S.loginBody, response: { 200: S.loginReply, ...errorResponses('INVALID_CREDENTIALS', 'TOTP_REPLAYED', 'ACCOUNT_LOCKED', 'RATE_LIMITED') } }
   }, async (req, reply) => {
     try {
       return await signIn.signIn(req.body);
@@ -64,7 +62,7 @@ export const operatorsRoutes: FastifyPluginAsync<OperatorsRoutesOptions> = async
 
   app.post('/auth/logout', {
     config: { scope: 'read' },
-    schema: { tags: auth, summary: 'Sign out: ends this console session', response: { 204: { type: 'null', description: 'signed out' }, ...errorResponses } }
+    schema: { tags: auth, summary: 'Sign out: ends this console session', response: { 204: { type: 'null', description: 'signed out' }, ...errorResponses('FORBIDDEN') } }
   }, async (req: FastifyRequest, reply: FastifyReply) => {
     const token = /^Bearer +(\S+) *$/i.exec(req.headers.authorization ?? '')?.[1];
     if (req.principal?.kind !== 'operator' || !token || !isSessionToken(token)) {
@@ -76,7 +74,7 @@ export const operatorsRoutes: FastifyPluginAsync<OperatorsRoutesOptions> = async
 
   app.get('/auth/me', {
     config: { scope: 'read' },
-    schema: { tags: auth, summary: 'Who the request is signed in as', response: { 200: S.meReply, ...errorResponses } }
+    schema: { tags: auth, summary: 'Who the request is signed in as', response: { 200: S.meReply } }
   }, async (req) => {
     const p = req.principal!;
     if (p.kind === 'operator') {
@@ -88,17 +86,17 @@ export const operatorsRoutes: FastifyPluginAsync<OperatorsRoutesOptions> = async
 
   app.get('/operators', {
     config: { scope: 'admin' },
-    schema: { tags, summary: 'List operators', response: { 200: S.listReply, ...errorResponses } }
+    schema: { tags, summary: 'List operators', response: { 200: S.listReply } }
   }, async () => ({ operators: await operators.list() }));
 
   app.post<{ Body: { email: string; name: string } }>('/operators', {
     config: { scope: 'admin' },
-    schema: { tags, summary: 'Add an operator: returns their one-time setup link', body: S.createBody, response: { 201: S.createdReply, ...errorResponses } }
+    schema: { tags, summary: 'Add an operator: returns their one-time setup link', body: S.createBody, response: { 201: S.createdReply, ...errorResponses('OPERATOR_EXISTS') } }
   }, async (req, reply) => reply.status(201).send(await operators.create(req.body, actorOf(req))));
 
   app.post<{ Params: { id: string } }>('/operators/:id/disable', {
     config: { scope: 'admin' },
-    schema: { tags, summary: 'Disable an operator and end their sessions', params: S.idParam, response: { 200: S.operatorReply, ...errorResponses } }
+    schema: { tags, summary: 'Disable an operator and end their sessions', params: S.idParam, response: { 200: S.operatorReply, ...errorResponses('OPERATOR_NOT_FOUND', 'OPERATOR_CONFLICT') } }
   }, async (req) => {
     const p = req.principal;
     return { operator: await operators.disable(req.params.id, p?.kind === 'operator' ? p.operatorId : undefined) };
@@ -106,6 +104,6 @@ export const operatorsRoutes: FastifyPluginAsync<OperatorsRoutesOptions> = async
 
   app.post<{ Params: { id: string } }>('/operators/:id/reset', {
     config: { scope: 'admin' },
-    schema: { tags, summary: 'Reset an operator: new setup link; password, TOTP and sessions cleared', params: S.idParam, response: { 200: S.createdReply, ...errorResponses } }
+    schema: { tags, summary: 'Reset an operator: new setup link; password, TOTP and sessions cleared', params: S.idParam, response: { 200: S.createdReply, ...errorResponses('OPERATOR_NOT_FOUND') } }
   }, async (req) => operators.reset(req.params.id));
 };

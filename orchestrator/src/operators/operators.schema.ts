@@ -1,4 +1,5 @@
 // One schema per payload: validation, serialization, TS type and OpenAPI doc.
+import { EMAIL_MAX, NOT_BLANK } from '../formats.js';
 import { OPERATOR_STATUSES } from './operator.types.js';
 import { PASSWORD_MAX, PASSWORD_MIN } from './passwords.js';
 
@@ -23,9 +24,9 @@ const operatorBrief = {
   properties: { id: { type: 'string' }, email: { type: 'string' }, name: { type: 'string' } }
 } as const;
 
-const email = { type: 'string', minLength: 3, maxLength: 254, format: 'email' } as const;
+const email = { type: 'string', minLength: 3, maxLength: EMAIL_MAX, format: 'email', description: 'local@domain; a domain without a dot (admin@localhost) is fine' } as const;
 const setupToken = { type: 'string', minLength: 22, maxLength: 128, pattern: '^[A-Za-z0-9_-]+$' } as const;
-const code = { type: 'string', maxLength: 6, pattern: '^[0-9]{6}$', description: 'six digits from the authenticator app' } as const;
+const code = { type: 'string', minLength: 6, maxLength: 6, pattern: '^[0-9]{6}$', description: 'six digits from the authenticator app' } as const;
 
 export const setupStartBody = {
   type: 'object',
@@ -89,7 +90,7 @@ export const createBody = {
   type: 'object',
   additionalProperties: false,
   required: ['email', 'name'],
-  properties: { email, name: { type: 'string', minLength: 1, maxLength: 100 } }
+  properties: { email, name: { type: 'string', minLength: 1, maxLength: 100, pattern: NOT_BLANK, description: 'not only spaces' } }
 } as const;
 
 export const createdReply = {
@@ -108,5 +109,5 @@ export const listReply = {
 export const idParam = {
   type: 'object',
   required: ['id'],
-  properties: { id: { type: 'string', maxLength: 16, pattern: '^[0-9a-f]{16}$' } }
+  properties: { id: { type: 'string', minLength: 16, maxLength: 16, pattern: '^[0-9a-f]{16}$' } }
 } as const;

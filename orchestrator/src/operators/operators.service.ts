@@ -5,6 +5,7 @@
 // they work once and for 24 h.
 import { createHash, randomBytes } from 'node:crypto';
 import QRCode from 'qrcode';
+import { isEmail } from '../formats.js';
 import type { SecretBox } from '../crypto/secret-box.js';
 import { BerthError } from '../errors.js';
 import { operatorView, type OperatorDoc, type OperatorView } from './operator.types.js';
@@ -53,7 +54,7 @@ export class OperatorsService {
   async create(input: { email: string; name: string }, createdBy: string): Promise<{ operator: OperatorView; setupUrl: string }> {
     const email = normalizeEmail(input.email);
     const name = input.name.trim();
-    if (!/^[^\s@]+@[^\s@]+$/.test(email) || email.length > 254) throw new BerthError('VALIDATION_FAILED', 'body.email must be an email address', { field: 'email' });
+    if (!isEmail(email)) throw new BerthError('VALIDATION_FAILED', 'body.email must be an email address', { field: 'email' });
     if (name.length < 1 || name.length > 100) throw new BerthError('VALIDATION_FAILED', 'body.name must be 1-100 characters', { field: 'name' });
     const { token, hash, expiresAt } = this.newSetupToken();
     const doc: OperatorDoc = {

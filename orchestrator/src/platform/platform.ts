@@ -44,6 +44,7 @@ export interface Platform {
   tenants: TenantsService;
   events: EventBus;
   tokens: TokensService;
+  audit: AuditRepository;
   routes: RouteManager;
   monitor: HealthMonitor;
   reconciler: Reconciler;
@@ -147,7 +148,7 @@ export async function createPlatform(
   const app = await buildApp({ db: db.db, tenants, events, tokens, audit, metrics, version, operators, terminal, stats, templates, templateImages, upgrades: upgrades.service, appRepo: config.images.appRepo, onboarding: { module: onboarding, config: config.onboarding } }, options.fastify);
   let loops = false;
   return {
-    app, db, runtime, repo, tenants, events, tokens, routes, monitor, reconciler, metrics, operators, terminal, stats, storage, onboarding, upgrades, mail, instanceId,
+    app, db, runtime, repo, tenants, events, tokens, audit, routes, monitor, reconciler, metrics, operators, terminal, stats, storage, onboarding, upgrades, mail, instanceId,
     async startLoops() {
       // A crash between writing a route file and reloading leaves a file nginx
       // does not serve yet; the reconciler compares files, so reload first.

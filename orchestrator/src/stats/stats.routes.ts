@@ -1,6 +1,7 @@
 // GET /tenants/:slug/stats: the same numbers the tenant.stats events carry, read now.
 import type { FastifyPluginAsync } from 'fastify';
-import { errorResponses } from '../api/schemas.js';
+import { errorResponses, RUNTIME_CODES } from '../api/schemas.js';
+import { slugParam } from '../tenants/tenants.schema.js';
 import type { StatsCollector } from './stats.collector.js';
 
 const serviceStats = {
@@ -24,8 +25,8 @@ export const statsRoutes: FastifyPluginAsync<{ stats: StatsCollector }> = async 
     schema: {
       tags: ['tenants'],
       summary: "A tenant's CPU and memory, read now",
-      params: { type: 'object', required: ['slug'], properties: { slug: { type: 'string', minLength: 1, maxLength: 64 } } },
-      response: { 200: { $ref: 'TenantStats#' }, ...errorResponses }
+      params: slugParam,
+      response: { 200: { $ref: 'TenantStats#' }, ...errorResponses('TENANT_NOT_FOUND', ...RUNTIME_CODES) }
     }
   }, async (req) => stats.forTenant(req.params.slug));
 };

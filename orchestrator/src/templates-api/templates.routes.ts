@@ -1,6 +1,5 @@
 // GET /templates: the loaded stack templates and their plans, read-only.
 import type { FastifyPluginAsync } from 'fastify';
-import { errorResponses } from '../api/schemas.js';
 import type { LoadedTemplate } from '../stacks/template-loader.js';
 import { templateView } from './templates.view.js';
 
@@ -57,7 +56,7 @@ export const templatesRoutes: FastifyPluginAsync<TemplatesRoutesOptions> = async
     schema: {
       tags: ['templates'],
       summary: 'Stack templates and what each plan gives',
-      response: { 200: { type: 'object', required: ['templates'], properties: { templates: { type: 'array', items: { $ref: 'Template#' } } } }, ...errorResponses }
+      response: { 200: { type: 'object', required: ['templates'], properties: { templates: { type: 'array', items: { $ref: 'Template#' } } } } }
     }
   }, async () => ({ templates: [...templates.values()].map((t) => templateView(t, images)) }));
 };

@@ -1,9 +1,10 @@
 // HTTP ↔ service, nothing more: tenants CRUD, actions, owner links, history
 // and logs (with one-time links and other credentials blanked out).
 import type { FastifyPluginAsync } from 'fastify';
-import { errorResponses } from '../api/schemas.js';
+import { errorResponses, RUNTIME_CODES } from '../api/schemas.js';
 import { BerthError } from '../errors.js';
 import type { EventBus } from '../events/event-bus.js';
+import type { LoadedTemplate } from '../stacks/template-loader.js';
 import { redactLogLine } from './log-redact.js';
 import type { Phase } from './tenant.types.js';
 import type { TenantsService } from './tenants.service.js';
@@ -11,33 +12,51 @@ import * as S from './tenants.schema.js';
 
 type Slug = { slug: string };
 
-export const tenantsRoutes: FastifyPluginAsync<{ tenants: TenantsService; events: EventBus }> = async (app, { tenants, events }) => {
+export interface TenantsRoutesOptions {
+  tenants: TenantsService;
+  events: EventBus;
+  /** The loaded templates: their names, plans and services are what the schemas allow. */
+  templates: Map<string, LoadedTemplate>;
+}
+
+export const tenantsRoutes: FastifyPluginAsync<TenantsRoutesOptions> = async (app, { tenants, events, templates }) => {
   app.addSchema(S.tenantSchema);
   const tags = ['tenants'];
+  const logsQuery = S.logsQuery(templates);
 
   app.get<{ Querystring: { phase?: Phase } }>('/tenants', {
     config: { scope: 'read' },
-    schema: { tags, querystring: S.listQuery, response: { 200: { type: 'object', properties: { tenants: { type: 'array', items: { $ref: 'Tenant#' } } } }, ...errorResponses } }
+    schema: { tags, querystring: S.listQuery, response: { 200: { type: 'object', properties: { tenants: { type: 'array', items: { $ref: 'Tenant#' } } } }, ...errorResponses(...RUNTIME_CODES) } }
   }, async (req) => ({ tenants: await tenants.list({ phase: req.query.phase }) }));
 
   app.post<{ Body: { slug: string; displayName?: string; ownerEmail?: string; plan?: string; template?: string } }>('/tenants', {
     config: { scope: 'write' },
-    schema: { tags, body: S.createBody, response: { 202: S.accepted, ...errorResponses } }
+    schema: {
+      tags,
+      body: S.createBody(templates),
+      response: { 202: S.accepted, ...errorResponses('PLAN_UNKNOWN', 'TENANT_EXISTS', 'TENANT_DATA_EXISTS', 'PORT_EXHAUSTED', ...RUNTIME_CODES) }
+    }
   }, async (req, reply) => reply.status(202).send(await tenants.create(req.body)));
 
   app.get<{ Params: Slug }>('/tenants/:slug', {
     config: { scope: 'read' },
-    schema: { tags, params: S.slugParam, response: { 200: { $ref: 'Tenant#' }, ...errorResponses } }
+    schema: { tags, params: S.slugParam, response: { 200: { $ref: 'Tenant#' }, ...errorResponses('TENANT_NOT_FOUND', ...RUNTIME_CODES) } }
   }, async (req) => tenants.get(req.params.slug, { measureStorage: true }));
 
   app.post<{ Params: Slug & { action: 'start' | 'stop' | 'restart' } }>('/tenants/:slug/actions/:action', {
     config: { scope: 'write' },
-    schema: { tags, params: S.actionParams, response: { 202: S.accepted, ...errorResponses } }
+    schema: { tags, params: S.actionParams, response: { 202: S.accepted, ...errorResponses('TENANT_NOT_FOUND', 'OPERATION_CONFLICT') } }
   }, async (req, reply) => reply.status(202).send(await tenants[req.params.action](req.params.slug)));
 
   app.delete<{ Params: Slug; Querystring: { deleteData: boolean; confirm?: string } }>('/tenants/:slug', {
     config: { scope: 'write' },
-    schema: { tags, params: S.slugParam, querystring: S.deleteQuery, response: { 202: S.accepted, ...errorResponses } }
+    schema: {
+      tags,
+      description: 'Deletes the tenant; its volumes are kept unless deleteData=true and confirm repeats the slug.',
+      params: S.slugParam,
+      querystring: S.deleteQuery,
+      response: { 202: S.accepted, ...errorResponses('CONFIRMATION_REQUIRED', 'TENANT_NOT_FOUND', 'OPERATION_CONFLICT') }
+    }
   }, async (req, reply) => reply.status(202).send(await tenants.delete(req.params.slug, req.query)));
 
   // The link hands the team over: admins only, and never logged.
@@ -47,7 +66,7 @@ export const tenantsRoutes: FastifyPluginAsync<{ tenants: TenantsService; events
       tags,
       summary: 'Issue a new one-time owner setup link (the old one stops working; the app is recreated with it, a stopped team gets it when started)',
       params: S.slugParam,
-      response: { 202: S.ownerLinkReply, ...errorResponses }
+      response: { 202: S.ownerLinkReply, ...errorResponses('TENANT_NOT_FOUND', 'TEMPLATE_NOT_FOUND', 'OWNER_UNKNOWN', 'OPERATION_CONFLICT') }
     }
   }, async (req, reply) => reply.status(202).header('cache-control', 'no-store').send(await tenants.issueOwnerLink(req.params.slug)));
 
@@ -57,16 +76,31 @@ export const tenantsRoutes: FastifyPluginAsync<{ tenants: TenantsService; events
       tags,
       params: S.slugParam,
       querystring: { type: 'object', properties: { limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } } },
-      response: { 200: { type: 'object', properties: { events: { type: 'array', items: { type: 'object', additionalProperties: true } } } }, ...errorResponses }
+      response: { 200: { type: 'object', properties: { events: { type: 'array', items: { type: 'object', additionalProperties: true } } } } }
     }
   }, async (req) => ({ events: await events.history({ tenant: req.params.slug }, req.query.limit) }));
 
   // Tail, or follow as a plain-text stream that curl -N prints line by line.
   app.get<{ Params: Slug; Querystring: { service: string; tail: number; follow: boolean } }>('/tenants/:slug/logs', {
     config: { scope: 'read' },
-    schema: { tags, params: S.slugParam, querystring: S.logsQuery }
+    schema: {
+      tags,
+      summary: "A service's log: the last lines as JSON, or followed as text",
+      params: S.slugParam,
+      querystring: logsQuery,
+      response: {
+        200: {
+          description: 'follow=false: the last lines; follow=true: a text/plain stream of lines that stays open',
+          content: {
+            'application/json': { schema: { type: 'object', required: ['lines'], properties: { lines: { type: 'array', items: { type: 'string' } } } } },
+            'text/plain': { schema: { type: 'string' } }
+          }
+        },
+        ...errorResponses('TENANT_NOT_FOUND', 'TEMPLATE_NOT_FOUND', 'SERVICE_NO_CONTAINER', ...RUNTIME_CODES)
+      }
+    }
   }, async (req, reply) => {
-    const container = await tenants.containerOf(req.params.slug, req.query.service);
+    const container = await tenants.logContainer(req.params.slug, req.query.service);
     if (!req.query.follow) {
       return { lines: (await tenants.logs(container, req.query.tail)).split('\n').filter((l) => l !== '').map(redactLogLine) };
     }
@@ -79,10 +113,10 @@ export const tenantsRoutes: FastifyPluginAsync<{ tenants: TenantsService; events
   app.get<{ Params: Slug; Querystring: { service: string; tail: number } }>('/tenants/:slug/logs/ws', {
     config: { scope: 'read' },
     websocket: true,
-    schema: { tags, params: S.slugParam, querystring: S.logsQuery }
+    schema: { tags, params: S.slugParam, querystring: logsQuery }
   }, async (socket, req) => {
     try {
-      const container = await tenants.containerOf(req.params.slug, req.query.service);
+      const container = await tenants.logContainer(req.params.slug, req.query.service);
       const stop = await tenants.followLogs(container, req.query.tail, (line) => socket.send(redactLogLine(line)), () => socket.close(1000, 'log ended'));
       socket.on('close', stop);
     } catch (err) {

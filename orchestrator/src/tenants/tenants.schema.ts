@@ -1,23 +1,59 @@
+import { EMAIL_MAX } from '../formats.js';
+import type { LoadedTemplate } from '../stacks/template-loader.js';
+import { RESERVED_PREFIX, RESERVED_SLUGS } from './reserved.js';
+import { SLUG_RULE, SLUG_SCHEMA_PATTERN } from './slug.js';
 import { PHASES, OPERATION_KINDS } from './tenant.types.js';
+
+/** A tenant's slug, as a path parameter or a list item: lengths are checked before the pattern. */
+export const slug = { type: 'string', minLength: 3, maxLength: 32, pattern: SLUG_SCHEMA_PATTERN, description: SLUG_RULE } as const;
+
+/** A slug a new tenant may take: also none of the names the platform keeps for itself. */
+export const newSlug = {
+  ...slug,
+  not: { anyOf: [{ enum: [...RESERVED_SLUGS] }, { pattern: `^${RESERVED_PREFIX}` }] },
+  description: `${SLUG_RULE}; not a reserved name (${[...RESERVED_SLUGS].join(', ')}, or starting with ${RESERVED_PREFIX})`
+} as const;
 
 export const slugParam = {
   type: 'object',
   required: ['slug'],
-  properties: { slug: { type: 'string', minLength: 1, maxLength: 64 } }
+  properties: { slug }
 } as const;
 
-export const createBody = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['slug'],
-  properties: {
-    slug: { type: 'string', minLength: 1, maxLength: 64, description: '3-32 of a-z 0-9 -, starting with a letter' },
-    displayName: { type: 'string', minLength: 1, maxLength: 80 },
-    ownerEmail: { type: 'string', minLength: 3, maxLength: 254, pattern: '^[^\\s@]+@[^\\s@]+$' },
-    plan: { type: 'string', minLength: 1, maxLength: 40 },
-    template: { type: 'string', minLength: 1, maxLength: 40 }
-  }
-} as const;
+const names = (values: Iterable<string>) => [...new Set(values)].sort();
+/** `enum` of these values, or nothing when there are none (an empty enum is no schema). */
+const oneOfNames = (values: string[]) => (values.length > 0 ? { enum: values } : {});
+
+/** The create body; template and plan names are those of the templates this platform loaded. */
+export function createBody(templates: Map<string, LoadedTemplate>) {
+  const plans = names([...templates.values()].flatMap((t) => Object.keys(t.template['x-berth'].plans)));
+  return {
+    type: 'object',
+    additionalProperties: false,
+    required: ['slug'],
+    properties: {
+      slug: newSlug,
+      displayName: { type: 'string', minLength: 1, maxLength: 80 },
+      ownerEmail: { type: 'string', minLength: 3, maxLength: EMAIL_MAX, format: 'email' },
+      plan: { type: 'string', minLength: 1, maxLength: 40, ...oneOfNames(plans), description: "one of the template's plans (default: its default plan)" },
+      template: { type: 'string', minLength: 1, maxLength: 40, ...oneOfNames(names(templates.keys())), description: 'a loaded stack template (default: tenant)' }
+    }
+  } as const;
+}
+
+/** The logs query; service names are those of the loaded templates. */
+export function logsQuery(templates: Map<string, LoadedTemplate>) {
+  const services = names([...templates.values()].flatMap((t) => Object.keys(t.template.services)));
+  return {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      service: { type: 'string', minLength: 1, maxLength: 32, ...oneOfNames(services), default: 'app', description: "a service of the tenant's template" },
+      tail: { type: 'integer', minimum: 0, maximum: 5000, default: 100, description: 'lines from the end' },
+      follow: { type: 'boolean', default: false, description: 'keep the response open and stream new lines as text/plain' }
+    }
+  } as const;
+}
 
 const operationRef = {
   type: 'object',
@@ -94,19 +130,22 @@ export const listQuery = {
   properties: { phase: { type: 'string', enum: [...PHASES] } }
 } as const;
 
+// confirm must repeat the slug: a rule across path and query, which neither
+// JSON Schema nor OpenAPI parameters can state; the service checks it
+// (400 CONFIRMATION_REQUIRED) and the descriptions say it.
 export const deleteQuery = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    deleteData: { type: 'boolean', default: false },
-    confirm: { type: 'string', maxLength: 64 }
+    deleteData: { type: 'boolean', default: false, description: 'also delete the volumes (database, files); needs confirm' },
+    confirm: { type: 'string', maxLength: 64, description: 'with deleteData=true: the slug again, else 400 CONFIRMATION_REQUIRED' }
   }
 } as const;
 
 export const actionParams = {
   type: 'object',
   required: ['slug', 'action'],
-  properties: { slug: slugParam.properties.slug, action: { type: 'string', enum: ['start', 'stop', 'restart'] } }
+  properties: { slug, action: { type: 'string', enum: ['start', 'stop', 'restart'] } }
 } as const;
 
 export const ownerLinkReply = {
@@ -119,12 +158,3 @@ export const ownerLinkReply = {
   }
 } as const;
 
-export const logsQuery = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    service: { type: 'string', minLength: 1, maxLength: 32, default: 'app' },
-    tail: { type: 'integer', minimum: 0, maximum: 5000, default: 100 },
-    follow: { type: 'boolean', default: false }
-  }
-} as const;

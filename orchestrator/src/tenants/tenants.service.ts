@@ -260,6 +260,15 @@ export class TenantsService {
     return found.container.name;
   }
 
+  /** The container whose log to read: 409 SERVICE_NO_CONTAINER when there is none (a failed or unfinished create). */
+  async logContainer(slug: string, service: string): Promise<string> {
+    const container = await this.containerOf(slug, service);
+    if (!(await this.d.runtime.inspectContainer(container))) {
+      throw new BerthError('SERVICE_NO_CONTAINER', `tenant "${slug}" has no ${service} container now (phase ${(await this.d.repo.mustGet(slug)).phase}): there is no log to read`, { field: 'service' });
+    }
+    return container;
+  }
+
   logs(container: string, tail: number): Promise<string> {
     return this.d.runtime.logs(container, tail);
   }

@@ -3,7 +3,8 @@
 // before the upgrade, as an ordinary HTTP error: who asks (an operator
 // session, never an API token), the tenant and service, the container running.
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { errorResponses } from '../api/schemas.js';
+import { errorResponses, RUNTIME_CODES } from '../api/schemas.js';
+import { slugParam } from '../tenants/tenants.schema.js';
 import { BerthError } from '../errors.js';
 import { COLS, ROWS } from './terminal.protocol.js';
 import type { TerminalService, TerminalSocket } from './terminal.service.js';
@@ -36,9 +37,9 @@ export const terminalRoutes: FastifyPluginAsync<{ terminal: TerminalService }> =
       tags: ['tenants'],
       summary: 'A shell in a tenant container (WebSocket; operators only)',
       description: 'Binary frames from the server are terminal output; text frames are closing notices. Send JSON text frames {"type":"input","data":"..."} and {"type":"resize","cols":N,"rows":M}.',
-      params: { type: 'object', required: ['slug'], properties: { slug: { type: 'string', minLength: 1, maxLength: 64 } } },
+      params: slugParam,
       querystring: query,
-      response: errorResponses
+      response: errorResponses('TENANT_NOT_FOUND', 'TEMPLATE_NOT_FOUND', 'SERVICE_NOT_RUNNING', 'SERVICE_HAS_NO_SHELL', ...RUNTIME_CODES)
     },
     preHandler: async (req) => {
       if (req.principal?.kind !== 'operator') {

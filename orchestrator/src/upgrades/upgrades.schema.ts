@@ -1,13 +1,21 @@
 import { PHASES } from '../tenants/tenant.types.js';
+import { slug } from '../tenants/tenants.schema.js';
 import { VERSION_PATTERN } from './selection.js';
 import { JOB_ACTIONS, JOB_STATES, TENANT_STATES } from './upgrade.types.js';
 
-const slug = { type: 'string', minLength: 1, maxLength: 64 } as const;
-const version = { type: 'string', maxLength: 64, pattern: VERSION_PATTERN, description: 'an image tag of the tenant-app repository, e.g. 0.2.0' } as const;
+const version = { type: 'string', minLength: 1, maxLength: 64, pattern: VERSION_PATTERN, description: 'an image tag of the tenant-app repository, e.g. 0.2.0' } as const;
+
+/**
+ * At most this many slugs in a list: 1,000 of 32 characters, quoted, are
+ * under 35 KiB, well within the 64 KiB body limit with the other fields (a
+ * bigger body, e.g. padded with whitespace, is 413). More tenants: use all or filter.
+ */
+const MAX_LISTED = 1000;
+const tenantList = { type: 'array', items: slug, minItems: 1, maxItems: MAX_LISTED } as const;
 
 const selection = {
   all: { type: 'boolean', description: 'every tenant' },
-  tenants: { type: 'array', items: slug, maxItems: 10_000, description: 'these tenants' },
+  tenants: { ...tenantList, description: 'these tenants' },
   filter: {
     type: 'object',
     additionalProperties: false,
@@ -24,7 +32,12 @@ export const createBody = {
   type: 'object',
   additionalProperties: false,
   required: ['toVersion'],
-  description: 'Choose the tenants with exactly one of all, tenants, filter.',
+  description: 'choose the tenants with exactly one of "all": true, "tenants": [slugs] or "filter": {phase, version, slugPrefix}',
+  oneOf: [
+    { required: ['all'], properties: { all: { enum: [true] } } },
+    { required: ['tenants'] },
+    { required: ['filter'] }
+  ],
   properties: {
     toVersion: version,
     ...selection,
@@ -39,13 +52,13 @@ export const createBody = {
 export const rollbackBody = {
   type: 'object',
   additionalProperties: false,
-  properties: { tenants: { type: 'array', items: slug, minItems: 1, maxItems: 10_000, description: 'only these (default: every tenant the job upgraded)' } }
+  properties: { tenants: { ...tenantList, description: 'only these (default: every tenant the job upgraded)' } }
 } as const;
 
 export const idParam = {
   type: 'object',
   required: ['id'],
-  properties: { id: { type: 'string', minLength: 1, maxLength: 64 } }
+  properties: { id: { type: 'string', minLength: 1, maxLength: 64, description: 'the job id (a UUID)' } }
 } as const;
 
 export const actionParams = {

@@ -51,7 +51,7 @@ t.test('against a real orchestrator', async (t) => {
   t.test('an API error: exit 1, its code and message on one line', async (t) => {
     const bad = await berth(['tenant', 'create', 'Bad_Slug!'], admin);
     t.equal(bad.code, 1);
-    oneErrorLine(t, bad, 'SLUG_INVALID');
+    oneErrorLine(t, bad, 'VALIDATION_FAILED');
     const missing = await berth(['tenant', 'status', 'tnobody-here'], admin);
     t.equal(missing.code, 1);
     oneErrorLine(t, missing, 'TENANT_NOT_FOUND');

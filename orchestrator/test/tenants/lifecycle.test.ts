@@ -90,7 +90,8 @@ t.test('logs: tail per service; an unknown service is named', async (t) => {
   t.ok((res.json().lines as string[]).some((l) => l.includes('Listening on')));
   const bad = await app.inject({ method: 'GET', url: `/api/v1/tenants/${slug}/logs?service=web`, headers: auth });
   t.equal(bad.statusCode, 400);
-  t.match(bad.json().error.message, /no service "web" \(services: db, storage, app\)/);
+  // The services of the loaded templates are in the query's schema, so the API document lists them.
+  t.match(bad.json().error.message, /^querystring\.service must be one of: app, db, storage/);
 });
 
 t.test('events over WebSocket: every step of an operation, live', async (t) => {

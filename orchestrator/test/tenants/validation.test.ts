@@ -13,24 +13,30 @@ const post = async (payload: unknown, headers: Record<string, string> = {}) => {
   return { status: res.statusCode, error: (res.json() as { error?: { code: string; message: string } }).error };
 };
 
+// The slug rules are in the create body's schema (and so in the API document):
+// every refusal is VALIDATION_FAILED naming body.slug and stating the rule.
 t.test('bad slugs', async (t) => {
-  const cases: [unknown, string, RegExp][] = [
-    ['ab', 'SLUG_INVALID', /3-32 characters/],
-    ['Upper', 'SLUG_INVALID', /a-z, 0-9 and -/],
-    ['9lives', 'SLUG_INVALID', /starting with a letter/],
-    ['has_underscore', 'SLUG_INVALID', /a-z, 0-9 and -/],
-    ['a'.repeat(33), 'SLUG_INVALID', /3-32/],
-    ['trailing-', 'SLUG_INVALID', /must not end with -/],
-    ['www', 'SLUG_RESERVED', /reserved/],
-    ['api', 'SLUG_RESERVED', /reserved/],
-    ['console', 'SLUG_RESERVED', /reserved/],
-    ['admin', 'SLUG_RESERVED', /reserved/]
+  const cases: [unknown, RegExp][] = [
+    ['ab', /3-32 characters/],
+    ['Upper', /a-z, 0-9 and -/],
+    ['9lives', /starting with a letter/],
+    ['has_underscore', /a-z, 0-9 and -/],
+    ['a'.repeat(33), /3-32/],
+    ['a'.repeat(1024 * 60), /must NOT have more than 32 characters/],
+    ['trailing-', /must not end with -/],
+    ['dou--ble', /contain --/],
+    ['www', /reserved/],
+    ['api', /reserved/],
+    ['console', /reserved/],
+    ['admin', /reserved/],
+    ['berth-x', /reserved/]
   ];
-  for (const [slug, code, message] of cases) {
+  for (const [slug, message] of cases) {
     const res = await post({ slug });
-    t.equal(res.status, 400, String(slug));
-    t.equal(res.error?.code, code, String(slug));
-    t.match(res.error?.message, message, String(slug));
+    t.equal(res.status, 400, String(slug).slice(0, 40));
+    t.equal(res.error?.code, 'VALIDATION_FAILED', String(slug).slice(0, 40));
+    t.match(res.error?.message, /^body\.slug /, String(slug).slice(0, 40));
+    t.match(res.error?.message, message, String(slug).slice(0, 40));
   }
 });
 
@@ -44,13 +50,15 @@ t.test('bad bodies', async (t) => {
   t.equal(extra.error?.code, 'VALIDATION_FAILED');
   const wrongType = await post({ slug: 42 });
   t.equal(wrongType.status, 400);
+  // Plans and templates are those loaded, listed in the schema.
   const plan = await post({ slug: testSlug('v'), plan: 'gold' });
   t.equal(plan.status, 400);
-  t.equal(plan.error?.code, 'PLAN_UNKNOWN');
-  t.match(plan.error?.message, /plans: starter, team/);
+  t.equal(plan.error?.code, 'VALIDATION_FAILED');
+  t.match(plan.error?.message, /body\.plan must be one of: starter, team/);
   const template = await post({ slug: testSlug('v'), template: 'nope' });
-  t.equal(template.status, 404);
-  t.equal(template.error?.code, 'TEMPLATE_NOT_FOUND');
+  t.equal(template.status, 400);
+  t.equal(template.error?.code, 'VALIDATION_FAILED');
+  t.match(template.error?.message, /body\.template must be one of: tenant/);
   const notJson = await app.inject({ method: 'POST', url: '/api/v1/tenants', headers: { ...auth, 'content-type': 'application/json' }, payload: '{bad' });
   t.equal(notJson.statusCode, 400);
   t.equal(notJson.json().error.code, 'VALIDATION_FAILED');

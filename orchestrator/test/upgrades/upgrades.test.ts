@@ -86,7 +86,7 @@ t.test('bad input is refused with a code and starts nothing', async (t) => {
   await refused({ toVersion: V2, all: true, tenants: [slugs[0]] }, 400, 'VALIDATION_FAILED', /exactly one of/);
   await refused({ toVersion: V2, filter: { slugPrefix: 'zz-nobody' } }, 400, 'UPGRADE_SELECTION_EMPTY', /no tenant matches/);
   await refused({ toVersion: V1, all: true }, 400, 'UPGRADE_SELECTION_EMPTY', /already runs/);
-  await refused({ toVersion: V2, tenants: [] }, 400, 'UPGRADE_SELECTION_EMPTY');
+  await refused({ toVersion: V2, tenants: [] }, 400, 'VALIDATION_FAILED', /body\.tenants must NOT have fewer than 1 items/);
   await refused({ toVersion: V2, tenants: ['tnobody-here'] }, 404, 'TENANT_NOT_FOUND', /tnobody-here/);
   await refused({ toVersion: V2, all: true, concurrency: 0 }, 400, 'VALIDATION_FAILED');
   t.equal((await call('GET', '/upgrades/no-such-job')).body.error?.code, 'UPGRADE_NOT_FOUND');
