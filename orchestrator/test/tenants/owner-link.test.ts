@@ -6,7 +6,6 @@
 import t from 'tap';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { names } from '../../src/stacks/names.js';
 import { httpGet } from '../../src/health/http-get.js';
 import { silentLogger } from '../../src/log.js';
 import { createPlatform } from '../../src/platform/platform.js';
