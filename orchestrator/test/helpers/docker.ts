@@ -17,8 +17,8 @@ export function testSlug(tag: string): string {
 
 const run = promisify(execFile);
 
-/** The docker CLI with an argv array (no shell), for assertions only. */
+/** The docker CLI with an argv array (no shell), for assertions only; killed after a minute, so a stuck engine fails the test. */
 export async function docker(...args: string[]): Promise<string> {
-  const { stdout } = await run('docker', args, { maxBuffer: 16 << 20 });
+  const { stdout } = await run('docker', args, { maxBuffer: 16 << 20, timeout: 60_000 });
   return stdout.trim();
 }

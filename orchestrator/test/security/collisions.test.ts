@@ -1,24 +1,26 @@
 // Teams whose slugs try to take another team's or the platform's Docker
 // objects: suffixes (<victim>-edge, -db, -app), a prefix (<p> whose edge
-// network would be <p>-edge's private one), a squatter that comes first, and
-// the platform database's container, volume and network. Whatever the
-// naming scheme, each attacker is either made apart from everything it aimed
-// at or refused with 409 NAME_TAKEN; the victim keeps its containers,
-// networks, volumes, data and its own "db" and "storage"; the platform keeps
-// its database.
+// network was <p>-edge's private one under the dash names), a squatter that
+// comes first, and the names of the platform database's container, volume
+// and network. Whatever the naming scheme, each attacker is either made apart
+// from everything it aimed at or refused with 409 NAME_TAKEN; the victim
+// keeps its containers, networks, volumes, data and its own "db" and
+// "storage"; the platform keeps its database, which is on no network and
+// publishes no port (it answers only on a Unix socket under BERTH_HOME).
 //
-// EXPECTED TO FAIL before the dot naming scheme (berth.<slug>.<kind>) and the
-// NAME_TAKEN ownership check land: under berth-<slug>-<kind> names the -edge
-// suffix, the prefix, the squatter and both platform cases collide. The
-// platform container case runs last because it takes the test platform's
-// database away when it succeeds.
+// Under the dash names (berth-<slug>-<kind>) the -edge suffix, the prefix,
+// the squatter and both platform cases collided; under the dot names
+// (berth.<slug>.<kind>, stacks/names.ts) every case must pass. The platform
+// container case runs last because it would take the test platform's
+// database away if it succeeded.
 import t, { type Test } from 'tap';
-import { loadConfig, ROOT_DIR } from '../../src/config/config.js';
-import { renderStack } from '../../src/stacks/render.js';
-
-const SLOTS = ['a', 'b'] as const;
-import { loadTemplate } from '../../src/stacks/template-loader.js';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
+import { loadConfig, ROOT_DIR } from '../../src/config/config.js';
+import { platformDbPaths } from '../../src/platform/platform-db.js';
+import { names } from '../../src/stacks/names.js';
+import { renderStack } from '../../src/stacks/render.js';
+import { loadTemplate } from '../../src/stacks/template-loader.js';
 import { docker, testSlug } from '../helpers/docker.js';
 import { startTestPlatform } from '../helpers/platform.js';
 import { until } from '../helpers/wait.js';
@@ -29,6 +31,31 @@ import {
 import type { Probe } from './probes.js';
 import { expectIsolated, ownServiceProbes, resolvesOwnServices, victimProbes } from './targets.js';
 
+// ---- the real engine: set up before any subtest is declared ---------------
+// tap ends the root test on its own once it is idle and a teardown is
+// registered (test-log.ts registers one as the platform starts): a subtest
+// declared above these awaits, finishing while they run, would end the file
+// with every later t.test refused ("cannot create subtest after parent test
+// ends") and the platform never closed.
+
+// The platform database is named the way the default one is (berth-platform-db
+// is berth-<slug>-db for the slug "platform"), with a unique slug of this run
+// in place of "platform", so its container and volume, and the network it
+// had before it left every network, are what teams <pf> and <pf>-db-net
+// would render under the dash names.
+const pf = testSlug('pf');
+const tp = await startTestPlatform('col', { platformDb: { container: `berth-${pf}-db` } });
+t.teardown(() => tp.close());
+
+const platformDbBefore = await containerFacts(tp.config.platformDb.container);
+
+/** The victim's name ends in -edge, so one victim serves both the suffix and the prefix attackers. */
+const stem = testSlug('v');
+const victim = `${stem}-edge`;
+await mustCreate(tp, victim, { ownerEmail: 'owner@victim.test' });
+const victimData = await writeVictimData(tp, victim);
+const victimBefore = await teamFacts(tp, victim);
+
 // ---- pure: the names themselves ------------------------------------------
 
 t.test('no two slugs, and no slug and the platform database, render a Docker object of the same name', async (t) => {
@@ -38,11 +65,11 @@ t.test('no two slugs, and no slug and the platform database, render a Docker obj
     `${base}-db-data`, `${base}-storage-data`, 'platform', 'platform-db', 'platform-db-net', 'platform-db-data'];
   const platformDb = loadConfig().platformDb.container;
   // Docker keeps one namespace per kind: a network may share a container's name.
-  // The platform database's network and volume are <container>-net and -data (platform/platform-db.ts).
-  const owners = new Map<string, string>([[`network ${platformDb}-net`, 'the platform'], [`container ${platformDb}`, 'the platform'], [`volume ${platformDb}-data`, 'the platform']]);
+  const ofPlatform = names.platformDb(platformDb);
+  const owners = new Map<string, string>([[`network ${ofPlatform.network}`, 'the platform'], [`container ${ofPlatform.container}`, 'the platform'], [`volume ${ofPlatform.volume}`, 'the platform']]);
   const clashes: string[] = [];
   for (const slug of slugs) {
-    for (const slot of SLOTS) {
+    for (const slot of ['a', 'b'] as const) {
       const spec = renderStack(loaded, { slug, slot, appVersion: '0.0.0', images: { app: 'a', db: 'd', storage: 's' }, secrets: { STORAGE_KEY: 'k', OWNER_SETUP_TOKEN: 't' } });
       const objects = [
         ...spec.networks.map((n) => `network ${n.name}`),
@@ -58,25 +85,6 @@ t.test('no two slugs, and no slug and the platform database, render a Docker obj
   }
   t.same(clashes, [], 'every object name has one owner');
 });
-
-// ---- the real engine ------------------------------------------------------
-
-// The platform database is named the way the default one is (berth-platform-db
-// is berth-<slug>-db for the slug "platform"), with a unique slug of this run
-// in place of "platform", so its container, volume and network are what
-// teams <pf> and <pf>-db-net would render under the old scheme.
-const pf = testSlug('pf');
-const tp = await startTestPlatform('col', { platformDb: { container: `berth-${pf}-db` } });
-t.teardown(() => tp.close());
-
-const platformDbBefore = await containerFacts(tp.config.platformDb.container);
-
-/** The victim's name ends in -edge, so one victim serves both the suffix and the prefix attackers. */
-const stem = testSlug('v');
-const victim = `${stem}-edge`;
-await mustCreate(tp, victim, { ownerEmail: 'owner@victim.test' });
-const victimData = await writeVictimData(tp, victim);
-const victimBefore = await teamFacts(tp, victim);
 
 /** The victim's containers (same ids, running), networks, volumes, answers and data are as they were. */
 async function victimIntact(t: Test, before: TeamFacts, data?: VictimData): Promise<void> {
@@ -98,14 +106,23 @@ async function victimIntact(t: Test, before: TeamFacts, data?: VictimData): Prom
   if (data) t.same(await data.intact(), { item: true, attachment: true }, `${before.slug}'s item and attachment are unchanged`);
 }
 
-/** The platform database: same container, running, on a network of its own, the only one mounting its data. */
+/**
+ * The platform database: the same container, running, on no network and
+ * publishing no port, its socket still there, the only container mounting
+ * its data; no object of the name its network had under older Berth exists;
+ * the registry on it still answers.
+ */
 async function platformIntact(t: Test, before: ContainerFacts): Promise<void> {
-  const now = await inspectContainer(tp.config.platformDb.container).catch(() => undefined);
+  const { container, network } = names.platformDb(tp.config.platformDb.container);
+  const now = await inspectContainer(container).catch(() => undefined);
   t.equal(now?.Id, before.id, 'the platform database container is the same one');
-  for (const network of Object.keys(before.addresses)) {
-    const n = await networkFacts(network);
-    t.same(n.attached.map((c) => c.name), [tp.config.platformDb.container], `only the platform database on ${network}`);
-  }
+  t.ok(now?.State.Running, 'the platform database is running');
+  const facts = await containerFacts(container);
+  t.equal(facts.networkMode, 'none', 'the platform database is on no network');
+  t.same(facts.addresses, {}, 'the platform database has no address a container could reach');
+  t.same(facts.published, [], 'the platform database publishes no port');
+  t.ok(await stat(platformDbPaths(tp.config.home).socket).then((s) => s.isSocket(), () => false), 'its socket is still under the platform\'s home');
+  t.equal(await networkFacts(network).then((n) => n.name, () => undefined), undefined, `no network named ${network} (the platform database's under older Berth) exists`);
   for (const m of (now?.Mounts ?? []).filter((m) => m.Type === 'volume')) {
     t.same((await volumeUsers(m.Name!)).filter((l) => l['berth.role'] !== 'platform-db'), [], `only the platform database mounts ${m.Name}`);
   }
@@ -141,7 +158,17 @@ async function attack(t: Test, attacker: string, target: { team?: TeamFacts; pla
     await resolvesOwnServices(t, A.services.app!.name, A, attacker);
     const attacks: Probe[] = target.team ? victimProbes(await teamFacts(tp, target.team.slug)) : [];
     if (target.platform) {
-      attacks.push({ kind: 'dns', label: 'platform db: container name', name: platformDbBefore.name });
+      const platformDb = names.platformDb(platformDbBefore.name);
+      const mine = [...A.networks.map((n) => `network ${n.name}`), ...Object.values(A.services).map((c) => `container ${c.name}`), ...A.volumes.map((v) => `volume ${v}`)];
+      const its = [`network ${platformDb.network}`, `container ${platformDb.container}`, `volume ${platformDb.volume}`];
+      t.same(mine.filter((o) => its.includes(o)), [], `${attacker} has no object named as the platform database's (${its.join(', ')})`);
+      attacks.push(
+        { kind: 'dns', label: 'platform db: container name', name: platformDbBefore.name },
+        { kind: 'tcp', label: 'platform db: container name, its port', host: platformDbBefore.name, port: 27017 },
+        // The platform database's socket, at the path it has inside that container.
+        { kind: 'file', label: 'platform db: its socket', path: '/run/berth-db/platform.sock' }
+      );
+      // None since the platform database left every network; kept so an address it gains is probed.
       for (const [network, ip] of Object.entries(platformDbBefore.addresses)) attacks.push({ kind: 'tcp', label: `platform db: address on ${network}`, host: ip, port: 27017 });
     }
     await expectIsolated(t, A.services.app!.name, ownServiceProbes(A), attacks);

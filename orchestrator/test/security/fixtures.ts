@@ -7,6 +7,7 @@ import { httpGet } from '../../src/health/http-get.js';
 import { downStack } from '../../src/stacks/stack-runner.js';
 import { docker, runtime } from '../helpers/docker.js';
 import type { TestPlatform } from '../helpers/platform.js';
+import { throughNginx, type Answer } from '../helpers/through-nginx.js';
 import { operationEnd } from '../helpers/wait.js';
 
 export interface Created {
@@ -61,15 +62,24 @@ export interface ContainerFacts {
   name: string;
   id: string;
   labels: Record<string, string>;
-  /** Network name → IPv4 address. */
+  /** Network name → IPv4 address; a container on no network ("none") has none. */
   addresses: Record<string, string>;
+  /** Docker's network mode: a network's name, or "none". */
+  networkMode: string;
+  /** Every port published on the host, as "<host ip>:<host port>-><container port>". */
+  published: string[];
 }
 
 interface InspectedContainer {
   Id: string;
   Name: string;
   Config: { Labels: Record<string, string> | null };
-  NetworkSettings: { Networks: Record<string, { IPAddress: string; NetworkID: string }> };
+  State: { Running: boolean };
+  HostConfig: { NetworkMode: string; PortBindings: Record<string, { HostIp: string; HostPort: string }[] | null> | null };
+  NetworkSettings: {
+    Networks: Record<string, { IPAddress: string; NetworkID: string }>;
+    Ports: Record<string, { HostIp: string; HostPort: string }[] | null> | null;
+  };
   Mounts: { Type: string; Name?: string; Source: string; Destination: string }[];
 }
 
@@ -80,21 +90,25 @@ export async function inspectContainer(nameOrId: string): Promise<InspectedConta
 export async function containerFacts(nameOrId: string): Promise<ContainerFacts> {
   const c = await inspectContainer(nameOrId);
   const addresses: Record<string, string> = {};
-  for (const [network, settings] of Object.entries(c.NetworkSettings.Networks)) addresses[network] = settings.IPAddress;
-  return { name: c.Name.replace(/^\//, ''), id: c.Id, labels: c.Config.Labels ?? {}, addresses };
+  // Network mode "none" shows as a network "none" without an address.
+  for (const [network, settings] of Object.entries(c.NetworkSettings.Networks)) if (settings.IPAddress) addresses[network] = settings.IPAddress;
+  const published = [c.HostConfig.PortBindings, c.NetworkSettings.Ports].flatMap((ports) => Object.entries(ports ?? {}))
+    .flatMap(([port, bindings]) => (bindings ?? []).map((b) => `${b.HostIp}:${b.HostPort}->${port}`));
+  return { name: c.Name.replace(/^\//, ''), id: c.Id, labels: c.Config.Labels ?? {}, addresses, networkMode: c.HostConfig.NetworkMode, published: [...new Set(published)] };
 }
 
 export async function networkFacts(name: string): Promise<NetworkFacts> {
   const [n] = JSON.parse(await docker('network', 'inspect', name)) as {
     Name: string; Id: string; Internal: boolean; Labels: Record<string, string> | null;
-    IPAM: { Config: { Subnet: string; Gateway: string }[] };
+    IPAM: { Config: { Subnet: string; Gateway: string }[] | null };
     Containers: Record<string, { Name: string; IPv4Address: string }> | null;
   }[];
   const attached = [];
   for (const [id, c] of Object.entries(n!.Containers ?? {})) {
     attached.push({ name: c.Name, ip: c.IPv4Address.split('/')[0]!, labels: (await inspectContainer(id)).Config.Labels ?? {} });
   }
-  const ipam = n!.IPAM.Config[0]!;
+  // Docker's "none" and "host" networks have no address pool.
+  const ipam = n!.IPAM.Config?.[0] ?? { Subnet: '', Gateway: '' };
   return { name: n!.Name, id: n!.Id, subnet: ipam.Subnet, gateway: ipam.Gateway, internal: n!.Internal, labels: n!.Labels ?? {}, attached };
 }
 
@@ -136,38 +150,40 @@ export interface VictimData {
   intact(): Promise<{ item: boolean; attachment: boolean }>;
 }
 
+/**
+ * Written and read as the team's visitors do: through the platform's nginx
+ * with the team's Host header (nginx sets X-Forwarded-For, which the app's
+ * image requires), each request with a deadline.
+ */
 export async function writeVictimData(tp: TestPlatform, slug: string): Promise<VictimData> {
   const setup = await tp.platform.tenants.ownerSetupUrl(slug);
   if (!setup) throw new Error(`setup: ${slug} has no owner setup link (created without ownerEmail?)`);
-  const port = (await tp.platform.repo.mustGet(slug)).port;
-  const base = `http://127.0.0.1:${port}`;
+  const visit = (method: string, path: string, headers: Record<string, string> = {}, body?: Buffer | string) => throughNginx(tp, slug, method, path, headers, body);
+  const json = <T>(what: string, answer: Answer, status = 200): T => {
+    if (answer.status !== status) throw new Error(`setup: ${what} for ${slug} answered ${answer.status}: ${answer.body.toString().slice(0, 300)}`);
+    return JSON.parse(answer.body.toString()) as T;
+  };
   // The form post must come from the team's public address (SvelteKit's origin check).
-  const origin = tp.platform.tenants.publicUrl(slug);
-  const welcome = await fetch(`${base}${new URL(setup).pathname}`, {
-    method: 'POST', redirect: 'manual',
-    headers: { origin, 'x-forwarded-proto': 'http', 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' },
-    body: new URLSearchParams({ name: 'Owner', password: 'victim passphrase 4 tests', confirm: 'victim passphrase 4 tests' }).toString()
-  });
-  const cookie = welcome.headers.getSetCookie()[0]?.split(';')[0];
-  if (!cookie) throw new Error(`setup: the owner link of ${slug} gave no session (${welcome.status})`);
-  const { csrf } = (await (await fetch(`${base}/api/session`, { headers: { cookie } })).json()) as { csrf: string };
+  const { origin, pathname } = new URL(setup);
+  const welcome = await visit('POST', pathname, { origin, 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' },
+    new URLSearchParams({ name: 'Owner', password: 'victim passphrase 4 tests', confirm: 'victim passphrase 4 tests' }).toString());
+  const cookie = [welcome.headers['set-cookie'] ?? []].flat()[0]?.split(';')[0];
+  if (!cookie) throw new Error(`setup: the owner link of ${slug} gave no session (${welcome.status}: ${welcome.body.toString().slice(0, 300)})`);
+  const { csrf } = json<{ csrf: string }>('GET /api/session', await visit('GET', '/api/session', { cookie }));
   const auth = { cookie, 'x-csrf-token': csrf };
   const title = `victim item ${randomBytes(6).toString('hex')}`;
-  const made = await fetch(`${base}/api/items`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ title }) });
-  const itemId = ((await made.json()) as { item: { id: string } }).item.id;
+  const made = await visit('POST', '/api/items', { ...auth, 'content-type': 'application/json' }, JSON.stringify({ title }));
+  const itemId = json<{ item: { id: string } }>('POST /api/items', made, 201).item.id;
   const bytes = randomBytes(4096);
-  const uploaded = await fetch(`${base}/api/items/${itemId}/attachments?name=victim.bin`, {
-    method: 'POST', headers: { ...auth, 'content-type': 'application/octet-stream' }, body: bytes
-  });
-  const attachmentId = ((await uploaded.json()) as { attachment: { id: string } }).attachment.id;
+  const uploaded = await visit('POST', `/api/items/${itemId}/attachments?name=victim.bin`, { ...auth, 'content-type': 'application/octet-stream' }, bytes);
+  const attachmentId = json<{ attachment: { id: string } }>('POST attachments', uploaded, 201).attachment.id;
   return {
     itemId, title, attachmentId, bytes,
     async intact() {
-      const now = `http://127.0.0.1:${(await tp.platform.repo.mustGet(slug)).port}`;
-      const items = (await (await fetch(`${now}/api/items`, { headers: auth })).json()) as { items: { id: string; title: string }[] };
-      const file = await fetch(`${now}/api/items/${itemId}/attachments/${attachmentId}`, { headers: auth });
-      const got = Buffer.from(await file.arrayBuffer());
-      return { item: items.items.some((i) => i.id === itemId && i.title === title), attachment: file.status === 200 && got.equals(bytes) };
+      const items = await visit('GET', '/api/items', auth);
+      const listed = items.status === 200 && (JSON.parse(items.body.toString()) as { items: { id: string; title: string }[] }).items.some((i) => i.id === itemId && i.title === title);
+      const file = await visit('GET', `/api/items/${itemId}/attachments/${attachmentId}`, auth);
+      return { item: listed, attachment: file.status === 200 && file.body.equals(bytes) };
     }
   };
 }

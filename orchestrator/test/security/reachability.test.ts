@@ -132,9 +132,15 @@ t.test('the attacker cannot reach the victim\'s app, db or storage, by name or b
   await expectIsolated(t, attackerApp, ownServiceProbes(A), victimProbes(V));
 });
 
-t.test('the attacker cannot reach the platform database, by name, by address or by its published port', async (t) => {
+t.test('the attacker cannot reach the platform database: it is on no network, publishes no port, and its name, former port and socket are not there', async (t) => {
+  t.equal(platformDb.networkMode, 'none', 'the platform database is on no network');
+  t.same(platformDb.addresses, {}, 'it has no address a container could reach');
+  t.same(platformDb.published, [], 'it publishes no port on the host');
   const attacks: Probe[] = [
     { kind: 'dns', label: 'platform db: container name', name: platformDb.name },
+    { kind: 'tcp', label: 'platform db: container name, its port', host: platformDb.name, port: 27017 },
+    { kind: 'file', label: 'platform db: its socket, at its path in that container', path: '/run/berth-db/platform.sock' },
+    // None since it left every network; kept so an address it gains is probed.
     ...Object.entries(platformDb.addresses).map(([network, ip]): Probe => ({ kind: 'tcp', label: `platform db: address on ${network}`, host: ip, port: 27017 })),
     ...bridges.map((b): Probe => ({ kind: 'tcp', label: `platform db: its former published port 27117 at gateway of ${b.name}`, host: b.gateway, port: 27117 }))
   ];

@@ -5,10 +5,10 @@
 // team's stored bytes (measured in its storage container) against the quota,
 // measured again only once the figure is older than the configured age.
 import t from 'tap';
-import http from 'node:http';
 import { names } from '../../src/stacks/names.js';
 import { docker, testSlug } from '../helpers/docker.js';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform.js';
+import { throughNginx, type Answer } from '../helpers/through-nginx.js';
 import { operationEnd, until } from '../helpers/wait.js';
 import { tinyQuotaTemplates, type TestTemplates } from './fixtures/templates.js';
 
@@ -20,7 +20,6 @@ let tp: TestPlatform;
 const a = testSlug('quotaa');
 const b = testSlug('quotab');
 
-interface Answer { status: number; headers: http.IncomingHttpHeaders; body: Buffer }
 interface Team { slug: string; cookie: string; csrf: string; item: string }
 
 t.before(async () => {
@@ -40,17 +39,7 @@ t.teardown(async () => {
 
 /** One request to a team's address through the test's nginx. */
 function through(slug: string, method: string, path: string, headers: Record<string, string> = {}, body?: Buffer | string): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port: tp.nginx.port, method, path, agent: false, timeout: 30_000, headers: { host: `${slug}.${tp.config.baseDomain}`, ...headers } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
-      res.on('error', reject);
-    });
-    req.on('timeout', () => req.destroy(new Error(`${method} ${path}: no answer`)));
-    req.on('error', reject);
-    req.end(body);
-  });
+  return throughNginx(tp, slug, method, path, headers, body);
 }
 
 /** The owner chooses a password through the one-time setup link (as a browser would), then makes an item. */
