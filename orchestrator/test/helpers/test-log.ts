@@ -58,8 +58,11 @@ function report(why: string): void {
 function watch(): void {
   if (watching) return;
   watching = true;
-  t.teardown(() => {
-    if (!t.passing()) report('a test failed');
+  // At exit, not in a root teardown: a teardown on the root makes tap end it
+  // as soon as it is idle, which would cut off subtests a file declares after
+  // a top-level await. Writes to stderr (a pipe) are synchronous here.
+  process.once('exit', (code) => {
+    if (code !== 0 || !t.passing()) report('a test failed');
   });
   // tap ends a file that passes its timeout with SIGTERM: say where it was, then die of the signal.
   process.once('SIGTERM', () => {
