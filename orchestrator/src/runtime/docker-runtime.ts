@@ -303,7 +303,10 @@ export class DockerRuntime implements ContainerRuntime {
 
   async removeContainer(name: string): Promise<void> {
     this.log.info({ container: name }, 'removing container');
-    await this.call(`remove container ${name}`, () => this.docker.getContainer(name).remove({ force: true, v: false }), [404]);
+    // v: the anonymous volumes an image's VOLUME made for a path the spec did not
+    // mount (they hold nothing of the team's and would pile up); named volumes,
+    // the team's data, are never removed by this.
+    await this.call(`remove container ${name}`, () => this.docker.getContainer(name).remove({ force: true, v: true }), [404]);
   }
 
   async inspectContainer(name: string): Promise<ContainerInfo | null> {
