@@ -76,7 +76,7 @@ t.test('a container of the new name labelled for another tenant: NAME_TAKEN; it 
   const id = await docker('create', '--name', name, '--network', 'none', ...foreign('someone-else'), config.images.db);
   t.teardown(async () => {
     await downStack(runtime, slug, { deleteData: true, platform });
-    await docker('rm', '-f', id);
+    await docker('rm', '-f', '-v', id);
   });
   const err = await refusal(() => upStack(runtime, specFor(slug)));
   t.equal(err.code, 'NAME_TAKEN');
@@ -112,7 +112,7 @@ t.test('the runtime port refuses each kind directly, and joins nothing', async (
 t.test('the platform database is not started under a name a tenant\'s container holds', async (t) => {
   const name = `berth-test-db-${testSlug('tkp')}`;
   const id = await docker('create', '--name', name, '--network', 'none', ...foreign('someone-else'), config.images.db);
-  t.teardown(() => docker('rm', '-f', id));
+  t.teardown(() => docker('rm', '-f', '-v', id));
   const err = await refusal(() => ensurePlatformDb(runtime, { ...config, mongoUrl: undefined, platformDb: { container: name } }, 5000));
   t.equal(err.code, 'NAME_TAKEN');
   t.match(err.message, new RegExp(`container ${name} already exists and belongs to another owner \\(berth\\.platform=${platform}, berth\\.tenant=someone-else\\)`));
