@@ -4,6 +4,9 @@
 // FerretDB container of its own for S seconds and counts errors by message.
 //   node --import tsx bench/ferretdb-write-errors.bench.ts [seconds=60] [writers=8]
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { MongoClient } from 'mongodb';
 import { loadConfig } from '../orchestrator/src/config/config.js';
 import { silentLogger } from '../orchestrator/src/log.js';
@@ -16,7 +19,9 @@ const config = loadConfig();
 const runtime = new DockerRuntime(silentLogger, config.dockerSocket);
 const container = `berth-bench-fdb-${randomBytes(3).toString('hex')}`;
 console.log(`ferretdb-write-errors: ${writers} writers for ${seconds} s on ${config.images.db}, one client each (as separate processes would)`);
-const url = await ensurePlatformDb(runtime, { ...config, mongoUrl: undefined, platformDb: { container, port: 0 } });
+// Its own home: the database's socket lives there (root only), as the platform's does.
+const home = await mkdtemp(path.join(os.tmpdir(), 'berth-bench-fdb-'));
+const url = await ensurePlatformDb(runtime, { ...config, home, mongoUrl: undefined, platformDb: { container } });
 const errors = new Map<string, number>();
 let writes = 0;
 let slowest = 0;
@@ -47,6 +52,7 @@ try {
   }));
 } finally {
   await removePlatformDb(runtime, container, true);
+  await rm(home, { recursive: true, force: true });
 }
 console.log(`writes ${writes}, slowest pair ${slowest.toFixed(0)} ms, errors ${[...errors.values()].reduce((a, b) => a + b, 0)}`);
 for (const [msg, n] of errors) console.log(`  ${n} × ${msg}`);
