@@ -1,7 +1,6 @@
 // One schema per payload: validation, serialization, TS type and OpenAPI doc.
 import { EMAIL_MAX, NOT_BLANK } from '../formats.js';
 import { OPERATOR_STATUSES } from './operator.types.js';
-import { PASSWORD_MAX, PASSWORD_MIN } from './passwords.js';
 
 export const operatorSchema = {
   $id: 'Operator',
@@ -23,6 +22,10 @@ const operatorBrief = {
   required: ['id', 'email', 'name'],
   properties: { id: { type: 'string' }, email: { type: 'string' }, name: { type: 'string' } }
 } as const;
+
+/** Password lengths (operators/passwords.ts checks the same before hashing). */
+export const PASSWORD_MIN = 12;
+export const PASSWORD_MAX = 200;
 
 const email = { type: 'string', minLength: 3, maxLength: EMAIL_MAX, format: 'email', description: 'local@domain; a domain without a dot (admin@localhost) is fine' } as const;
 const setupToken = { type: 'string', minLength: 22, maxLength: 128, pattern: '^[A-Za-z0-9_-]+$' } as const;

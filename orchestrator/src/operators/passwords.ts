@@ -3,6 +3,7 @@
 // nobody and still verifies every old hash.
 import { randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 import { BerthError } from '../errors.js';
+import { PASSWORD_MAX, PASSWORD_MIN } from './operators.schema.js';
 
 export interface PasswordHash {
   alg: 'scrypt';
@@ -17,8 +18,6 @@ export interface PasswordHash {
 // N=2^15, r=8: 32 MiB and ~50-100 ms per hash, OWASP's scrypt minimum class.
 const PARAMS = { N: 2 ** 15, r: 8, p: 1 };
 const KEY_LENGTH = 32;
-export const PASSWORD_MIN = 12;
-export const PASSWORD_MAX = 200;
 
 function derive(password: string, salt: Buffer, params: { N: number; r: number; p: number }): Promise<Buffer> {
   // maxmem must exceed 128·N·r; node's default (32 MiB) is exactly that for N=2^15, r=8.

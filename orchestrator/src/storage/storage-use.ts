@@ -11,16 +11,7 @@ import { BerthError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { ContainerRuntime } from '../runtime/types.js';
 import type { StackSpec } from '../stacks/render.js';
-
-export interface StorageView {
-  quotaBytes: number;
-  /** Absent until measured once. */
-  usedBytes?: number;
-  /** When usedBytes was measured. */
-  checkedAt?: string;
-  /** Why the last measure, or setting the store's limit, failed. */
-  error?: string;
-}
+import type { StorageView } from './storage.schema.js';
 
 type Storage = NonNullable<StackSpec['storage']>;
 

@@ -1,6 +1,5 @@
 import type { Sealed } from '../crypto/secret-box.js';
 import type { Slot } from '../stacks/names.js';
-import type { StorageView } from '../storage/storage-use.js';
 
 export const PHASES = ['provisioning', 'running', 'degraded', 'stopped', 'hibernated', 'upgrading', 'failed', 'deleting'] as const;
 export type Phase = (typeof PHASES)[number];
@@ -69,26 +68,4 @@ export interface TenantDoc {
   lastError?: { code: string; message: string; at: Date; step?: string; call?: string };
   createdAt: Date;
   updatedAt: Date;
-}
-
-/** What the API shows: never the secrets. */
-export interface TenantView {
-  slug: string;
-  displayName: string;
-  plan: string;
-  template: string;
-  templateVersion: number;
-  appVersion: string;
-  phase: Phase;
-  desired: 'running' | 'stopped';
-  url: string;
-  port: number;
-  operation?: { id: string; kind: OperationKind; step: string; startedAt: string };
-  health?: { healthy: boolean; failures: number; checkedAt: string; failing?: string; detail?: string; restarts: number };
-  /** step and call: where a failed operation was, and the runtime call it waited on. */
-  lastError?: { code: string; message: string; at: string; step?: string; call?: string };
-  /** Stored bytes against the plan's quota; absent when the template states no quota. */
-  storage?: StorageView;
-  createdAt: string;
-  updatedAt: string;
 }

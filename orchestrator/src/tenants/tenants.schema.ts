@@ -1,4 +1,6 @@
+import type { FromSchema } from 'json-schema-to-ts';
 import { EMAIL_MAX } from '../formats.js';
+import { storageSchema } from '../storage/storage.schema.js';
 import type { LoadedTemplate } from '../stacks/template-loader.js';
 import { RESERVED_PREFIX, RESERVED_SLUGS } from './reserved.js';
 import { SLUG_RULE, SLUG_SCHEMA_PATTERN } from './slug.js';
@@ -57,6 +59,7 @@ export function logsQuery(templates: Map<string, LoadedTemplate>) {
 
 const operationRef = {
   type: 'object',
+  additionalProperties: false,
   required: ['id'],
   properties: { id: { type: 'string' } }
 } as const;
@@ -64,7 +67,9 @@ const operationRef = {
 export const tenantSchema = {
   $id: 'Tenant',
   type: 'object',
-  required: ['slug', 'displayName', 'plan', 'phase', 'appVersion', 'url'],
+  description: 'A tenant as the API shows it: never its secrets.',
+  additionalProperties: false,
+  required: ['slug', 'displayName', 'plan', 'template', 'templateVersion', 'appVersion', 'phase', 'desired', 'url', 'port', 'createdAt', 'updatedAt'],
   properties: {
     slug: { type: 'string' },
     displayName: { type: 'string' },
@@ -78,10 +83,14 @@ export const tenantSchema = {
     port: { type: 'integer' },
     operation: {
       type: 'object',
+      additionalProperties: false,
+      required: ['id', 'kind', 'step', 'startedAt'],
       properties: { id: { type: 'string' }, kind: { type: 'string', enum: [...OPERATION_KINDS] }, step: { type: 'string' }, startedAt: { type: 'string' } }
     },
     health: {
       type: 'object',
+      additionalProperties: false,
+      required: ['healthy', 'failures', 'checkedAt', 'restarts'],
       properties: {
         healthy: { type: 'boolean' },
         failures: { type: 'integer' },
@@ -93,6 +102,9 @@ export const tenantSchema = {
     },
     lastError: {
       type: 'object',
+      description: 'step and call: where a failed operation was, and the container-engine call it waited on',
+      additionalProperties: false,
+      required: ['code', 'message', 'at'],
       properties: {
         code: { type: 'string' },
         message: { type: 'string' },
@@ -101,18 +113,8 @@ export const tenantSchema = {
         call: { type: 'string', description: 'the container-engine call it was waiting on, when one was running' }
       }
     },
-    services: { type: 'object', additionalProperties: { type: 'string' } },
-    storage: {
-      type: 'object',
-      description: "the team's stored bytes (measured in its storage container) against its plan's storage quota",
-      required: ['quotaBytes'],
-      properties: {
-        quotaBytes: { type: 'integer' },
-        usedBytes: { type: 'integer' },
-        checkedAt: { type: 'string', description: 'when usedBytes was measured' },
-        error: { type: 'string', description: 'why the last measure, or setting the store\'s own limit, failed' }
-      }
-    },
+    services: { type: 'object', description: 'service name → container state, from the engine\'s list call (get and list only)', additionalProperties: { type: 'string' } },
+    storage: storageSchema,
     createdAt: { type: 'string' },
     updatedAt: { type: 'string' }
   }
@@ -120,6 +122,7 @@ export const tenantSchema = {
 
 export const accepted = {
   type: 'object',
+  additionalProperties: false,
   required: ['operation'],
   properties: { operation: operationRef, tenant: { $ref: 'Tenant#' } }
 } as const;
@@ -150,11 +153,55 @@ export const actionParams = {
 
 export const ownerLinkReply = {
   type: 'object',
+  additionalProperties: false,
   required: ['url', 'expiresAt', 'operation'],
   properties: {
     url: { type: 'string', description: 'the owner\'s new one-time link to choose a password; the previous one stops working' },
     expiresAt: { type: 'string', format: 'date-time' },
-    operation: { type: 'object', required: ['id'], properties: { id: { type: 'string' } } }
+    operation: operationRef
   }
 } as const;
 
+
+export const listReply = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['tenants'],
+  properties: { tenants: { type: 'array', items: { $ref: 'Tenant#' } } }
+} as const;
+
+export const eventsQuery = {
+  type: 'object',
+  properties: { limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } }
+} as const;
+
+export const eventsReply = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['events'],
+  properties: { events: { type: 'array', items: { type: 'object', additionalProperties: true } } }
+} as const;
+
+export const logsReply = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['lines'],
+  properties: { lines: { type: 'array', items: { type: 'string' } } }
+} as const;
+
+/** What a route's `$ref: 'Tenant#'` points at, for the types below and the routes' type provider. */
+export type TenantRefs = [typeof tenantSchema];
+
+export type TenantView = FromSchema<typeof tenantSchema>;
+export type TenantHealth = NonNullable<TenantView['health']>;
+export type TenantList = FromSchema<typeof listReply, { references: TenantRefs }>;
+export type TenantAccepted = FromSchema<typeof accepted, { references: TenantRefs }>;
+export type TenantListQuery = FromSchema<typeof listQuery>;
+/** The create body as a client writes it: the server narrows template and plan to those it loaded. */
+export type CreateTenantBody = FromSchema<ReturnType<typeof createBody>>;
+export type DeleteTenantQuery = FromSchema<typeof deleteQuery>;
+export type TenantAction = FromSchema<typeof actionParams>['action'];
+export type LogsQuery = FromSchema<ReturnType<typeof logsQuery>>;
+export type LogsReply = FromSchema<typeof logsReply>;
+export type TenantEventsReply = FromSchema<typeof eventsReply>;
+export type OwnerLinkReply = FromSchema<typeof ownerLinkReply>;

@@ -24,7 +24,8 @@ import { OperationLimiter } from './op-limiter.js';
 import { allocatePort, isPortTaken } from './port-allocator.js';
 import { assertValidSlug } from './reserved.js';
 import type { TenantsRepository } from './tenants.repository.js';
-import type { Operation, OperationKind, Phase, TenantDoc, TenantView } from './tenant.types.js';
+import type { Operation, OperationKind, Phase, TenantDoc } from './tenant.types.js';
+import type { TenantView } from './tenants.schema.js';
 
 export type RouteState = { kind: 'up'; port: number } | { kind: 'down'; state: Exclude<Phase, 'running'> };
 

@@ -5,21 +5,10 @@ import type { ImageSummary } from '../runtime/types.js';
 import type { TenantDoc } from '../tenants/tenant.types.js';
 import { UPGRADABLE } from './tenant-swap.js';
 import type { Selection } from './upgrade.types.js';
-
-export interface VersionInfo {
-  version: string;
-  image: string;
-  createdAt: string;
-  /** Tenants that run it now. */
-  tenants: number;
-  /** What new tenants get. */
-  default: boolean;
-}
-
-export const VERSION_PATTERN = '^[0-9A-Za-z][0-9A-Za-z._-]{0,63}$';
+import type { AppVersion } from './upgrades.schema.js';
 
 /** One row per tag of the app repository, newest version first. */
-export function versionsFrom(images: ImageSummary[], repository: string, docs: TenantDoc[], defaultVersion: string): VersionInfo[] {
+export function versionsFrom(images: ImageSummary[], repository: string, docs: TenantDoc[], defaultVersion: string): AppVersion[] {
   const using = new Map<string, number>();
   for (const d of docs) using.set(d.appVersion, (using.get(d.appVersion) ?? 0) + 1);
   const rows = images.flatMap((image) =>
@@ -32,7 +21,7 @@ export function versionsFrom(images: ImageSummary[], repository: string, docs: T
 }
 
 /** VERSION_UNKNOWN naming the version and what there is, unless it exists. */
-export function assertVersion(version: string, versions: VersionInfo[], repository: string): void {
+export function assertVersion(version: string, versions: AppVersion[], repository: string): void {
   if (versions.some((v) => v.version === version)) return;
   const have = versions.map((v) => v.version).join(', ') || 'none';
   throw new BerthError('VERSION_UNKNOWN', `no tenant-app version "${version}" on this host (${repository} tags: ${have}); build it with scripts/build-images --only app --app-version ${version}`, { field: 'toVersion', version });

@@ -73,20 +73,3 @@ export interface UpgradeJob {
   updatedAt: Date;
   endedAt?: Date;
 }
-
-export type Counts = Record<TenantState, number>;
-
-export interface JobTenantView extends Omit<JobTenant, 'startedAt' | 'endedAt'> {
-  startedAt?: string;
-  endedAt?: string;
-}
-
-export interface JobView extends Omit<UpgradeJob, '_id' | 'owner' | 'tenants' | 'approvedAt' | 'createdAt' | 'updatedAt' | 'endedAt'> {
-  id: string;
-  counts: Counts;
-  tenants: JobTenantView[];
-  approvedAt?: string;
-  createdAt: string;
-  updatedAt: string;
-  endedAt?: string;
-}

@@ -1,8 +1,10 @@
+import type { FromSchema } from 'json-schema-to-ts';
 import { PHASES } from '../tenants/tenant.types.js';
 import { slug } from '../tenants/tenants.schema.js';
-import { VERSION_PATTERN } from './selection.js';
 import { JOB_ACTIONS, JOB_STATES, TENANT_STATES } from './upgrade.types.js';
 
+/** An image tag: what Docker allows in a tag, at most 64 characters. */
+export const VERSION_PATTERN = '^[0-9A-Za-z][0-9A-Za-z._-]{0,63}$';
 const version = { type: 'string', minLength: 1, maxLength: 64, pattern: VERSION_PATTERN, description: 'an image tag of the tenant-app repository, e.g. 0.2.0' } as const;
 
 /**
@@ -73,20 +75,24 @@ export const listQuery = {
   properties: { limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 } }
 } as const;
 
-const error = { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } } } as const;
+const error = { type: 'object', additionalProperties: false, required: ['code', 'message'], properties: { code: { type: 'string' }, message: { type: 'string' } } } as const;
+const count = { type: 'integer' } as const;
 
 export const jobSchema = {
   $id: 'UpgradeJob',
   type: 'object',
-  required: ['id', 'kind', 'state', 'strategy', 'counts', 'tenants', 'createdAt'],
+  additionalProperties: false,
+  required: ['id', 'kind', 'selection', 'state', 'strategy', 'counts', 'tenants', 'createdAt', 'updatedAt'],
   properties: {
     id: { type: 'string' },
     kind: { type: 'string', enum: ['upgrade', 'rollback'] },
     toVersion: { type: 'string' },
     rollbackOf: { type: 'string' },
-    selection: { type: 'object', properties: selection },
+    selection: { type: 'object', additionalProperties: false, properties: selection },
     strategy: {
       type: 'object',
+      additionalProperties: false,
+      required: ['canary', 'concurrency', 'autoApprove', 'maxFailures', 'healthTimeoutMs'],
       properties: {
         canary: { type: 'integer' },
         concurrency: { type: 'integer' },
@@ -97,11 +103,18 @@ export const jobSchema = {
     },
     state: { type: 'string', enum: [...JOB_STATES] },
     reason: { type: 'string' },
-    counts: { type: 'object', properties: Object.fromEntries(TENANT_STATES.map((s) => [s, { type: 'integer' }])) },
+    counts: {
+      type: 'object',
+      additionalProperties: false,
+      required: [...TENANT_STATES],
+      properties: { pending: count, upgrading: count, succeeded: count, failed: count, skipped: count }
+    },
     tenants: {
       type: 'array',
       items: {
         type: 'object',
+        additionalProperties: false,
+        required: ['slug', 'from', 'to', 'canary', 'state', 'attempts'],
         properties: {
           slug: { type: 'string' },
           from: { type: 'string' },
@@ -127,25 +140,59 @@ export const jobSchema = {
 
 export const previewResponse = {
   type: 'object',
+  additionalProperties: false,
+  required: ['tenants', 'skipped'],
   properties: {
     tenants: {
       type: 'array',
-      items: { type: 'object', properties: { slug: { type: 'string' }, phase: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, canary: { type: 'boolean' } } }
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['slug', 'phase', 'from', 'to', 'canary'],
+        properties: { slug: { type: 'string' }, phase: { type: 'string', enum: [...PHASES] }, from: { type: 'string' }, to: { type: 'string' }, canary: { type: 'boolean' } }
+      }
     },
-    skipped: { type: 'array', items: { type: 'object', properties: { slug: { type: 'string' }, reason: { type: 'string' } } } }
+    skipped: {
+      type: 'array',
+      items: { type: 'object', additionalProperties: false, required: ['slug', 'reason'], properties: { slug: { type: 'string' }, reason: { type: 'string' } } }
+    }
   }
 } as const;
 
 export const versionsResponse = {
   type: 'object',
+  additionalProperties: false,
+  required: ['repository', 'versions'],
   properties: {
     repository: { type: 'string' },
     versions: {
       type: 'array',
       items: {
         type: 'object',
+        additionalProperties: false,
+        required: ['version', 'image', 'createdAt', 'tenants', 'default'],
+        description: 'tenants: how many run it now; default: what new tenants get',
         properties: { version: { type: 'string' }, image: { type: 'string' }, createdAt: { type: 'string' }, tenants: { type: 'integer' }, default: { type: 'boolean' } }
       }
     }
   }
 } as const;
+
+export const jobListReply = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['jobs'],
+  properties: { jobs: { type: 'array', items: { $ref: 'UpgradeJob#' } } }
+} as const;
+
+export type UpgradeJobView = FromSchema<typeof jobSchema>;
+export type UpgradeJobTenant = UpgradeJobView['tenants'][number];
+export type UpgradeCounts = UpgradeJobView['counts'];
+export type UpgradeJobList = FromSchema<typeof jobListReply, { references: [typeof jobSchema] }>;
+/** The body of POST /upgrades and /upgrades/preview. */
+export type UpgradeRequest = FromSchema<typeof createBody>;
+export type RollbackBody = FromSchema<typeof rollbackBody>;
+export type UpgradeListQuery = FromSchema<typeof listQuery>;
+export type UpgradePreview = FromSchema<typeof previewResponse>;
+export type VersionList = FromSchema<typeof versionsResponse>;
+export type AppVersion = VersionList['versions'][number];

@@ -8,9 +8,10 @@ import type { EventBus } from '../events/event-bus.js';
 import type { ContainerRuntime } from '../runtime/types.js';
 import type { TenantsRepository } from '../tenants/tenants.repository.js';
 import type { JobRunner } from './job-runner.js';
-import { assertNotEmpty, assertSelection, assertVersion, select, versionsFrom, type Preview, type VersionInfo } from './selection.js';
+import { assertNotEmpty, assertSelection, assertVersion, select, versionsFrom, type Preview } from './selection.js';
+import type { AppVersion, UpgradeCounts, UpgradeJobView as JobView, UpgradePreview as PreviewView } from './upgrades.schema.js';
 import type { UpgradesRepository } from './upgrades.repository.js';
-import { ACTIVE_STATES, TENANT_STATES, type Counts, type JobAction, type JobState, type JobView, type Selection, type Strategy, type UpgradeJob } from './upgrade.types.js';
+import { ACTIVE_STATES, TENANT_STATES, type JobAction, type JobState, type Selection, type Strategy, type UpgradeJob } from './upgrade.types.js';
 
 export interface UpgradesDeps {
   config: PlatformConfig;
@@ -31,11 +32,6 @@ export interface CreateJobInput extends Selection {
   healthTimeoutSeconds?: number;
 }
 
-export interface PreviewView {
-  tenants: { slug: string; phase: string; from: string; to: string; canary: boolean }[];
-  skipped: { slug: string; reason: string }[];
-}
-
 /** Which states each action moves a job from, and to. */
 const ACTIONS: Record<JobAction, { from: readonly JobState[]; to: JobState }> = {
   approve: { from: ['awaiting-approval'], to: 'running' },
@@ -50,7 +46,7 @@ export class UpgradesService {
 
   constructor(private readonly d: UpgradesDeps) {}
 
-  async versions(): Promise<VersionInfo[]> {
+  async versions(): Promise<AppVersion[]> {
     const repository = this.d.config.images.appRepo;
     const [images, docs] = await Promise.all([this.d.runtime.listImages(repository), this.d.tenantsRepo.list()]);
     return versionsFrom(images, repository, docs, this.d.config.defaultAppVersion);
@@ -174,7 +170,7 @@ export class UpgradesService {
 
 function view(job: UpgradeJob): JobView {
   const { _id, owner: _owner, tenants, approvedAt, createdAt, updatedAt, endedAt, ...rest } = job;
-  const counts = Object.fromEntries(TENANT_STATES.map((s) => [s, 0])) as Counts;
+  const counts = Object.fromEntries(TENANT_STATES.map((s) => [s, 0])) as UpgradeCounts;
   for (const e of tenants) counts[e.state]++;
   return {
     id: _id,
