@@ -1,19 +1,7 @@
 // Shared JSON schemas: each is validation, serialization, TS type and OpenAPI doc at once.
 import { ErrorCodes, type ErrorCode } from '../errors.js';
 
-export const errorSchema = {
-  $id: 'Error',
-  type: 'object',
-  description: 'Every error Berth answers: a stable code (orchestrator/src/errors.ts) and a message saying what to do.',
-  required: ['error'],
-  properties: {
-    error: {
-      type: 'object',
-      required: ['code', 'message'],
-      properties: { code: { type: 'string' }, message: { type: 'string' } }
-    }
-  }
-} as const;
+export { errorSchema } from './error.schema.js';
 
 export interface ErrorResponse {
   $ref: 'Error#';

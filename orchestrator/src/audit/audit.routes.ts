@@ -1,6 +1,7 @@
 // GET /audit: the audit log, newest first, narrowed by query filters. Admin only.
 import type { FastifyPluginAsync } from 'fastify';
 import { AUDIT_MAX_LIMIT, type AuditRepository } from './audit.repository.js';
+import { auditEntrySchema, auditList } from './audit.schema.js';
 
 const listQuery = {
   type: 'object',
@@ -12,30 +13,6 @@ const listQuery = {
     result: { type: 'string', maxLength: 64, description: '"ok" or an error code' },
     since: { type: 'string', maxLength: 40, format: 'date-time' },
     limit: { type: 'integer', minimum: 1, maximum: AUDIT_MAX_LIMIT, default: 100 }
-  }
-} as const;
-
-export const auditEntrySchema = {
-  $id: 'AuditEntry',
-  type: 'object',
-  required: ['at', 'actor', 'action', 'target', 'status', 'result', 'ip'],
-  properties: {
-    at: { type: 'string', format: 'date-time' },
-    actor: {
-      type: ['object', 'null'],
-      description: 'the token used; null when none was valid',
-      properties: { tokenId: { type: 'string' }, name: { type: 'string' } }
-    },
-    action: { type: 'string' },
-    target: {
-      type: 'object',
-      description: 'route params: tenant (from :slug), id, and any other by name',
-      properties: { tenant: { type: 'string' }, id: { type: 'string' } },
-      additionalProperties: { type: 'string' }
-    },
-    status: { type: 'integer' },
-    result: { type: 'string' },
-    ip: { type: 'string' }
   }
 } as const;
 
@@ -57,7 +34,7 @@ export const auditRoutes: FastifyPluginAsync<{ audit: AuditRepository }> = async
       tags: ['audit'],
       summary: 'Read the audit log of writes',
       querystring: listQuery,
-      response: { 200: { type: 'object', required: ['entries'], properties: { entries: { type: 'array', items: { $ref: 'AuditEntry#' } } } } }
+      response: { 200: auditList }
     }
   }, async (req) => {
     const { since, ...rest } = req.query;

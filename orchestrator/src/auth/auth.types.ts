@@ -1,5 +1,7 @@
 // The contract between the auth domain and the rest of the API.
-export const SCOPES = ['read', 'write', 'admin'] as const;
+import { SCOPES } from './tokens.schema.js';
+
+export { SCOPES };
 export type Scope = (typeof SCOPES)[number];
 
 interface PrincipalBase {

@@ -1,48 +1,9 @@
 // HTTP ↔ TokensService. Admin only: a token that can mint tokens can mint admin ones.
 import type { FastifyPluginAsync } from 'fastify';
 import { errorResponses } from '../api/schemas.js';
-import { SCOPES, type Scope } from './auth.types.js';
-import { TOKEN_ID_PATTERN, TOKEN_NAME_PATTERN, type TokensService } from './tokens.service.js';
-
-const tokenInfoProperties = {
-  id: { type: 'string', pattern: TOKEN_ID_PATTERN },
-  name: { type: 'string' },
-  scope: { type: 'string', enum: SCOPES },
-  createdAt: { type: 'string', format: 'date-time' },
-  lastUsedAt: { type: 'string', format: 'date-time' },
-  revokedAt: { type: 'string', format: 'date-time' }
-} as const;
-
-export const tokenInfoSchema = {
-  $id: 'TokenInfo',
-  type: 'object',
-  description: 'An API token without its secret: the secret is shown once, when the token is made.',
-  required: ['id', 'name', 'scope', 'createdAt'],
-  properties: tokenInfoProperties
-} as const;
-
-const createBody = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['name', 'scope'],
-  properties: {
-    name: { type: 'string', minLength: 1, maxLength: 64, pattern: TOKEN_NAME_PATTERN, description: '1-64 characters: letters, digits, space, ".", "_", "-"' },
-    scope: { type: 'string', enum: SCOPES, description: 'read ⊂ write ⊂ admin' }
-  }
-} as const;
-
-const created = {
-  type: 'object',
-  description: 'The new token. `token` is shown only this once; store it now.',
-  required: ['token', 'id', 'name', 'scope', 'createdAt'],
-  properties: { token: { type: 'string' }, ...tokenInfoProperties }
-} as const;
-
-const idParam = {
-  type: 'object',
-  required: ['id'],
-  properties: { id: { type: 'string', minLength: 12, maxLength: 12, pattern: TOKEN_ID_PATTERN } }
-} as const;
+import type { Scope } from './auth.types.js';
+import { created, createBody, idParam, tokenInfoSchema, tokenList } from './tokens.schema.js';
+import type { TokensService } from './tokens.service.js';
 
 export const tokensRoutes: FastifyPluginAsync<{ tokens: TokensService }> = async (app, { tokens }) => {
   app.addSchema(tokenInfoSchema);
@@ -61,7 +22,7 @@ export const tokensRoutes: FastifyPluginAsync<{ tokens: TokensService }> = async
     schema: {
       tags,
       summary: 'List API tokens (never their secrets)',
-      response: { 200: { type: 'object', required: ['tokens'], properties: { tokens: { type: 'array', items: { $ref: 'TokenInfo#' } } } } }
+      response: { 200: tokenList }
     }
   }, async () => ({ tokens: await tokens.list() }));
 

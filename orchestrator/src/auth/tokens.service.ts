@@ -12,6 +12,7 @@ import type { Collection, Db } from 'mongodb';
 import { isDuplicateKey } from '../db/mongo.js';
 import { BerthError } from '../errors.js';
 import { SCOPES, type Principal, type Scope } from './auth.types.js';
+import { TOKEN_NAME_PATTERN } from './tokens.schema.js';
 
 export interface TokenInfo {
   id: string;
@@ -33,8 +34,6 @@ interface TokenDoc {
   revokedAt?: Date;
 }
 
-export const TOKEN_NAME_PATTERN = '^[A-Za-z0-9 ._-]{1,64}$';
-export const TOKEN_ID_PATTERN = '^[0-9a-f]{12}$';
 const TOKEN_FORMAT = /^berth_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$/;
 /** lastUsedAt is a hint for operators, not a log: write it at most this often per token. */
 const LAST_USED_RESOLUTION_MS = 60_000;

@@ -3,16 +3,9 @@
 import { EventEmitter } from 'node:events';
 import type { Collection, Db } from 'mongodb';
 import type { Logger } from '../log.js';
+import type { BerthEvent } from './event.schema.js';
 
-export interface BerthEvent {
-  /** Increasing within a process; ties broken by `at`. */
-  seq: number;
-  at: string;
-  type: string;
-  tenant?: string;
-  operation?: string;
-  data?: Record<string, unknown>;
-}
+export type { BerthEvent };
 
 export type EventInput = Omit<BerthEvent, 'seq' | 'at'>;
 

@@ -1,45 +1,17 @@
 // One schema per payload of the onboarding API: validation, serialization,
 // TS type and OpenAPI doc at once.
 import { EMAIL_MAX } from '../formats.js';
-import type { ProgressEvent } from './provisioning.js';
-
-export interface SignupView {
-  step: 'code' | 'team' | 'provisioning' | 'ready' | 'failed' | 'locked';
-  email: string;
-  expiresAt: string;
-  code?: { expiresAt: string; resendAt: string; sendsLeft: number; attemptsLeft: number };
-  plans?: { name: string; description: string; default: boolean }[];
-  /** The team's future address with "{slug}" in place of its slug. */
-  address?: string;
-  team?: {
-    slug: string;
-    displayName: string;
-    plan: string;
-    operationId: string;
-    phase?: string;
-    url?: string;
-    events: ProgressEvent[];
-    error?: { code: string; message: string };
-    /** The owner's one-time link to choose a password, once the team runs. */
-    setupUrl?: string;
-  };
-}
-
-export interface SlugCheck {
-  slug: string;
-  available: boolean;
-  reason?: 'invalid' | 'reserved' | 'taken';
-  message?: string;
-  suggestion?: string;
-}
+import type { FromSchema } from 'json-schema-to-ts';
 
 /** The browser's sign-up token, which the console sends on its behalf. */
 export const SIGNUP_HEADER = 'x-berth-signup';
 
 const str = { type: 'string' } as const;
 
-const progressEventSchema = {
+/** One step of a sign-up's provisioning, as its page may see it (provisioning.ts). */
+export const progressEventSchema = {
   type: 'object',
+  additionalProperties: false,
   required: ['seq', 'at', 'type', 'data'],
   properties: {
     seq: { type: 'number' },
@@ -48,6 +20,7 @@ const progressEventSchema = {
     operation: str,
     data: {
       type: 'object',
+      additionalProperties: false,
       properties: { kind: str, step: str, phase: str, from: str, to: str, seconds: { type: 'number' }, code: str }
     }
   }
@@ -56,6 +29,7 @@ const progressEventSchema = {
 export const signupSchema = {
   $id: 'Signup',
   type: 'object',
+  additionalProperties: false,
   required: ['step', 'email', 'expiresAt'],
   properties: {
     step: { type: 'string', enum: ['code', 'team', 'provisioning', 'ready', 'failed', 'locked'] },
@@ -63,19 +37,24 @@ export const signupSchema = {
     expiresAt: str,
     code: {
       type: 'object',
+      additionalProperties: false,
+      required: ['expiresAt', 'resendAt', 'sendsLeft', 'attemptsLeft'],
       properties: { expiresAt: str, resendAt: str, sendsLeft: { type: 'integer' }, attemptsLeft: { type: 'integer' } }
     },
-    address: str,
+    address: { type: 'string', description: 'the team\'s future address with "{slug}" in place of its slug' },
     plans: {
       type: 'array',
-      items: { type: 'object', properties: { name: str, description: str, default: { type: 'boolean' } } }
+      items: { type: 'object', additionalProperties: false, required: ['name', 'description', 'default'], properties: { name: str, description: str, default: { type: 'boolean' } } }
     },
     team: {
       type: 'object',
+      additionalProperties: false,
+      required: ['slug', 'displayName', 'plan', 'operationId', 'events'],
       properties: {
-        slug: str, displayName: str, plan: str, operationId: str, phase: str, url: str, setupUrl: str,
+        slug: str, displayName: str, plan: str, operationId: str, phase: str, url: str,
+        setupUrl: { type: 'string', description: 'the owner\'s one-time link to choose a password, once the team runs' },
         events: { type: 'array', items: progressEventSchema },
-        error: { type: 'object', properties: { code: str, message: str } }
+        error: { type: 'object', additionalProperties: false, required: ['code', 'message'], properties: { code: str, message: str } }
       }
     }
   }
@@ -83,6 +62,7 @@ export const signupSchema = {
 
 export const challengeResponse = {
   type: 'object',
+  additionalProperties: false,
   required: ['parameters', 'signature'],
   properties: {
     parameters: {
@@ -117,6 +97,8 @@ export const verifyBody = {
 
 export const quotaResponse = {
   type: 'object',
+  additionalProperties: false,
+  description: 'self-service teams made today against the daily cap; resumesAt: when the count starts over (the next UTC day)',
   required: ['teamsToday', 'teamsPerDay', 'paused', 'resumesAt'],
   properties: { teamsToday: { type: 'integer' }, teamsPerDay: { type: 'integer' }, paused: { type: 'boolean' }, resumesAt: str }
 } as const;
@@ -129,8 +111,9 @@ export const slugQuery = {
 
 export const slugResponse = {
   type: 'object',
+  additionalProperties: false,
   required: ['slug', 'available'],
-  properties: { slug: str, available: { type: 'boolean' }, reason: str, message: str, suggestion: str }
+  properties: { slug: str, available: { type: 'boolean' }, reason: { type: 'string', enum: ['invalid', 'reserved', 'taken'] }, message: str, suggestion: str }
 } as const;
 
 export const teamBody = {
@@ -146,6 +129,7 @@ export const teamBody = {
 
 export const startResponse = {
   type: 'object',
+  additionalProperties: false,
   required: ['signup', 'status'],
   properties: {
     /** The sign-up token: the console keeps it in an HttpOnly cookie. */
@@ -162,18 +146,35 @@ export const mailsQuery = {
 
 export const mailsResponse = {
   type: 'object',
+  additionalProperties: false,
   required: ['sink', 'mails'],
   properties: {
-    sink: { type: 'object', properties: { enabled: { type: 'boolean' }, host: str, port: { type: 'integer' } } },
+    sink: { type: 'object', additionalProperties: false, required: ['enabled'], properties: { enabled: { type: 'boolean' }, host: str, port: { type: 'integer' } } },
     mails: {
       type: 'array',
       items: {
         type: 'object',
+        additionalProperties: false,
+        required: ['id', 'at', 'subject', 'from', 'to', 'text', 'size', 'envelope'],
         properties: {
           id: str, at: str, subject: str, from: str, to: str, text: str, size: { type: 'integer' }, raw: str,
-          envelope: { type: 'object', properties: { from: str, to: { type: 'array', items: str } } }
+          envelope: { type: 'object', additionalProperties: false, required: ['from', 'to'], properties: { from: str, to: { type: 'array', items: str } } }
         }
       }
     }
   }
 } as const;
+
+type SignupRefs = { references: [typeof signupSchema] };
+export type SignupView = FromSchema<typeof signupSchema>;
+export type ProgressEvent = FromSchema<typeof progressEventSchema>;
+export type SlugCheck = FromSchema<typeof slugResponse>;
+export type SlugQuery = FromSchema<typeof slugQuery>;
+export type CaptchaChallenge = FromSchema<typeof challengeResponse>;
+export type StartSignupBody = FromSchema<typeof startBody>;
+export type StartSignupReply = FromSchema<typeof startResponse, SignupRefs>;
+export type VerifyBody = FromSchema<typeof verifyBody>;
+export type TeamBody = FromSchema<typeof teamBody>;
+export type OnboardingQuota = FromSchema<typeof quotaResponse>;
+export type CapturedMails = FromSchema<typeof mailsResponse>;
+export type CapturedMailView = CapturedMails['mails'][number];

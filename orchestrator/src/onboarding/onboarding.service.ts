@@ -13,7 +13,7 @@ import type { Captcha } from './captcha.js';
 import { emailLimitKey } from './email-key.js';
 import type { Mailer } from './mailer.js';
 import type { SignupDoc, SignupsRepository } from './onboarding.repository.js';
-import type { SignupView, SlugCheck } from './onboarding.schema.js';
+import type { OnboardingQuota, SignupView, SlugCheck } from './onboarding.schema.js';
 import { failureMessage, operationDone, progressEvent } from './provisioning.js';
 import { newCode, newSignupToken, signupId, type CodeHasher } from './secrets.js';
 import { alternatives, slugAdvice, suggestSlug } from './slug-advice.js';
@@ -41,13 +41,6 @@ const DELETE_TIMEOUT_MS = 60_000;
 export const PAUSED_MESSAGE = 'Sign-ups are paused for today; please try again later.';
 
 /** Where the daily cap on self-service teams stands. */
-export interface TeamQuotaView {
-  teamsToday: number;
-  teamsPerDay: number;
-  paused: boolean;
-  /** When the count starts over (the next UTC day). */
-  resumesAt: string;
-}
 /** Where the slug goes in the `address` pattern of the team step. */
 const SLUG_MARK = '{slug}';
 
@@ -153,7 +146,7 @@ export class OnboardingService {
   }
 
   /** For operators: today's self-service teams against the cap. */
-  async quotaToday(): Promise<TeamQuotaView> {
+  async quotaToday(): Promise<OnboardingQuota> {
     const now = this.now;
     const teamsToday = await this.d.quota.count(utcDay(now));
     const teamsPerDay = this.d.config.perDay.teams;

@@ -3,14 +3,9 @@
 // (log lines, container names, health detail); a failure said in plain words.
 import { BerthError } from '../errors.js';
 import type { BerthEvent, EventBus } from '../events/event-bus.js';
+import type { ProgressEvent } from './onboarding.schema.js';
 
-export interface ProgressEvent {
-  seq: number;
-  at: string;
-  type: string;
-  operation?: string;
-  data: { kind?: string; step?: string; phase?: string; from?: string; to?: string; seconds?: number; code?: string };
-}
+export type { ProgressEvent };
 
 const SHOWN = new Set(['operation.started', 'operation.step', 'operation.succeeded', 'operation.failed', 'tenant.phase']);
 const FIELDS = ['kind', 'step', 'phase', 'from', 'to', 'seconds', 'code'] as const;

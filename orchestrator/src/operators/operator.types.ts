@@ -1,5 +1,6 @@
 // The operator domain's records and what the API shows of them.
 import type { Sealed } from '../crypto/secret-box.js';
+import type { OperatorView } from './operators.schema.js';
 import type { PasswordHash } from './passwords.js';
 
 export const OPERATOR_STATUSES = ['pending', 'active', 'disabled'] as const;
@@ -33,15 +34,6 @@ export interface SessionDoc {
   operatorId: string;
   createdAt: Date;
   expiresAt: Date;
-}
-
-export interface OperatorView {
-  id: string;
-  email: string;
-  name: string;
-  status: OperatorStatus;
-  createdAt: string;
-  lockedUntil?: string;
 }
 
 export function operatorView(doc: OperatorDoc, now: Date): OperatorView {

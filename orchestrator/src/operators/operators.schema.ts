@@ -1,10 +1,12 @@
 // One schema per payload: validation, serialization, TS type and OpenAPI doc.
+import type { FromSchema } from 'json-schema-to-ts';
 import { EMAIL_MAX, NOT_BLANK } from '../formats.js';
 import { OPERATOR_STATUSES } from './operator.types.js';
 
 export const operatorSchema = {
   $id: 'Operator',
   type: 'object',
+  additionalProperties: false,
   description: 'An operator of the console; never a password hash or TOTP secret.',
   required: ['id', 'email', 'name', 'status', 'createdAt'],
   properties: {
@@ -19,6 +21,7 @@ export const operatorSchema = {
 
 const operatorBrief = {
   type: 'object',
+  additionalProperties: false,
   required: ['id', 'email', 'name'],
   properties: { id: { type: 'string' }, email: { type: 'string' }, name: { type: 'string' } }
 } as const;
@@ -40,6 +43,7 @@ export const setupStartBody = {
 
 export const setupStartReply = {
   type: 'object',
+  additionalProperties: false,
   description: 'The TOTP secret to enrol (the same on every call with the same link, until it is used).',
   required: ['email', 'name', 'totpSecret', 'otpauthUrl', 'qrSvg'],
   properties: {
@@ -60,6 +64,7 @@ export const setupFinishBody = {
 
 export const operatorReply = {
   type: 'object',
+  additionalProperties: false,
   required: ['operator'],
   properties: { operator: { $ref: 'Operator#' } }
 } as const;
@@ -73,6 +78,7 @@ export const loginBody = {
 
 export const loginReply = {
   type: 'object',
+  additionalProperties: false,
   description: '`session` is shown only this once: send it as "Authorization: Bearer <session>".',
   required: ['session', 'expiresAt', 'operator'],
   properties: { session: { type: 'string' }, expiresAt: { type: 'string', format: 'date-time' }, operator: operatorBrief }
@@ -80,11 +86,12 @@ export const loginReply = {
 
 export const meReply = {
   type: 'object',
+  additionalProperties: false,
   required: ['kind', 'scope'],
   properties: {
     kind: { type: 'string', enum: ['token', 'operator'] },
     operator: operatorBrief,
-    token: { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' } } },
+    token: { type: 'object', additionalProperties: false, required: ['id', 'name'], properties: { id: { type: 'string' }, name: { type: 'string' } } },
     scope: { type: 'string', enum: ['read', 'write', 'admin'] }
   }
 } as const;
@@ -98,6 +105,7 @@ export const createBody = {
 
 export const createdReply = {
   type: 'object',
+  additionalProperties: false,
   description: '`setupUrl` is the one-time link (24 h) the new operator enrols with; shown only now.',
   required: ['operator', 'setupUrl'],
   properties: { operator: { $ref: 'Operator#' }, setupUrl: { type: 'string' } }
@@ -105,6 +113,7 @@ export const createdReply = {
 
 export const listReply = {
   type: 'object',
+  additionalProperties: false,
   required: ['operators'],
   properties: { operators: { type: 'array', items: { $ref: 'Operator#' } } }
 } as const;
@@ -114,3 +123,16 @@ export const idParam = {
   required: ['id'],
   properties: { id: { type: 'string', minLength: 16, maxLength: 16, pattern: '^[0-9a-f]{16}$' } }
 } as const;
+
+type OperatorRefs = { references: [typeof operatorSchema] };
+export type OperatorView = FromSchema<typeof operatorSchema>;
+export type OperatorReply = FromSchema<typeof operatorReply, OperatorRefs>;
+export type OperatorList = FromSchema<typeof listReply, OperatorRefs>;
+export type CreateOperatorBody = FromSchema<typeof createBody>;
+export type OperatorCreated = FromSchema<typeof createdReply, OperatorRefs>;
+export type SetupStartBody = FromSchema<typeof setupStartBody>;
+export type SetupStartReply = FromSchema<typeof setupStartReply>;
+export type SetupFinishBody = FromSchema<typeof setupFinishBody>;
+export type LoginBody = FromSchema<typeof loginBody>;
+export type LoginReply = FromSchema<typeof loginReply>;
+export type MeReply = FromSchema<typeof meReply>;

@@ -3,20 +3,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { errorResponses, RUNTIME_CODES } from '../api/schemas.js';
 import { slugParam } from '../tenants/tenants.schema.js';
 import type { StatsCollector } from './stats.collector.js';
-
-const serviceStats = {
-  type: 'object',
-  required: ['cpuPercent', 'memoryBytes', 'memoryLimitBytes'],
-  properties: { cpuPercent: { type: 'number' }, memoryBytes: { type: 'integer' }, memoryLimitBytes: { type: 'integer' }, pids: { type: 'integer' } }
-} as const;
-
-export const tenantStatsSchema = {
-  $id: 'TenantStats',
-  type: 'object',
-  description: 'CPU (% of one CPU, summed over services) and memory of the running services; the data of tenant.stats events.',
-  required: ['cpuPercent', 'memoryBytes', 'memoryLimitBytes', 'services'],
-  properties: { ...serviceStats.properties, services: { type: 'object', additionalProperties: serviceStats } }
-} as const;
+import { tenantStatsSchema } from './stats.schema.js';
 
 export const statsRoutes: FastifyPluginAsync<{ stats: StatsCollector }> = async (app, { stats }) => {
   app.addSchema(tenantStatsSchema);

@@ -1,47 +1,8 @@
 // GET /templates: the loaded stack templates and their plans, read-only.
 import type { FastifyPluginAsync } from 'fastify';
 import type { LoadedTemplate } from '../stacks/template-loader.js';
+import * as S from './templates.schema.js';
 import { templateView } from './templates.view.js';
-
-const limits = {
-  type: 'object',
-  required: ['memory', 'cpus', 'pids'],
-  properties: {
-    memory: { type: 'string', description: 'as in the template, e.g. 256m' },
-    memoryBytes: { type: 'integer' },
-    cpus: { type: 'number' },
-    pids: { type: 'integer' }
-  }
-} as const;
-
-const templateSchema = {
-  $id: 'Template',
-  type: 'object',
-  required: ['name', 'description', 'version', 'route', 'plans', 'services'],
-  properties: {
-    name: { type: 'string' },
-    description: { type: 'string' },
-    version: { type: 'integer' },
-    route: { type: 'object', required: ['service', 'port'], properties: { service: { type: 'string' }, port: { type: 'integer' } } },
-    defaultPlan: { type: 'string' },
-    plans: {
-      type: 'object',
-      additionalProperties: {
-        type: 'object',
-        required: ['description', 'services'],
-        properties: {
-          description: { type: 'string' },
-          storageQuotaBytes: { type: 'integer', description: 'the most a team on this plan may store' },
-          services: { type: 'object', additionalProperties: limits }
-        }
-      }
-    },
-    services: {
-      type: 'array',
-      items: { type: 'object', required: ['name', 'image'], properties: { name: { type: 'string' }, image: { type: 'string' } } }
-    }
-  }
-} as const;
 
 export interface TemplatesRoutesOptions {
   templates: Map<string, LoadedTemplate>;
@@ -50,13 +11,13 @@ export interface TemplatesRoutesOptions {
 }
 
 export const templatesRoutes: FastifyPluginAsync<TemplatesRoutesOptions> = async (app, { templates, images }) => {
-  app.addSchema(templateSchema);
+  app.addSchema(S.templateSchema);
   app.get('/templates', {
     config: { scope: 'read' },
     schema: {
       tags: ['templates'],
       summary: 'Stack templates and what each plan gives',
-      response: { 200: { type: 'object', required: ['templates'], properties: { templates: { type: 'array', items: { $ref: 'Template#' } } } } }
+      response: { 200: S.templateList }
     }
   }, async () => ({ templates: [...templates.values()].map((t) => templateView(t, images)) }));
 };

@@ -3,16 +3,7 @@
 // here (image names are configuration, so they are filled in, not guessed).
 import { parseMemory, storageQuotaBytes } from '../stacks/render.js';
 import type { LoadedTemplate } from '../stacks/template-loader.js';
-
-export interface TemplateView {
-  name: string;
-  description: string;
-  version: number;
-  route: { service: string; port: number };
-  defaultPlan: string;
-  plans: Record<string, { description: string; storageQuotaBytes?: number; services: Record<string, { memory: string; memoryBytes: number; cpus: number; pids: number }> }>;
-  services: { name: string; image: string }[];
-}
+import type { TemplateView } from './templates.schema.js';
 
 /** `images` fills ${IMAGE_APP}, ${IMAGE_DB}, ${IMAGE_STORAGE} and ${APP_VERSION}; other variables stay as written. */
 export function templateView(loaded: LoadedTemplate, images: Record<string, string>): TemplateView {

@@ -1,4 +1,5 @@
 import type { FromSchema } from 'json-schema-to-ts';
+import { eventSchema } from '../events/event.schema.js';
 import { EMAIL_MAX } from '../formats.js';
 import { storageSchema } from '../storage/storage.schema.js';
 import type { LoadedTemplate } from '../stacks/template-loader.js';
@@ -179,7 +180,7 @@ export const eventsReply = {
   type: 'object',
   additionalProperties: false,
   required: ['events'],
-  properties: { events: { type: 'array', items: { type: 'object', additionalProperties: true } } }
+  properties: { events: { type: 'array', items: eventSchema } }
 } as const;
 
 export const logsReply = {
