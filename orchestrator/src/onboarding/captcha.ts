@@ -37,8 +37,9 @@ export class Captcha {
     await this.used.createIndex({ expiresAt: 1 });
   }
 
-  challenge(): Promise<Challenge> {
-    return createChallenge({
+  /** Always signed (the key is set), so the answer carries a signature: the contract requires one. */
+  async challenge(): Promise<Challenge & { signature: string }> {
+    const challenge = await createChallenge({
       algorithm: CAPTCHA_ALGORITHM,
       cost: this.o.cost,
       counter: randomInt(Math.ceil(this.o.maxCounter / 2), this.o.maxCounter),
@@ -46,6 +47,8 @@ export class Captcha {
       hmacSignatureSecret: this.o.key,
       expiresAt: new Date(this.o.clock().getTime() + this.o.ttlMs)
     });
+    if (!challenge.signature) throw new BerthError('INTERNAL', 'altcha-lib made a challenge without a signature');
+    return { ...challenge, signature: challenge.signature };
   }
 
   /** Throws CAPTCHA_INVALID unless `payload` solves a challenge of ours that is unexpired and unused; then uses it up. */

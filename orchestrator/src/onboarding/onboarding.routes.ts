@@ -6,7 +6,8 @@
 // when it is IPv6, an email without its +tag (api/client-address.ts,
 // email-key.ts).
 import rateLimit from '@fastify/rate-limit';
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncJsonSchemaToTs } from '@fastify/type-provider-json-schema-to-ts';
+import type { FastifyRequest } from 'fastify';
 import { errorResponses, RUNTIME_CODES } from '../api/schemas.js';
 import type { OnboardingConfig } from '../config/onboarding.config.js';
 import { BerthError } from '../errors.js';
@@ -33,7 +34,10 @@ const signupToken = (request: FastifyRequest): string | undefined => {
 
 const noQuery = { type: 'object', additionalProperties: false, properties: {} } as const;
 
-export const onboardingRoutes: FastifyPluginAsync<OnboardingRoutesOptions> = async (app, { service, captcha, events, config }) => {
+type Refs = { references: [typeof S.signupSchema] };
+type Provider = { ValidatorSchemaOptions: Refs; SerializerSchemaOptions: Refs };
+
+export const onboardingRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: OnboardingRoutesOptions } & Provider> = async (app, { service, captcha, events, config }) => {
   app.addSchema(S.signupSchema);
   await app.register(rateLimit, { global: false });
   const ip = (request: FastifyRequest) => clientKey(request, config.trustedProxies);
@@ -69,7 +73,7 @@ export const onboardingRoutes: FastifyPluginAsync<OnboardingRoutesOptions> = asy
     schema: { tags, summary: 'A signed, expiring ALTCHA proof-of-work challenge', response: { 200: S.challengeResponse, ...refusals() } }
   }, async (_request, reply) => reply.header('cache-control', 'no-store').send(await captcha.challenge()));
 
-  app.post<{ Body: { email: string; captcha: string } }>('/onboarding/signups', {
+  app.post('/onboarding/signups', {
     config: publicRoute,
     onRequest: mailPerIp,
     preHandler: mailPerEmail,
@@ -90,17 +94,17 @@ export const onboardingRoutes: FastifyPluginAsync<OnboardingRoutesOptions> = asy
     schema: { tags, summary: 'Mail a new code (throttled)', security: bySignup, response: { 200: { $ref: 'Signup#' }, ...refusals(...ofSignup, 'RESEND_TOO_SOON', 'MAIL_FAILED') } }
   }, async (request) => service.resend(signupToken(request)));
 
-  app.post<{ Body: { code: string } }>('/onboarding/signup/verify', {
+  app.post('/onboarding/signup/verify', {
     config: publicRoute,
     schema: { tags, summary: 'Check the code from the mail', security: bySignup, body: S.verifyBody, response: { 200: { $ref: 'Signup#' }, ...refusals(...ofSignup, 'CODE_INVALID', 'CODE_EXPIRED') } }
   }, async (request) => service.verify(signupToken(request), request.body.code));
 
-  app.get<{ Querystring: { name?: string; slug?: string } }>('/onboarding/signup/slug', {
+  app.get('/onboarding/signup/slug', {
     config: publicRoute,
     schema: { tags, summary: 'Suggest a slug from a name, or check one: free, or why not in words', security: bySignup, querystring: S.slugQuery, response: { 200: S.slugResponse, ...refusals(...ofSignup, ...RUNTIME_CODES) } }
   }, async (request) => service.checkSlug(signupToken(request), request.query));
 
-  app.post<{ Body: { displayName: string; slug: string; plan: string } }>('/onboarding/signup/team', {
+  app.post('/onboarding/signup/team', {
     config: publicRoute,
     schema: { tags, summary: 'Create the team: provisioning starts and goes on without the page', security: bySignup, body: S.teamBody, response: { 202: { $ref: 'Signup#' }, ...refusals(...ofSignup, 'SIGNUPS_PAUSED', ...teamCodes) } }
   }, async (request, reply) => reply.status(202).send(await service.createTeam(signupToken(request), request.body)));

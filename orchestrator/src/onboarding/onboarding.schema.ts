@@ -65,12 +65,16 @@ export const challengeResponse = {
   additionalProperties: false,
   required: ['parameters', 'signature'],
   properties: {
+    // ALTCHA v2's ChallengeParameters, field by field: the widget needs each
+    // one, and the type check fails here if altcha-lib adds another.
     parameters: {
       type: 'object',
-      additionalProperties: true,
+      additionalProperties: false,
+      required: ['algorithm', 'nonce', 'salt', 'cost', 'keyLength', 'keyPrefix'],
       properties: {
         algorithm: str, nonce: str, salt: str, cost: { type: 'integer' }, keyLength: { type: 'integer' }, keyPrefix: str,
-        expiresAt: { type: 'integer' }
+        keySignature: str, memoryCost: { type: 'integer' }, parallelism: { type: 'integer' }, expiresAt: { type: 'integer' },
+        data: { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean', 'null'] } }
       }
     },
     signature: str

@@ -1,7 +1,8 @@
 // HTTP ↔ operator services: enrolment and sign-in (public), sign-out and
 // "who am I" (any principal), managing operators (admin).
 import rateLimit from '@fastify/rate-limit';
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncJsonSchemaToTs } from '@fastify/type-provider-json-schema-to-ts';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { clientKey } from '../api/client-address.js';
 import { limit } from '../api/rate-limit.js';
 import { errorResponses } from '../api/schemas.js';
@@ -24,7 +25,10 @@ function actorOf(req: FastifyRequest): string {
   return p?.kind === 'operator' ? p.operatorId : `token:${p?.tokenId ?? 'unknown'}`;
 }
 
-export const operatorsRoutes: FastifyPluginAsync<OperatorsRoutesOptions> = async (app, { operators, signIn, signInLimit }) => {
+type Refs = { references: [typeof S.operatorSchema] };
+type Provider = { ValidatorSchemaOptions: Refs; SerializerSchemaOptions: Refs };
+
+export const operatorsRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: OperatorsRoutesOptions } & Provider> = async (app, { operators, signIn, signInLimit }) => {
   app.addSchema(S.operatorSchema);
   await app.register(rateLimit, { global: false });
   // Every attempt counts, right or wrong: each costs the server a password
@@ -37,23 +41,24 @@ export const operatorsRoutes: FastifyPluginAsync<OperatorsRoutesOptions> = async
   const auth = ['auth'];
   const tags = ['operators'];
 
-  app.post<{ Body: { token: string } }>('/auth/setup/start', {
+  app.post('/auth/setup/start', {
     config: { scope: 'public' },
     schema: { tags: auth, summary: 'Open a setup link: the TOTP secret to enrol', body: S.setupStartBody, response: { 200: S.setupStartReply, ...errorResponses('SETUP_TOKEN_INVALID') } }
   }, async (req) => operators.setupStart(req.body.token));
 
-  app.post<{ Body: { token: string; password: string; code: string } }>('/auth/setup/finish', {
+  app.post('/auth/setup/finish', {
     config: { scope: 'public' },
     schema: { tags: auth, summary: 'Finish enrolment: password and a first code', body: S.setupFinishBody, response: { 200: S.operatorReply, ...errorResponses('SETUP_TOKEN_INVALID', 'TOTP_INVALID') } }
   }, async (req) => ({ operator: await operators.setupFinish(req.body) }));
 
-  app.post<{ Body: { email: string; password: string; code: string } }>('/auth/login', {
+  app.post('/auth/login', {
     config: { scope: 'public' },
     onRequest: perAddress,
     schema: { tags: auth, summary: 'Sign in: email, password and TOTP code → a new session', body: S.loginBody, response: { 200: S.loginReply, ...errorResponses('INVALID_CREDENTIALS', 'TOTP_REPLAYED', 'ACCOUNT_LOCKED', 'RATE_LIMITED') } }
   }, async (req, reply) => {
     try {
-      return await signIn.signIn(req.body);
+      const signedIn = await signIn.signIn(req.body);
+      return { ...signedIn, expiresAt: signedIn.expiresAt.toISOString() };
     } catch (err) {
       if (err instanceof BerthError && err.code === 'ACCOUNT_LOCKED') reply.header('retry-after', String(err.details?.retryAfterSeconds ?? 30));
       throw err;
@@ -79,9 +84,9 @@ export const operatorsRoutes: FastifyPluginAsync<OperatorsRoutesOptions> = async
     const p = req.principal!;
     if (p.kind === 'operator') {
       const { id, email, name } = await operators.get(p.operatorId);
-      return { kind: 'operator', operator: { id, email, name }, scope: p.scope };
+      return { kind: 'operator' as const, operator: { id, email, name }, scope: p.scope };
     }
-    return { kind: 'token', token: { id: p.tokenId, name: p.name }, scope: p.scope };
+    return { kind: 'token' as const, token: { id: p.tokenId, name: p.name }, scope: p.scope };
   });
 
   app.get('/operators', {
@@ -89,12 +94,12 @@ export const operatorsRoutes: FastifyPluginAsync<OperatorsRoutesOptions> = async
     schema: { tags, summary: 'List operators', response: { 200: S.listReply } }
   }, async () => ({ operators: await operators.list() }));
 
-  app.post<{ Body: { email: string; name: string } }>('/operators', {
+  app.post('/operators', {
     config: { scope: 'admin' },
     schema: { tags, summary: 'Add an operator: returns their one-time setup link', body: S.createBody, response: { 201: S.createdReply, ...errorResponses('OPERATOR_EXISTS') } }
   }, async (req, reply) => reply.status(201).send(await operators.create(req.body, actorOf(req))));
 
-  app.post<{ Params: { id: string } }>('/operators/:id/disable', {
+  app.post('/operators/:id/disable', {
     config: { scope: 'admin' },
     schema: { tags, summary: 'Disable an operator and end their sessions', params: S.idParam, response: { 200: S.operatorReply, ...errorResponses('OPERATOR_NOT_FOUND', 'OPERATOR_CONFLICT') } }
   }, async (req) => {
@@ -102,7 +107,7 @@ export const operatorsRoutes: FastifyPluginAsync<OperatorsRoutesOptions> = async
     return { operator: await operators.disable(req.params.id, p?.kind === 'operator' ? p.operatorId : undefined) };
   });
 
-  app.post<{ Params: { id: string } }>('/operators/:id/reset', {
+  app.post('/operators/:id/reset', {
     config: { scope: 'admin' },
     schema: { tags, summary: 'Reset an operator: new setup link; password, TOTP and sessions cleared', params: S.idParam, response: { 200: S.createdReply, ...errorResponses('OPERATOR_NOT_FOUND') } }
   }, async (req) => operators.reset(req.params.id));

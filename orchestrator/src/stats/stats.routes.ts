@@ -1,13 +1,16 @@
 // GET /tenants/:slug/stats: the same numbers the tenant.stats events carry, read now.
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsyncJsonSchemaToTs } from '@fastify/type-provider-json-schema-to-ts';
 import { errorResponses, RUNTIME_CODES } from '../api/schemas.js';
 import { slugParam } from '../tenants/tenants.schema.js';
 import type { StatsCollector } from './stats.collector.js';
 import { tenantStatsSchema } from './stats.schema.js';
 
-export const statsRoutes: FastifyPluginAsync<{ stats: StatsCollector }> = async (app, { stats }) => {
+type Refs = { references: [typeof tenantStatsSchema] };
+type Provider = { ValidatorSchemaOptions: Refs; SerializerSchemaOptions: Refs };
+
+export const statsRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: { stats: StatsCollector } } & Provider> = async (app, { stats }) => {
   app.addSchema(tenantStatsSchema);
-  app.get<{ Params: { slug: string } }>('/tenants/:slug/stats', {
+  app.get('/tenants/:slug/stats', {
     config: { scope: 'read' },
     schema: {
       tags: ['tenants'],

@@ -1,5 +1,5 @@
 // GET /templates: the loaded stack templates and their plans, read-only.
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsyncJsonSchemaToTs } from '@fastify/type-provider-json-schema-to-ts';
 import type { LoadedTemplate } from '../stacks/template-loader.js';
 import * as S from './templates.schema.js';
 import { templateView } from './templates.view.js';
@@ -10,7 +10,10 @@ export interface TemplatesRoutesOptions {
   images: Record<string, string>;
 }
 
-export const templatesRoutes: FastifyPluginAsync<TemplatesRoutesOptions> = async (app, { templates, images }) => {
+type Refs = { references: [typeof S.templateSchema] };
+type Provider = { ValidatorSchemaOptions: Refs; SerializerSchemaOptions: Refs };
+
+export const templatesRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: TemplatesRoutesOptions } & Provider> = async (app, { templates, images }) => {
   app.addSchema(S.templateSchema);
   app.get('/templates', {
     config: { scope: 'read' },

@@ -1,16 +1,13 @@
 // HTTP ↔ service, nothing more: tenants CRUD, actions, owner links, history
 // and logs (with one-time links and other credentials blanked out).
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsyncJsonSchemaToTs } from '@fastify/type-provider-json-schema-to-ts';
 import { errorResponses, RUNTIME_CODES } from '../api/schemas.js';
 import { BerthError } from '../errors.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { LoadedTemplate } from '../stacks/template-loader.js';
 import { redactLogLine } from './log-redact.js';
-import type { Phase } from './tenant.types.js';
 import type { TenantsService } from './tenants.service.js';
 import * as S from './tenants.schema.js';
-
-type Slug = { slug: string };
 
 export interface TenantsRoutesOptions {
   tenants: TenantsService;
@@ -19,17 +16,20 @@ export interface TenantsRoutesOptions {
   templates: Map<string, LoadedTemplate>;
 }
 
-export const tenantsRoutes: FastifyPluginAsync<TenantsRoutesOptions> = async (app, { tenants, events, templates }) => {
+// Request and reply types come from the schemas; `$ref: 'Tenant#'` resolves to the tenant schema.
+type Provider = { ValidatorSchemaOptions: { references: S.TenantRefs }; SerializerSchemaOptions: { references: S.TenantRefs } };
+
+export const tenantsRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: TenantsRoutesOptions } & Provider> = async (app, { tenants, events, templates }) => {
   app.addSchema(S.tenantSchema);
   const tags = ['tenants'];
   const logsQuery = S.logsQuery(templates);
 
-  app.get<{ Querystring: { phase?: Phase } }>('/tenants', {
+  app.get('/tenants', {
     config: { scope: 'read' },
-    schema: { tags, querystring: S.listQuery, response: { 200: { type: 'object', properties: { tenants: { type: 'array', items: { $ref: 'Tenant#' } } } }, ...errorResponses(...RUNTIME_CODES) } }
+    schema: { tags, querystring: S.listQuery, response: { 200: S.listReply, ...errorResponses(...RUNTIME_CODES) } }
   }, async (req) => ({ tenants: await tenants.list({ phase: req.query.phase }) }));
 
-  app.post<{ Body: { slug: string; displayName?: string; ownerEmail?: string; plan?: string; template?: string } }>('/tenants', {
+  app.post('/tenants', {
     config: { scope: 'write' },
     schema: {
       tags,
@@ -38,17 +38,17 @@ export const tenantsRoutes: FastifyPluginAsync<TenantsRoutesOptions> = async (ap
     }
   }, async (req, reply) => reply.status(202).send(await tenants.create(req.body)));
 
-  app.get<{ Params: Slug }>('/tenants/:slug', {
+  app.get('/tenants/:slug', {
     config: { scope: 'read' },
     schema: { tags, params: S.slugParam, response: { 200: { $ref: 'Tenant#' }, ...errorResponses('TENANT_NOT_FOUND', ...RUNTIME_CODES) } }
   }, async (req) => tenants.get(req.params.slug, { measureStorage: true }));
 
-  app.post<{ Params: Slug & { action: 'start' | 'stop' | 'restart' } }>('/tenants/:slug/actions/:action', {
+  app.post('/tenants/:slug/actions/:action', {
     config: { scope: 'write' },
     schema: { tags, params: S.actionParams, response: { 202: S.accepted, ...errorResponses('TENANT_NOT_FOUND', 'OPERATION_CONFLICT') } }
   }, async (req, reply) => reply.status(202).send(await tenants[req.params.action](req.params.slug)));
 
-  app.delete<{ Params: Slug; Querystring: { deleteData: boolean; confirm?: string } }>('/tenants/:slug', {
+  app.delete('/tenants/:slug', {
     config: { scope: 'write' },
     schema: {
       tags,
@@ -60,7 +60,7 @@ export const tenantsRoutes: FastifyPluginAsync<TenantsRoutesOptions> = async (ap
   }, async (req, reply) => reply.status(202).send(await tenants.delete(req.params.slug, req.query)));
 
   // The link hands the team over: admins only, and never logged.
-  app.post<{ Params: Slug }>('/tenants/:slug/owner-link', {
+  app.post('/tenants/:slug/owner-link', {
     config: { scope: 'admin' },
     schema: {
       tags,
@@ -70,18 +70,18 @@ export const tenantsRoutes: FastifyPluginAsync<TenantsRoutesOptions> = async (ap
     }
   }, async (req, reply) => reply.status(202).header('cache-control', 'no-store').send(await tenants.issueOwnerLink(req.params.slug)));
 
-  app.get<{ Params: Slug; Querystring: { limit?: number } }>('/tenants/:slug/events', {
+  app.get('/tenants/:slug/events', {
     config: { scope: 'read' },
     schema: {
       tags,
       params: S.slugParam,
-      querystring: { type: 'object', properties: { limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } } },
-      response: { 200: { type: 'object', properties: { events: { type: 'array', items: { type: 'object', additionalProperties: true } } } } }
+      querystring: S.eventsQuery,
+      response: { 200: S.eventsReply }
     }
   }, async (req) => ({ events: await events.history({ tenant: req.params.slug }, req.query.limit) }));
 
   // Tail, or follow as a plain-text stream that curl -N prints line by line.
-  app.get<{ Params: Slug; Querystring: { service: string; tail: number; follow: boolean } }>('/tenants/:slug/logs', {
+  app.get('/tenants/:slug/logs', {
     config: { scope: 'read' },
     schema: {
       tags,
@@ -92,7 +92,7 @@ export const tenantsRoutes: FastifyPluginAsync<TenantsRoutesOptions> = async (ap
         200: {
           description: 'follow=false: the last lines; follow=true: a text/plain stream of lines that stays open',
           content: {
-            'application/json': { schema: { type: 'object', required: ['lines'], properties: { lines: { type: 'array', items: { type: 'string' } } } } },
+            'application/json': { schema: S.logsReply },
             'text/plain': { schema: { type: 'string' } }
           }
         },
@@ -110,7 +110,7 @@ export const tenantsRoutes: FastifyPluginAsync<TenantsRoutesOptions> = async (ap
     req.raw.on('close', stop);
   });
 
-  app.get<{ Params: Slug; Querystring: { service: string; tail: number } }>('/tenants/:slug/logs/ws', {
+  app.get('/tenants/:slug/logs/ws', {
     config: { scope: 'read' },
     websocket: true,
     schema: { tags, params: S.slugParam, querystring: logsQuery }
