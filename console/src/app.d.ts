@@ -1,4 +1,4 @@
-import type { Operator } from '$lib/types';
+import type { OperatorBrief } from '$contract';
 
 declare global {
   namespace App {
@@ -8,7 +8,7 @@ declare global {
     }
     interface Locals {
       /** The signed-in operator, resolved from the berth_session cookie by hooks.server.ts. */
-      operator: Operator | null;
+      operator: OperatorBrief | null;
       /** The operator's session token, for API calls made on their behalf. Never sent to the browser. */
       session: string | null;
     }

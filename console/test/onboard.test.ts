@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
 import { attachWebSocketProxy } from '../ws-proxy.js';
 import { mergeEvents, progressSteps } from '../src/lib/onboard-progress.js';
-import type { ProgressEvent } from '../src/lib/onboard-types.js';
+import type { ProgressEvent } from '../../orchestrator/src/contract/index.js';
 
 let seq = 0;
 const ev = (type: string, step?: string, operation = 'op1'): ProgressEvent => ({ seq: ++seq, at: '', type, operation, data: step ? { kind: 'create', step } : { kind: 'create' } });

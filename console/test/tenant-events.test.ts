@@ -2,7 +2,8 @@
 // dashboard, the tenant page and the bench).
 import t from 'tap';
 import { applyEvent, listEffect, placeholder } from '../src/lib/tenant-events.js';
-import type { BerthEvent, Tenant } from '../src/lib/types.js';
+import type { BerthEvent } from '../../orchestrator/src/contract/index.js';
+import type { Tenant } from '../src/lib/tenant.js';
 
 let seq = 1;
 const ev = (type: string, data: Record<string, unknown> = {}, extra: Partial<BerthEvent> = {}): BerthEvent => ({ seq: seq++, at: new Date().toISOString(), type, tenant: 'acme', data, ...extra });

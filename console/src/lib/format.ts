@@ -42,9 +42,10 @@ const UP_PHASES = new Set(['running', 'degraded', 'upgrading']);
  * else since its app container started (stats), else since it was created.
  * undefined when it is not up.
  */
-export function upSince(t: { phase: string; runningSince?: string; createdAt: string; stats?: { services?: Record<string, { startedAt?: string } | undefined> } }): string | undefined {
+export function upSince(t: { phase: string; runningSince?: string; createdAt: string }): string | undefined {
   if (!UP_PHASES.has(t.phase)) return undefined;
-  return t.runningSince ?? t.stats?.services?.app?.startedAt ?? t.createdAt;
+  // The stats schema has no startedAt (the console's old hand copy assumed one the API never sent).
+  return t.runningSince ?? t.createdAt;
 }
 
 /** A one-line description of an event for timelines and progress lists. */

@@ -1,7 +1,7 @@
 // The provisioning steps a new team sees, folded from its operation's events
 // (the status's history, then live ones from the sign-up socket). Pure, so the
 // page renders the same list on the server and in the browser.
-import type { ProgressEvent } from './onboard-types';
+import type { ProgressEvent } from '$contract';
 
 export type StepState = 'pending' | 'active' | 'done' | 'failed';
 

@@ -1,7 +1,8 @@
 // How one live event changes what the console shows about a tenant. Pure and
 // in place (works on Svelte's $state proxies and on plain objects alike), so
 // the dashboard, the tenant page, the tests and the bench share it.
-import type { BerthEvent, Phase, Tenant, TenantStats } from './types';
+import type { BerthEvent, Phase, TenantStats } from '$contract';
+import type { Tenant } from './tenant';
 
 /** What the list around the tenant must do about an event, beyond updating it. */
 export type ListEffect = 'add' | 'remove' | 'refetch' | undefined;

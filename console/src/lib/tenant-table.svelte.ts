@@ -2,7 +2,8 @@
 // Each tenant is one deeply reactive object, so an event re-renders the one
 // row (if it is visible) that shows it, not the list.
 import { applyEvent, listEffect, placeholder } from './tenant-events';
-import type { BerthEvent, Tenant } from './types';
+import type { BerthEvent } from '$contract';
+import type { Tenant } from './tenant';
 
 export class TenantTable {
   items = $state<Tenant[]>([]);

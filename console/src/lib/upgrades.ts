@@ -1,70 +1,9 @@
-// Bulk upgrades as the console shows them (orchestrator/src/upgrades/upgrades.schema.ts),
-// and how one live event (upgrade.state, upgrade.tenant; `operation` is the
-// job id) changes a job. Pure and in place, like tenant-events.ts.
-import type { BerthEvent } from './types';
-
-export const JOB_STATES = ['running', 'awaiting-approval', 'paused', 'succeeded', 'failed', 'halted', 'cancelled'] as const;
-export type JobState = (typeof JOB_STATES)[number];
-export const TENANT_STATES = ['pending', 'upgrading', 'succeeded', 'failed', 'skipped'] as const;
-export type TenantState = (typeof TENANT_STATES)[number];
-export type JobAction = 'approve' | 'pause' | 'resume' | 'cancel';
-
-export interface JobTenant {
-  slug: string;
-  from: string;
-  to: string;
-  canary: boolean;
-  state: TenantState;
-  step?: string;
-  operation?: string;
-  attempts: number;
-  error?: { code: string; message: string };
-  startedAt?: string;
-  endedAt?: string;
-}
-
-export interface UpgradeJob {
-  id: string;
-  kind: 'upgrade' | 'rollback';
-  toVersion?: string;
-  rollbackOf?: string;
-  state: JobState;
-  reason?: string;
-  strategy: { canary: number; concurrency: number; autoApprove: boolean; maxFailures: number; healthTimeoutMs: number };
-  counts: Record<TenantState, number>;
-  tenants: JobTenant[];
-  createdBy?: string;
-  approvedAt?: string;
-  createdAt: string;
-  updatedAt: string;
-  endedAt?: string;
-}
-
-export interface AppVersion {
-  version: string;
-  image: string;
-  createdAt: string;
-  tenants: number;
-  default: boolean;
-}
-
-/** The body of POST /upgrades and /upgrades/preview. */
-export interface UpgradeRequest {
-  toVersion: string;
-  all?: boolean;
-  tenants?: string[];
-  filter?: { phase?: string; version?: string; slugPrefix?: string };
-  canary?: number;
-  concurrency?: number;
-  autoApprove?: boolean;
-  maxFailures?: number;
-  healthTimeoutSeconds?: number;
-}
-
-export interface UpgradePreview {
-  tenants: { slug: string; phase: string; from: string; to: string; canary: boolean }[];
-  skipped: { slug: string; reason: string }[];
-}
+// What the console does with bulk upgrade jobs (their shape is the contract's
+// UpgradeJobView): which actions a state allows, and how one live event
+// (upgrade.state, upgrade.tenant; `operation` is the job id) changes a job.
+// Pure and in place, like tenant-events.ts.
+import { JOB_STATES, TENANT_STATES } from '$contract';
+import type { BerthEvent, JobAction, JobState, TenantState, UpgradeJobTenant as JobTenant, UpgradeJobView as UpgradeJob } from '$contract';
 
 export const isActive = (s: JobState) => s === 'running' || s === 'awaiting-approval' || s === 'paused';
 

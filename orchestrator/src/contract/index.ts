@@ -29,13 +29,13 @@ export type {
 export * as onboarding from '../onboarding/onboarding.schema.js';
 export type {
   SignupView, ProgressEvent, SlugCheck, SlugQuery, CaptchaChallenge, StartSignupBody, StartSignupReply, VerifyBody, TeamBody,
-  OnboardingQuota, CapturedMails, CapturedMailView
+  OnboardingQuota, CapturedMails, CapturedMailView, SignupMessage
 } from '../onboarding/onboarding.schema.js';
 
 export * as operators from '../operators/operators.schema.js';
 export { OPERATOR_STATUSES, type OperatorStatus } from '../operators/operator.types.js';
 export type {
-  OperatorView, OperatorReply, OperatorList, CreateOperatorBody, OperatorCreated, SetupStartBody, SetupStartReply, SetupFinishBody,
+  OperatorView, OperatorBrief, OperatorReply, OperatorList, CreateOperatorBody, OperatorCreated, SetupStartBody, SetupStartReply, SetupFinishBody,
   LoginBody, LoginReply, MeReply
 } from '../operators/operators.schema.js';
 

@@ -182,3 +182,5 @@ export type TeamBody = FromSchema<typeof teamBody>;
 export type OnboardingQuota = FromSchema<typeof quotaResponse>;
 export type CapturedMails = FromSchema<typeof mailsResponse>;
 export type CapturedMailView = CapturedMails['mails'][number];
+/** What the sign-up socket (/onboarding/signup/events) sends: a fresh status, or one step as it happens. */
+export type SignupMessage = { type: 'snapshot'; signup: SignupView } | { type: 'event'; event: ProgressEvent };

@@ -126,6 +126,8 @@ export const idParam = {
 
 type OperatorRefs = { references: [typeof operatorSchema] };
 export type OperatorView = FromSchema<typeof operatorSchema>;
+/** Who a session belongs to, as /auth/login and /auth/me show it. */
+export type OperatorBrief = FromSchema<typeof operatorBrief>;
 export type OperatorReply = FromSchema<typeof operatorReply, OperatorRefs>;
 export type OperatorList = FromSchema<typeof listReply, OperatorRefs>;
 export type CreateOperatorBody = FromSchema<typeof createBody>;

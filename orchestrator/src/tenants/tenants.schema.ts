@@ -197,12 +197,14 @@ export type TenantView = FromSchema<typeof tenantSchema>;
 export type TenantHealth = NonNullable<TenantView['health']>;
 export type TenantList = FromSchema<typeof listReply, { references: TenantRefs }>;
 export type TenantAccepted = FromSchema<typeof accepted, { references: TenantRefs }>;
+/** What a client may leave out: the server fills in the defaults. */
+type AsSent = { keepDefaultedPropertiesOptional: true };
 export type TenantListQuery = FromSchema<typeof listQuery>;
 /** The create body as a client writes it: the server narrows template and plan to those it loaded. */
 export type CreateTenantBody = FromSchema<ReturnType<typeof createBody>>;
-export type DeleteTenantQuery = FromSchema<typeof deleteQuery>;
+export type DeleteTenantQuery = FromSchema<typeof deleteQuery, AsSent>;
 export type TenantAction = FromSchema<typeof actionParams>['action'];
-export type LogsQuery = FromSchema<ReturnType<typeof logsQuery>>;
+export type LogsQuery = FromSchema<ReturnType<typeof logsQuery>, AsSent>;
 export type LogsReply = FromSchema<typeof logsReply>;
 export type TenantEventsReply = FromSchema<typeof eventsReply>;
 export type OwnerLinkReply = FromSchema<typeof ownerLinkReply>;

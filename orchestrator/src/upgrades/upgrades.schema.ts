@@ -189,10 +189,15 @@ export type UpgradeJobView = FromSchema<typeof jobSchema>;
 export type UpgradeJobTenant = UpgradeJobView['tenants'][number];
 export type UpgradeCounts = UpgradeJobView['counts'];
 export type UpgradeJobList = FromSchema<typeof jobListReply, { references: [typeof jobSchema] }>;
-/** The body of POST /upgrades and /upgrades/preview. */
-export type UpgradeRequest = FromSchema<typeof createBody>;
+/** What a client may leave out: the server fills in the defaults. */
+type AsSent = { keepDefaultedPropertiesOptional: true };
+/**
+ * The body of POST /upgrades and /upgrades/preview as a client builds it; the
+ * server also checks the oneOf (exactly one of all, tenants, filter).
+ */
+export type UpgradeRequest = FromSchema<Omit<typeof createBody, 'oneOf'>, AsSent>;
 export type RollbackBody = FromSchema<typeof rollbackBody>;
-export type UpgradeListQuery = FromSchema<typeof listQuery>;
+export type UpgradeListQuery = FromSchema<typeof listQuery, AsSent>;
 export type UpgradePreview = FromSchema<typeof previewResponse>;
 export type VersionList = FromSchema<typeof versionsResponse>;
 export type AppVersion = VersionList['versions'][number];

@@ -1,9 +1,12 @@
 // The DevOps API as the console's server side calls it: one function per
 // endpoint, the operator's session as the bearer token, a deadline on every
 // call, and API errors ({error:{code,message}} with a status) as ApiError.
-import type { AuditEntry, BerthEvent, Operator, Template, Tenant, TenantStats } from '$lib/types';
-import type { AppVersion, JobAction, UpgradeJob, UpgradePreview, UpgradeRequest } from '$lib/upgrades';
-import type { CapturedMails, OnboardingQuota, SignupStatus, SlugCheck } from '$lib/onboard-types';
+import type {
+  AuditList, CapturedMails, JobAction, LoginReply, MeReply, OnboardingQuota, OperatorCreated, OperatorList, OperatorReply, OwnerLinkReply,
+  SetupStartReply, SignupView, SlugCheck, StartSignupReply, TemplateList, TenantAccepted, TenantAction, TenantEventsReply, TenantStats,
+  UpgradeJobList, UpgradeJobView, UpgradePreview, UpgradeRequest, VersionList
+} from '$contract';
+import type { Tenant } from '$lib/tenant';
 import { config } from './config';
 
 export class ApiError extends Error {
@@ -37,22 +40,7 @@ interface Call {
   headers?: Record<string, string>;
 }
 
-export interface LoginResult {
-  session: string;
-  expiresAt: string;
-  operator: Operator;
-}
-
-export interface SetupStart {
-  email: string;
-  name: string;
-  totpSecret: string;
-  otpauthUrl: string;
-  qrSvg: string;
-}
-
-export type TenantAction = 'start' | 'stop' | 'restart';
-type Accepted = { operation: { id: string }; tenant?: Tenant };
+export type { TenantAction };
 
 export function api(session?: string) {
   async function call<T>(path: string, { method = 'GET', body, query, headers: extra }: Call = {}): Promise<T> {
@@ -92,49 +80,49 @@ export function api(session?: string) {
     /** Any endpoint, for API sections defined beside this one. */
     raw: call,
     auth: {
-      setupStart: (token: string) => call<SetupStart>('/auth/setup/start', { method: 'POST', body: { token } }),
+      setupStart: (token: string) => call<SetupStartReply>('/auth/setup/start', { method: 'POST', body: { token } }),
       setupFinish: (token: string, password: string, code: string) =>
-        call<{ operator: Operator }>('/auth/setup/finish', { method: 'POST', body: { token, password, code } }),
+        call<OperatorReply>('/auth/setup/finish', { method: 'POST', body: { token, password, code } }),
       /** `clientIp`: the browser's address, for the API's per-address sign-in limit (believed only from the console). */
       login: (email: string, password: string, code: string, clientIp: string) =>
-        call<LoginResult>('/auth/login', { method: 'POST', body: { email, password, code }, headers: { 'x-forwarded-for': clientIp } }),
+        call<LoginReply>('/auth/login', { method: 'POST', body: { email, password, code }, headers: { 'x-forwarded-for': clientIp } }),
       logout: () => call<void>('/auth/logout', { method: 'POST' }),
       /** The operator this session belongs to; an API token is not a console session (401). */
-      async me(): Promise<Operator> {
-        const body = await call<{ kind: 'operator' | 'token'; operator?: Operator }>('/auth/me');
+      async me(): Promise<NonNullable<MeReply['operator']>> {
+        const body = await call<MeReply>('/auth/me');
         if (body.kind !== 'operator' || !body.operator) throw new ApiError(401, 'UNAUTHENTICATED', 'the console needs an operator session, not an API token');
         return body.operator;
       }
     },
     operators: {
-      list: async () => (await call<{ operators: Operator[] }>('/operators')).operators,
-      create: (email: string, name: string) => call<{ operator: Operator; setupUrl: string }>('/operators', { method: 'POST', body: { email, name } }),
-      disable: (id: string) => call<unknown>(`/operators/${encodeURIComponent(id)}/disable`, { method: 'POST' }),
-      reset: (id: string) => call<{ setupUrl: string }>(`/operators/${encodeURIComponent(id)}/reset`, { method: 'POST' })
+      list: async () => (await call<OperatorList>('/operators')).operators,
+      create: (email: string, name: string) => call<OperatorCreated>('/operators', { method: 'POST', body: { email, name } }),
+      disable: (id: string) => call<OperatorReply>(`/operators/${encodeURIComponent(id)}/disable`, { method: 'POST' }),
+      reset: (id: string) => call<OperatorCreated>(`/operators/${encodeURIComponent(id)}/reset`, { method: 'POST' })
     },
     audit: async (filter: { actor?: string; action?: string; tenant?: string; result?: string; limit?: number }) =>
-      (await call<{ entries: AuditEntry[] }>('/audit', { query: filter })).entries,
-    templates: async () => (await call<{ templates: Template[] }>('/templates')).templates,
+      (await call<AuditList>('/audit', { query: filter })).entries,
+    templates: async () => (await call<TemplateList>('/templates')).templates,
     /** Tenant-app versions on the host (image tags). */
-    versions: async () => (await call<{ versions: AppVersion[] }>('/versions')).versions,
+    versions: async () => (await call<VersionList>('/versions')).versions,
     upgrades: {
-      list: async () => (await call<{ jobs: UpgradeJob[] }>('/upgrades')).jobs,
-      get: (id: string) => call<UpgradeJob>(`/upgrades/${encodeURIComponent(id)}`),
+      list: async () => (await call<UpgradeJobList>('/upgrades')).jobs,
+      get: (id: string) => call<UpgradeJobView>(`/upgrades/${encodeURIComponent(id)}`),
       preview: (body: UpgradeRequest) => call<UpgradePreview>('/upgrades/preview', { method: 'POST', body }),
-      create: (body: UpgradeRequest) => call<UpgradeJob>('/upgrades', { method: 'POST', body }),
-      act: (id: string, action: JobAction) => call<UpgradeJob>(`/upgrades/${encodeURIComponent(id)}/actions/${action}`, { method: 'POST' }),
-      rollback: (id: string, tenants?: string[]) => call<UpgradeJob>(`/upgrades/${encodeURIComponent(id)}/rollback`, { method: 'POST', body: tenants ? { tenants } : {} })
+      create: (body: UpgradeRequest) => call<UpgradeJobView>('/upgrades', { method: 'POST', body }),
+      act: (id: string, action: JobAction) => call<UpgradeJobView>(`/upgrades/${encodeURIComponent(id)}/actions/${action}`, { method: 'POST' }),
+      rollback: (id: string, tenants?: string[]) => call<UpgradeJobView>(`/upgrades/${encodeURIComponent(id)}/rollback`, { method: 'POST', body: tenants ? { tenants } : {} })
     },
     tenants: {
       list: async () => (await call<{ tenants: Tenant[] }>('/tenants')).tenants,
       get: (slug: string) => call<Tenant>(`/tenants/${encodeURIComponent(slug)}`),
-      action: (slug: string, action: TenantAction) => call<Accepted>(`/tenants/${encodeURIComponent(slug)}/actions/${action}`, { method: 'POST' }),
+      action: (slug: string, action: TenantAction) => call<TenantAccepted>(`/tenants/${encodeURIComponent(slug)}/actions/${action}`, { method: 'POST' }),
       delete: (slug: string, deleteData: boolean, confirm?: string) =>
-        call<Accepted>(`/tenants/${encodeURIComponent(slug)}`, { method: 'DELETE', query: { deleteData, confirm: deleteData ? confirm : undefined } }),
-      events: async (slug: string, limit = 200) => (await call<{ events: BerthEvent[] }>(`/tenants/${encodeURIComponent(slug)}/events`, { query: { limit } })).events,
+        call<TenantAccepted>(`/tenants/${encodeURIComponent(slug)}`, { method: 'DELETE', query: { deleteData, confirm: deleteData ? confirm : undefined } }),
+      events: async (slug: string, limit = 200) => (await call<TenantEventsReply>(`/tenants/${encodeURIComponent(slug)}/events`, { query: { limit } })).events,
       stats: (slug: string) => call<TenantStats & { data?: TenantStats }>(`/tenants/${encodeURIComponent(slug)}/stats`).then((s) => s.data ?? s),
       /** A new one-time owner setup link; the old one stops working once the app restarted with it. */
-      ownerLink: (slug: string) => call<{ url: string; expiresAt: string; operation: { id: string } }>(`/tenants/${encodeURIComponent(slug)}/owner-link`, { method: 'POST' })
+      ownerLink: (slug: string) => call<OwnerLinkReply>(`/tenants/${encodeURIComponent(slug)}/owner-link`, { method: 'POST' })
     },
     /** What the development mail sink captured (operators). */
     mails: (limit = 50) => call<CapturedMails>('/onboarding/mails', { query: { limit } }),
@@ -155,12 +143,12 @@ export function onboardingApi(signup: string | undefined, clientIp: string) {
   const call = api().raw;
   return {
     captcha: () => call<unknown>('/onboarding/captcha', { headers }),
-    start: (email: string, captcha: string) => call<{ signup: string; status: SignupStatus }>('/onboarding/signups', { method: 'POST', body: { email, captcha }, headers }),
-    status: () => call<SignupStatus>('/onboarding/signup', { headers }),
-    resend: () => call<SignupStatus>('/onboarding/signup/resend', { method: 'POST', headers }),
-    verify: (code: string) => call<SignupStatus>('/onboarding/signup/verify', { method: 'POST', body: { code }, headers }),
+    start: (email: string, captcha: string) => call<StartSignupReply>('/onboarding/signups', { method: 'POST', body: { email, captcha }, headers }),
+    status: () => call<SignupView>('/onboarding/signup', { headers }),
+    resend: () => call<SignupView>('/onboarding/signup/resend', { method: 'POST', headers }),
+    verify: (code: string) => call<SignupView>('/onboarding/signup/verify', { method: 'POST', body: { code }, headers }),
     slug: (query: { slug: string } | { name: string }) => call<SlugCheck>('/onboarding/signup/slug', { query, headers }),
-    team: (displayName: string, slug: string, plan?: string) => call<SignupStatus>('/onboarding/signup/team', { method: 'POST', body: { displayName, slug, plan }, headers }),
-    retry: () => call<SignupStatus>('/onboarding/signup/retry', { method: 'POST', headers })
+    team: (displayName: string, slug: string, plan?: string) => call<SignupView>('/onboarding/signup/team', { method: 'POST', body: { displayName, slug, plan }, headers }),
+    retry: () => call<SignupView>('/onboarding/signup/retry', { method: 'POST', headers })
   };
 }

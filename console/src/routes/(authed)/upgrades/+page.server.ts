@@ -4,7 +4,7 @@
 import { fail, redirect } from '@sveltejs/kit';
 import { api } from '$lib/server/api';
 import { failFrom, raise } from '$lib/server/errors';
-import type { UpgradeRequest } from '$lib/upgrades';
+import type { UpgradeRequest } from '$contract';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async ({ locals, cookies }) => {
@@ -42,7 +42,8 @@ function requestOf(form: FormData): UpgradeRequest | { field: string; message: s
     const filter: NonNullable<UpgradeRequest['filter']> = {};
     for (const [field, key] of [['phase', 'phase'], ['fromVersion', 'version'], ['prefix', 'slugPrefix']] as const) {
       const v = String(form.get(field) ?? '').trim();
-      if (v) filter[key] = v;
+      // The API refuses a phase outside PHASES (400 naming body.filter.phase).
+      if (v) Object.assign(filter, { [key]: v });
     }
     body.filter = filter;
   }

@@ -4,13 +4,13 @@
 import { error, fail } from '@sveltejs/kit';
 import { api, ApiError, type TenantAction } from '$lib/server/api';
 import { failFrom, raise } from '$lib/server/errors';
-import { SLUG_RE } from '$lib/types';
+import { SLUG_PATTERN } from '$contract';
 import type { Actions, PageServerLoad } from './$types';
 
 const ACTIONS: readonly TenantAction[] = ['start', 'stop', 'restart'];
 
 export const load: PageServerLoad = async ({ locals, params, cookies }) => {
-  if (!SLUG_RE.test(params.slug)) error(404, { message: `"${params.slug}" is not a team name` });
+  if (!SLUG_PATTERN.test(params.slug)) error(404, { message: `"${params.slug}" is not a team name` });
   const client = api(locals.session!);
   try {
     const [tenant, events, stats] = await Promise.all([

@@ -4,7 +4,7 @@
 import { error, fail, redirect } from '@sveltejs/kit';
 import { api } from '$lib/server/api';
 import { failFrom, raise } from '$lib/server/errors';
-import type { JobAction } from '$lib/upgrades';
+import type { JobAction } from '$contract';
 import type { Actions, PageServerLoad } from './$types';
 
 const ID = /^[A-Za-z0-9-]{1,64}$/;
