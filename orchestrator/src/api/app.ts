@@ -2,7 +2,7 @@
 // build the same thing. Order: shared schemas and error handling, what every
 // route documents by its shape, OpenAPI, WebSocket, auth and audit hooks, one
 // plugin per resource, then 405 for the methods a path does not have.
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import swagger from '@fastify/swagger';
 import websocket from '@fastify/websocket';
 import type { Db } from 'mongodb';
@@ -57,8 +57,13 @@ export interface AppDeps {
   onboarding?: { module: OnboardingModule; config: OnboardingConfig };
 }
 
-export async function buildApp(deps: AppDeps, options: FastifyServerOptions = {}): Promise<FastifyInstance> {
+/** Sees a reply's payload as the handler made it, before the serializer drops what the schema does not name. */
+export type BeforeSerialize = (request: FastifyRequest, reply: FastifyReply, payload: unknown) => void;
+
+export async function buildApp(deps: AppDeps, options: FastifyServerOptions = {}, hooks: { beforeSerialize?: BeforeSerialize } = {}): Promise<FastifyInstance> {
   const app = Fastify({ ...serverOptions, ...options });
+  const { beforeSerialize } = hooks;
+  if (beforeSerialize) app.addHook('preSerialization', async (request, reply, payload) => (beforeSerialize(request, reply, payload), payload));
   installConventions(app);
   const methods = collectMethods(app);
   await app.register(swagger, {

@@ -3,7 +3,7 @@
 // nginx prefix and platform id.
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
-import { buildApp } from '../api/app.js';
+import { buildApp, type BeforeSerialize } from '../api/app.js';
 import { Metrics } from '../api/metrics.js';
 import { AuditRepository } from '../audit/audit.repository.js';
 import { TokensService } from '../auth/tokens.service.js';
@@ -72,6 +72,8 @@ export async function createPlatform(
     clock?: () => Date;
     /** Wraps the Docker driver (inside the deadlines): tests inject faults over the real engine. */
     wrapRuntime?: (runtime: ContainerRuntime) => ContainerRuntime;
+    /** Sees every reply's payload before it is serialized (tests check it against the route's schema). */
+    beforeSerialize?: BeforeSerialize;
   } = {}
 ): Promise<Platform> {
   const docker = new DockerRuntime(log, config.dockerSocket);
@@ -145,7 +147,7 @@ export async function createPlatform(
   const version = config.defaultAppVersion;
   const images = stackImages(config, version);
   const templateImages = { IMAGE_APP: images.app, IMAGE_DB: images.db, IMAGE_STORAGE: images.storage, APP_VERSION: version };
-  const app = await buildApp({ db: db.db, tenants, events, tokens, audit, metrics, version, operators, terminal, stats, templates, templateImages, upgrades: upgrades.service, appRepo: config.images.appRepo, onboarding: { module: onboarding, config: config.onboarding } }, options.fastify);
+  const app = await buildApp({ db: db.db, tenants, events, tokens, audit, metrics, version, operators, terminal, stats, templates, templateImages, upgrades: upgrades.service, appRepo: config.images.appRepo, onboarding: { module: onboarding, config: config.onboarding } }, options.fastify, { beforeSerialize: options.beforeSerialize });
   let loops = false;
   return {
     app, db, runtime, repo, tenants, events, tokens, audit, routes, monitor, reconciler, metrics, operators, terminal, stats, storage, onboarding, upgrades, mail, instanceId,
