@@ -9,7 +9,7 @@ import type { ContainerRuntime } from '../runtime/types.js';
 import type { TenantsRepository } from '../tenants/tenants.repository.js';
 import type { JobRunner } from './job-runner.js';
 import { assertNotEmpty, assertSelection, assertVersion, select, versionsFrom, type Preview } from './selection.js';
-import type { AppVersion, UpgradeCounts, UpgradeJobView as JobView, UpgradePreview as PreviewView } from './upgrades.schema.js';
+import type { AppVersion, UpgradeCounts, UpgradeRequest, UpgradeJobView as JobView, UpgradePreview as PreviewView } from './upgrades.schema.js';
 import type { UpgradesRepository } from './upgrades.repository.js';
 import { ACTIVE_STATES, TENANT_STATES, type JobAction, type JobState, type Selection, type Strategy, type UpgradeJob } from './upgrade.types.js';
 
@@ -23,14 +23,8 @@ export interface UpgradesDeps {
   instanceId: string;
 }
 
-export interface CreateJobInput extends Selection {
-  toVersion: string;
-  canary?: number;
-  concurrency?: number;
-  autoApprove?: boolean;
-  maxFailures?: number;
-  healthTimeoutSeconds?: number;
-}
+/** The create body as the schema states it (upgrades.schema.ts). */
+export type CreateJobInput = UpgradeRequest;
 
 /** Which states each action moves a job from, and to. */
 const ACTIONS: Record<JobAction, { from: readonly JobState[]; to: JobState }> = {
