@@ -4,7 +4,7 @@
 // event ids (increasing) keep a reconnect from handling one twice. A stream
 // that ends early (an orchestrator restart) is reopened up to 5 times.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { EXIT, fail } from './exit.js';
+import { CliExit, EXIT, fail } from './exit.js';
 import { badResponse, seg, stream, TransportError, transportError, unreachable, type Api } from './http.js';
 import { err, inline } from './output.js';
 
@@ -84,7 +84,8 @@ async function readEvents(res: AsyncIterable<string | Buffer> & { setEncoding(e:
       }
     }
   } catch (e) {
-    throw transportError(e, true);
+    // The handler's own verdict (exit 4) passes; only the stream's failures are transport errors.
+    throw e instanceof CliExit ? e : transportError(e, true);
   }
   return false;
 }
