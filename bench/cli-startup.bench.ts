@@ -16,7 +16,6 @@ import path from 'node:path';
 import { ROOT_DIR } from '../orchestrator/src/config/config.js';
 import { loadPlatformKey, SecretBox } from '../orchestrator/src/crypto/secret-box.js';
 import type { TenantDoc } from '../orchestrator/src/tenants/tenant.types.js';
-import { startTestPlatform } from '../orchestrator/test/helpers/platform.js';
 
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 40);
 const WARMUP = 3;
@@ -72,6 +71,10 @@ const cli = path.join(ROOT_DIR, 'scripts/berth');
 // Built now, so the launcher's "build when stale" never lands in a sample.
 execFileSync('npm', ['run', '--silent', 'build', '-w', 'orchestrator'], { cwd: ROOT_DIR, stdio: 'inherit' });
 
+// The platform helper loads tap (for its test logs), whose default 30 s
+// timeout would end a bench mid-run and skip its clean-up.
+process.env.TAP_TIMEOUT ??= '0';
+const { startTestPlatform } = await import('../orchestrator/test/helpers/platform.js');
 const tp = await startTestPlatform('clibench');
 const scratch = await mkdtemp(path.join(os.tmpdir(), 'berth-clibench-'));
 const standIns: string[] = [];
