@@ -85,7 +85,10 @@ function tokenCommand(argv: readonly string[]): AdminCommand {
 function operatorCommand(argv: readonly string[]): AdminCommand {
   const [sub = '', ...rest] = argv;
   const cmd = 'admin operator bootstrap';
-  if (sub === '-h' || sub === '--help') return out(HELP.bootstrap), usageDone();
+  if (sub === '-h' || sub === '--help') {
+    out(HELP.bootstrap);
+    return usageDone();
+  }
   if (sub !== 'bootstrap') usageError(sub ? `unknown admin operator command "${sub}"` : 'missing an admin operator command (bootstrap)', 'admin operator');
   const a = parseArgs({ cmd, help: HELP.bootstrap, values: ['--email', '--name'] }, rest);
   const email = a.get('--email');
