@@ -59,7 +59,7 @@ t.teardown(async () => {
 /** The bootstrap command, pointed at this test's platform as the crash-recovery test does. */
 async function bootstrapOperator(): Promise<string> {
   const c = tp.config;
-  const { stdout } = await run(process.execPath, ['--import', 'tsx', path.join(ROOT, 'orchestrator/src/cli/operator.ts'), 'bootstrap', '--email', EMAIL, '--name', 'Olga Ops'], {
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', path.join(ROOT, 'orchestrator/src/cli/berth.ts'), 'admin', 'operator', 'bootstrap', '--email', EMAIL, '--name', 'Olga Ops'], {
     cwd: ROOT,
     env: platformEnv(c, { BERTH_CONSOLE_URL: web.url })
   });

@@ -10,7 +10,7 @@ import { SCOPES, scopeAllows, type Principal, type Scope } from './auth.types.js
 import type { TokensService } from './tokens.service.js';
 
 const HOW_TO_SEND = 'send it as "Authorization: Bearer <token>"';
-const HOW_TO_GET = 'an admin makes one with POST /api/v1/tokens or "node orchestrator/dist/cli/token.js create --name NAME --scope read|write|admin"';
+const HOW_TO_GET = 'an admin makes one with POST /api/v1/tokens or "scripts/berth admin token create --name NAME --scope read|write|admin" on the host';
 
 /** Console sessions (`bsess_...`), when the operators domain is wired in. */
 export interface SessionAuthenticator {

@@ -1,79 +1,89 @@
-// berth-token: makes, lists and revokes API tokens straight in the platform
-// database, without the API — the way to get the first admin token.
-//   node orchestrator/dist/cli/token.js create --name NAME --scope admin|write|read [--if-none]
-//   node orchestrator/dist/cli/token.js list [--json]
-//   node orchestrator/dist/cli/token.js revoke <id>
-// `create` prints the token alone on stdout so scripts can capture it; it is
-// shown only this once. With --if-none it makes one only if no token was ever
-// made, else prints nothing and exits 0 (the platform command uses this to
-// print a first admin token exactly once).
-import { runCli, UsageError } from './run-cli.js';
-import { parseArgs } from 'node:util';
-import { SCOPES, type Scope } from '../auth/auth.types.js';
-import { TokensService, type TokenInfo } from '../auth/tokens.service.js';
-import { loadConfig } from '../config/config.js';
-import { connectDatabase } from '../db/mongo.js';
-import { jsonLogger } from '../log.js';
-import { ensurePlatformDb } from '../platform/platform-db.js';
-import { DockerRuntime } from '../runtime/docker-runtime.js';
+// berth token ...: create, list and revoke API tokens through the API (needs
+// an admin token). The first admin token is made on the host: berth admin token.
+import { parseArgs } from './args.js';
+import { SCOPES, type TokenCreated, type TokenList } from './api-types.js';
+import { usageError } from './exit.js';
+import { apiFromEnv, call, seg } from './http.js';
+import { err, inline, json, out, table } from './output.js';
 
-const USAGE = 'Usage: berth-token create --name NAME --scope admin|write|read [--if-none] | list [--json] | revoke <id>';
+const USAGE = `Usage: berth token <command> [arguments]
 
+  create --name NAME --scope read|write|admin [--json]
+  list [--json]
+  revoke <id>
 
-async function main(): Promise<number> {
-  const { values, positionals } = parseArgs({
-    allowPositionals: true,
-    options: {
-      name: { type: 'string' },
-      scope: { type: 'string' },
-      'if-none': { type: 'boolean', default: false },
-      json: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h' }
-    }
-  });
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  const [command, id] = positionals;
-  if (command === 'create') {
-    if (!values.name) throw new UsageError('create needs --name NAME');
-    if (!values.scope || !SCOPES.includes(values.scope as Scope)) throw new UsageError(`create needs --scope ${SCOPES.join('|')}`);
-  } else if (command === 'revoke') {
-    if (!id) throw new UsageError('revoke needs a token id');
-  } else if (command !== 'list') {
-    throw new UsageError(command ? `unknown command "${command}"` : 'no command given');
-  }
+API tokens for CI and scripts; managing them needs an admin token. Run
+"berth token <command> --help" for details; exit codes are in "berth --help".
+The first admin token is made on the platform's host: "berth admin token".`;
 
-  const config = loadConfig();
-  const runtime = new DockerRuntime(jsonLogger('warn'), config.dockerSocket);
-  const database = await connectDatabase(await ensurePlatformDb(runtime, config), config.mongoDb);
-  try {
-    const tokens = new TokensService(database.db);
-    await tokens.init();
-    if (command === 'create') {
-      if (values['if-none'] && (await tokens.count()) > 0) return 0;
-      const { token } = await tokens.create({ name: values.name!, scope: values.scope as Scope });
-      process.stdout.write(`${token}\n`);
-    } else if (command === 'revoke') {
-      await tokens.revoke(id!);
-      console.log(`token ${id} revoked`);
-    } else {
-      const list = await tokens.list();
-      console.log(values.json ? JSON.stringify(list, null, 2) : table(list));
-    }
-    return 0;
-  } finally {
-    await database.close();
-  }
+const HELP = {
+  create: `Usage: berth token create --name NAME --scope read|write|admin [--json]
+
+Makes an API token and prints it alone on stdout (TOKEN=$(berth token create
+...)); its id and scope go to stderr. The token is shown only this once.
+
+  --name NAME      what it is for: 1-64 letters, digits, space, ".", "_", "-"
+  --scope SCOPE    read (look), write (also change tenants) or admin (also tokens)
+  --json           the API's JSON ({token, id, name, scope, createdAt}) instead`,
+  list: `Usage: berth token list [--json]
+
+Lists API tokens, revoked ones too, as a table: ID NAME SCOPE CREATED
+LAST-USED REVOKED. Never their secrets.
+
+  --json           the API's JSON ({"tokens": [...]}) instead`,
+  revoke: `Usage: berth token revoke <id>
+
+Revokes an API token at once (the ID column of "berth token list"). Revoking
+twice is harmless.`
+};
+
+/** --name and --scope, checked before any call. */
+export function nameAndScope(name: string | undefined, scope: string | undefined, cmd: string): { name: string; scope: (typeof SCOPES)[number] } {
+  if (!name) usageError('missing --name NAME', cmd);
+  if (!scope) usageError('missing --scope read|write|admin', cmd);
+  if (!(SCOPES as readonly string[]).includes(scope)) usageError(`--scope must be read, write or admin, got "${scope}"`, cmd);
+  return { name, scope: scope as (typeof SCOPES)[number] };
 }
 
-function table(list: TokenInfo[]): string {
-  if (list.length === 0) return 'no API tokens yet; make one with: berth-token create --name NAME --scope admin';
-  const day = (d?: Date) => (d ? d.toISOString().slice(0, 16).replace('T', ' ') : '-');
-  const rows = [['ID', 'SCOPE', 'NAME', 'CREATED', 'LAST USED', 'REVOKED'], ...list.map((t) => [t.id, t.scope, t.name, day(t.createdAt), day(t.lastUsedAt), day(t.revokedAt)])];
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
-}
+/** An ISO time to the second: lists need no milliseconds. */
+const when = (iso: string | undefined) => iso?.replace(/\.[0-9]+Z$/, 'Z');
 
-runCli('berth-token', main, 1);
+const COMMANDS: Record<string, (argv: readonly string[]) => Promise<void>> = {
+  async create(argv) {
+    const cmd = 'token create';
+    const a = parseArgs({ cmd, help: HELP.create, values: ['--name', '--scope'], switches: ['--json'] }, argv);
+    const body = nameAndScope(a.get('--name'), a.get('--scope'), cmd);
+    const api = apiFromEnv();
+    const made = await call<TokenCreated>(api, 'POST', '/api/v1/tokens', body);
+    if (a.has('--json')) return json(made);
+    out(inline(made.token));
+    err(`token ${inline(made.id)} (${inline(JSON.stringify(made.name))}, scope ${inline(made.scope)}) created; this is the only time it is shown`);
+  },
+
+  async list(argv) {
+    const a = parseArgs({ cmd: 'token list', help: HELP.list, switches: ['--json'] }, argv);
+    const api = apiFromEnv();
+    const body = await call<TokenList>(api, 'GET', '/api/v1/tokens');
+    if (a.has('--json')) return json(body);
+    out(table([
+      ['ID', 'NAME', 'SCOPE', 'CREATED', 'LAST-USED', 'REVOKED'],
+      ...body.tokens.map((t) => [t.id, t.name, t.scope, when(t.createdAt), when(t.lastUsedAt), when(t.revokedAt)])
+    ]));
+  },
+
+  async revoke(argv) {
+    const a = parseArgs({ cmd: 'token revoke', help: HELP.revoke, positional: '<id>' }, argv);
+    const api = apiFromEnv();
+    await call(api, 'DELETE', `/api/v1/tokens/${seg(a.pos)}`);
+    out(`revoked token ${a.pos}`);
+  }
+};
+
+export async function tokenMain(argv: readonly string[]): Promise<void> {
+  const [sub = '', ...rest] = argv;
+  if (sub === '-h' || sub === '--help') return out(USAGE);
+  if (sub === '') usageError('missing a token command (create, list, revoke)', 'token');
+  const command = Object.hasOwn(COMMANDS, sub) ? COMMANDS[sub] : undefined;
+  if (!command) usageError(`unknown token command "${sub}"`, 'token');
+  await command(rest);
+}

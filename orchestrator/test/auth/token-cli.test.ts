@@ -1,9 +1,11 @@
-// The bootstrap command, run as the platform command runs it, against a
-// FerretDB container of our own (named through the same environment variables).
+// berth admin token: the first API token, made as scripts/platform-up makes it
+// (scripts/berth, straight in the platform database), against a FerretDB
+// container of our own (named through the same environment variables).
 import t from 'tap';
 import { execFile } from 'node:child_process';
 import { TokensService } from '../../src/auth/tokens.service.js';
 import { ROOT_DIR } from '../../src/config/config.js';
+import { script } from '../helpers/berth-cli.js';
 import { startTestDb } from './fixtures/harness.js';
 
 const testDb = await startTestDb(t, 'cli');
@@ -19,7 +21,7 @@ const env = {
 
 function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', 'orchestrator/src/cli/token.ts', ...args], { cwd: ROOT_DIR, env, timeout: 60_000 }, (err, stdout, stderr) => {
+    execFile('bash', [script, 'admin', 'token', ...args], { cwd: ROOT_DIR, env, timeout: 60_000 }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
       resolve({ code, stdout, stderr: stderr.trimEnd() });
     });
@@ -55,22 +57,22 @@ t.test('create without --if-none always makes one; list shows ids, never tokens'
   t.same((JSON.parse(json.stdout) as Array<{ name: string }>).map((x) => x.name), ['bootstrap admin', 'ci']);
 });
 
-t.test('revoke <id> revokes; errors are one line on stderr and exit 1', async (t) => {
+t.test('revoke <id> revokes; errors are one line on stderr, exit 1 when refused, 2 for usage', async (t) => {
   const id = first.slice(6, 18);
   const revoked = await cli('revoke', id);
   t.equal(revoked.code, 0, revoked.stderr);
   t.equal(await tokens.authenticate(first), null, 'the token no longer works');
 
-  const cases: Array<[string[], RegExp]> = [
-    [['revoke', 'abcdefabcdef'], /TOKEN_NOT_FOUND/],
-    [['create', '--name', 'x'], /--scope/],
-    [['create', '--name', 'bad/name', '--scope', 'read'], /VALIDATION_FAILED/],
-    [['frobnicate'], /unknown command/],
-    [['list', '--nope'], /--nope/]
+  const cases: Array<[string[], RegExp, number]> = [
+    [['revoke', 'abcdefabcdef'], /^berth: TOKEN_NOT_FOUND: /, 1],
+    [['create', '--name', 'bad/name', '--scope', 'read'], /^berth: VALIDATION_FAILED: /, 1],
+    [['create', '--name', 'x'], /^berth: USAGE: .*--scope/, 2],
+    [['frobnicate'], /^berth: USAGE: unknown admin token command/, 2],
+    [['list', '--nope'], /^berth: USAGE: .*--nope/, 2]
   ];
-  for (const [args, want] of cases) {
+  for (const [args, want, code] of cases) {
     const r = await cli(...args);
-    t.equal(r.code, 1, args.join(' '));
+    t.equal(r.code, code, args.join(' '));
     t.match(r.stderr, want);
     t.equal(r.stderr.split('\n').length, 1, 'one line');
     t.equal(r.stdout, '', 'nothing on stdout');
@@ -80,5 +82,5 @@ t.test('revoke <id> revokes; errors are one line on stderr and exit 1', async (t
 t.test('--help prints usage and exits 0', async (t) => {
   const r = await cli('--help');
   t.equal(r.code, 0);
-  t.match(r.stdout, /create --name NAME --scope admin\|write\|read \[--if-none\]/);
+  t.match(r.stdout, /create --name NAME --scope read\|write\|admin \[--if-none\]/);
 });

@@ -11,7 +11,11 @@ t.test('--help on every level exits 0 without a token or an API', async (t) => {
   const levels = [
     ['--help'], ['-h'], ['tenant', '--help'], ['token', '-h'],
     ...['create', 'list', 'status', 'start', 'stop', 'restart', 'delete', 'logs', 'owner-link'].map((c) => ['tenant', c, '--help']),
-    ...['create', 'list', 'revoke'].map((c) => ['token', c, '--help'])
+    ...['create', 'list', 'revoke'].map((c) => ['token', c, '--help']),
+    ['upgrade', '--help'], ['upgrade', '--to', '1.0.0', '--help'], ['versions', '--help'],
+    ...['preview', 'list', 'status', 'approve', 'pause', 'resume', 'cancel', 'rollback'].map((c) => ['upgrade', c, '--help']),
+    ['admin', '--help'], ['admin', 'token', '--help'], ['admin', 'operator', '--help'],
+    ...['create', 'list', 'revoke'].map((c) => ['admin', 'token', c, '--help']), ['admin', 'operator', 'bootstrap', '--help']
   ];
   for (const args of levels) {
     const run = await berth(args, env);
@@ -20,6 +24,9 @@ t.test('--help on every level exits 0 without a token or an API', async (t) => {
   }
   const top = await berth(['--help'], env);
   for (const code of [0, 1, 2, 3, 4, 5]) t.match(top.stdout, new RegExp(`\\n  ${code}  \\S`), `exit code ${code} documented`);
+  for (const command of ['tenant', 'upgrade', 'versions', 'token', 'admin token', 'admin operator']) {
+    t.match(top.stdout, new RegExp(`\\n  berth ${command} `), `berth --help lists berth ${command}`);
+  }
 });
 
 t.test('usage errors exit 2 before any API call', async (t) => {

@@ -1,5 +1,5 @@
-// berth upgrade and berth versions, run as real child processes (bash, curl,
-// jq) against a real orchestrator on a TCP port, with real containers and
+// berth upgrade and berth versions, run as real child processes (scripts/berth)
+// against a real orchestrator on a TCP port, with real containers and
 // nginx: start with --wait, a failing version's exit 4, approve, pause,
 // resume, rollback, and the usage and API errors.
 import t from 'tap';

@@ -1,9 +1,10 @@
-// The bootstrap command, run as an operator runs it, against a FerretDB
+// berth admin operator bootstrap, run as an operator runs it (scripts/berth), against a FerretDB
 // container of our own (named through the same environment variables).
 import t from 'tap';
 import { execFile } from 'node:child_process';
 import { ROOT_DIR } from '../../src/config/config.js';
 import { startTestDb } from '../auth/fixtures/harness.js';
+import { script } from '../helpers/berth-cli.js';
 
 const testDb = await startTestDb(t, 'opcli');
 
@@ -18,7 +19,7 @@ const env = {
 
 function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', 'orchestrator/src/cli/operator.ts', ...args], { cwd: ROOT_DIR, env, timeout: 60_000 }, (err, stdout, stderr) => {
+    execFile('bash', [script, 'admin', 'operator', ...args], { cwd: ROOT_DIR, env, timeout: 60_000 }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
       resolve({ code, stdout, stderr: stderr.trimEnd() });
     });
@@ -39,7 +40,7 @@ t.test('a second bootstrap is refused with one line and exit 1', async (t) => {
   const two = await cli('bootstrap', '--email', 'other@example.org', '--name', 'Other');
   t.equal(two.code, 1);
   t.equal(two.stdout, '');
-  t.match(two.stderr, /^berth-operator: OPERATOR_EXISTS: an operator already exists/);
+  t.match(two.stderr, /^berth: OPERATOR_EXISTS: an operator already exists/);
   t.equal(two.stderr.split('\n').length, 1, 'one line');
   t.equal(await testDb.db.collection('operators').countDocuments({}), 1);
 });
@@ -47,8 +48,8 @@ t.test('a second bootstrap is refused with one line and exit 1', async (t) => {
 t.test('--help and usage errors', async (t) => {
   const help = await cli('--help');
   t.equal(help.code, 0);
-  t.match(help.stdout, /^Usage: berth-operator bootstrap --email EMAIL --name NAME/);
+  t.match(help.stdout, /^Usage: berth admin operator bootstrap --email EMAIL --name NAME/);
   const missing = await cli('bootstrap', '--email', 'x@example.org');
   t.equal(missing.code, 2);
-  t.match(missing.stderr, /needs --name NAME \(see --help\)$/);
+  t.match(missing.stderr, /^berth: USAGE: missing --name NAME \(see: berth admin operator bootstrap --help\)$/);
 });
