@@ -4,6 +4,7 @@
 // connects late still sees how it ended.
 import type { FastifyPluginAsync } from 'fastify';
 import type { BerthEvent, EventBus } from './event-bus.js';
+import { catchUp } from './catch-up.js';
 
 interface Filter {
   tenant?: string;
@@ -63,7 +64,7 @@ export const eventsRoutes: FastifyPluginAsync<{ events: EventBus }> = async (app
     // minutes away): a client knows at once that it is subscribed.
     reply.raw.write(': connected\n\n');
     const send = (e: BerthEvent) => reply.raw.write(`id: ${e.seq}\nevent: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`);
-    // Subscribe before reading history so nothing falls between the two; dedupe by seq.
+    // Subscribe before reading history so nothing falls between the two (catch-up.ts).
     const buffered: BerthEvent[] = [];
     let live = false;
     let last = 0;
@@ -77,10 +78,8 @@ export const eventsRoutes: FastifyPluginAsync<{ events: EventBus }> = async (app
       unsubscribe();
       clearInterval(heartbeat);
     });
-    if (req.query.operation || req.query.tenant) {
-      for (const e of await events.history(req.query, 500)) send(e), (last = Math.max(last, e.seq));
-    }
-    for (const e of buffered) if (e.seq > last) send(e), (last = e.seq);
+    const past = req.query.operation || req.query.tenant ? await events.history(req.query, 500) : [];
+    for (const e of catchUp(past, buffered)) send(e), (last = e.seq);
     live = true;
   });
 };
