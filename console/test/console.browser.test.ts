@@ -19,7 +19,7 @@ import { testSlug } from '../../orchestrator/test/helpers/docker.js';
 import { freePort } from '../../orchestrator/test/helpers/nginx.js';
 import { platformEnv, startTestPlatform, type TestPlatform } from '../../orchestrator/test/helpers/platform.js';
 import { launchBrowser, visit } from './helpers/browser.js';
-import { buildConsole, ROOT, startConsole, type RunningConsole } from './helpers/console.js';
+import { requireConsoleBuild, ROOT, startConsole, type RunningConsole } from './helpers/console.js';
 
 const SHOTS = path.resolve(import.meta.dirname, 'screenshots');
 const EMAIL = 'olga@example.com';
@@ -36,7 +36,7 @@ t.before(async () => {
   const port = await freePort();
   const origin = `http://127.0.0.1:${port}`;
   await Promise.all([
-    buildConsole(),
+    requireConsoleBuild(),
     (async () => {
       tp = await startTestPlatform('console', { consoleUrl: origin });
       await tp.platform.app.listen({ host: '127.0.0.1', port: 0 });
