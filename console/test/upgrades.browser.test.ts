@@ -17,7 +17,7 @@ import { freePort } from '../../orchestrator/test/helpers/nginx.js';
 import { startTestPlatform, type TestPlatform } from '../../orchestrator/test/helpers/platform.js';
 import { operationEnd } from '../../orchestrator/test/helpers/wait.js';
 import { launchBrowser, visit } from './helpers/browser.js';
-import { buildConsole, startConsole, type RunningConsole } from './helpers/console.js';
+import { requireConsoleBuild, startConsole, type RunningConsole } from './helpers/console.js';
 
 const SHOTS = path.resolve(import.meta.dirname, 'screenshots');
 let tp: TestPlatform;
@@ -32,7 +32,7 @@ t.before(async () => {
   const origin = `http://127.0.0.1:${port}`;
   let apiUrl = '';
   await Promise.all([
-    buildConsole(),
+    requireConsoleBuild(),
     (async () => {
       tp = await startTestPlatform('conup', { consoleUrl: origin });
       await tp.platform.app.listen({ host: '127.0.0.1', port: 0 });

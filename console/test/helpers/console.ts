@@ -3,12 +3,19 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { requireBuild } from '../../../orchestrator/test/helpers/built.js';
 
 export const ROOT = path.resolve(import.meta.dirname, '../../..');
 const run = promisify(execFile);
 
+/** Builds the console (benches only: tests use the build scripts/test made, see requireConsoleBuild). */
 export async function buildConsole(): Promise<void> {
   await run('npm', ['run', 'build', '-w', 'console'], { cwd: ROOT, maxBuffer: 32 << 20 });
+}
+
+/** Fails with what to run when console/build is missing or older than the console's sources. */
+export function requireConsoleBuild(): Promise<void> {
+  return requireBuild(path.join(ROOT, 'console'), 'build/handler.js', ['src', 'package.json', 'svelte.config.js', 'vite.config.ts']);
 }
 
 export interface RunningConsole {

@@ -8,7 +8,7 @@ import type { Browser, BrowserContext } from 'playwright-core';
 import type { PlatformConfig } from '../../../orchestrator/src/config/config.js';
 import { freePort } from '../../../orchestrator/test/helpers/nginx.js';
 import { startTestPlatform, type TestPlatform } from '../../../orchestrator/test/helpers/platform.js';
-import { buildConsole, startConsole, type RunningConsole } from './console.js';
+import { requireConsoleBuild, startConsole, type RunningConsole } from './console.js';
 
 export interface ConsoleStack {
   tp: TestPlatform;
@@ -16,14 +16,14 @@ export interface ConsoleStack {
   apiUrl: string;
 }
 
-/** Builds the console while the platform starts (`prepare` runs on it before the console does), then starts the console against it. */
+/** Checks the console's build while the platform starts (`prepare` runs on it before the console does), then starts the console against it. */
 export async function startConsoleStack(tag: string, overrides: Partial<PlatformConfig> = {}, prepare: (tp: TestPlatform) => Promise<void> = async () => {}): Promise<ConsoleStack> {
   const port = await freePort();
   const origin = `http://127.0.0.1:${port}`;
   let tp!: TestPlatform;
   let apiUrl = '';
   await Promise.all([
-    buildConsole(),
+    requireConsoleBuild(),
     (async () => {
       tp = await startTestPlatform(tag, { consoleUrl: origin, ...overrides });
       await tp.platform.app.listen({ host: '127.0.0.1', port: 0 });

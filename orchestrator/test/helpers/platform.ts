@@ -40,6 +40,19 @@ export function platformEnv(config: PlatformConfig, extra: Record<string, string
   };
 }
 
+// The slices of 100 ports between 30000 and 39999, in lanes: test files tap
+// runs at the same time hold different TAP_JOB_IDs (0 to jobs-1), so their
+// platforms take slices of different lanes and never the same one; within a
+// file, platforms take the lane's slices in turn; the random start keeps
+// another worktree's run (which may be in the same lane) apart by chance.
+const LANES = 4;
+const lane = Number(process.env.TAP_JOB_ID ?? 0) % LANES;
+let slice = randomInt(100 / LANES);
+function nextPortSlice(): { from: number; to: number } {
+  const from = 30_000 + ((slice++ % (100 / LANES)) * LANES + lane) * 100;
+  return { from, to: from + 99 };
+}
+
 /** A platform of its own for one test; its log goes to test-logs/<test file>/<platform id>.log unless `log` is given. */
 export async function startTestPlatform(
   tag: string,
@@ -66,10 +79,7 @@ export async function startTestPlatform(
     // the lowest free port, and the app binds it only once its stack is
     // healthy, so two platforms sharing a range (another test run, or the
     // README's platform) would pick the same port and one would move its app.
-    portRange: (() => {
-      const from = 30_000 + randomInt(100) * 100;
-      return { from, to: from + 99 };
-    })(),
+    portRange: nextPortSlice(),
     nginx: { bin: base.nginx.bin, prefix: nginx.prefix, confFile: nginx.confFile, routesDir: nginx.routesDir, httpPort: nginx.port },
     ...overrides
   };

@@ -3,8 +3,10 @@
 import t from 'tap';
 import type { BerthEvent } from '../../src/events/event-bus.js';
 import { mapLimit } from '../../src/stats/map-limit.js';
+import { StatsCollector } from '../../src/stats/stats.collector.js';
 import { testSlug } from '../helpers/docker.js';
 import { startTestPlatform } from '../helpers/platform.js';
+import { testLogger } from '../helpers/test-log.js';
 import { operationEnd, until } from '../helpers/wait.js';
 
 const tp = await startTestPlatform('stats');
@@ -48,9 +50,42 @@ t.test('a collector pass publishes one tenant.stats event per running tenant; th
   t.equal(got[0]!.tenant, slug);
   t.match(got[0]!.data, { cpuPercent: Number, memoryBytes: Number, memoryLimitBytes: Number, services: { app: { memoryBytes: Number }, db: {}, storage: {} } });
 
-  tp.platform.stats.start();
-  await tp.platform.stats.stop();
-  t.pass('stop waits for any pass under way');
+});
+
+t.test('stop waits for the pass under way: its reads have ended and its event is out when stop returns', async (t) => {
+  // The real engine behind a counter of the stats reads in flight (each takes
+  // ~1-2 s on Docker 20.10: it waits for a second sample), and a loop of its
+  // own with a short interval so that a pass begins at once.
+  const engine = tp.platform.runtime;
+  let reading = 0;
+  let reads = 0;
+  const counted: typeof engine = Object.create(engine);
+  counted.stats = async (name) => {
+    reading++;
+    reads++;
+    try {
+      return await engine.stats(name);
+    } finally {
+      reading--;
+    }
+  };
+  const collector = new StatsCollector(tp.platform.repo, counted, events, testLogger('stats-stop').log, { platformId: tp.config.platformId, intervalMs: 10, concurrency: 3 });
+  const got: BerthEvent[] = [];
+  const unsubscribe = events.subscribe((e) => e.type === 'tenant.stats' && got.push(e));
+  t.teardown(unsubscribe);
+
+  collector.start();
+  await until(() => reading > 0, 30_000, 'a pass reading stats');
+  t.equal(got.length, 0, 'the pass has not ended yet');
+  await collector.stop();
+  t.equal(reading, 0, 'no read left in flight');
+  t.equal(got.length, 1, 'the pass ended and published before stop returned');
+  t.equal(got[0]!.tenant, slug);
+  const after = reads;
+  // A pass scheduled after stop would begin within the 10 ms interval; a
+  // second, real pass (list, ~1-2 s of reads) is the signal that it did not.
+  t.equal(await tp.platform.stats.pass(), 1);
+  t.equal(reads, after, 'the stopped loop began no pass of its own');
 });
 
 t.test('GET /templates: every loaded template with its plans and services', async (t) => {
