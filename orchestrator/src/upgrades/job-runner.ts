@@ -91,6 +91,17 @@ export class JobRunner {
     const s = job.strategy;
     const canaries = job.tenants.filter((e) => e.canary);
     const failedAfterCanary = () => job.tenants.filter((e) => !e.canary && e.state === 'failed').length;
+    // The halt and the skipping of the tenants that never started are one
+    // write: a reader that sees "halted" never sees them still pending.
+    const halt = async (reason: string) => {
+      await saving;
+      const why = "the job was halted before this tenant's turn";
+      const tenants = job.tenants.map((e) => (e.state === 'pending' ? { ...e, state: 'skipped' as const, step: why } : e));
+      if (!(await this.setState(job, ['running'], 'halted', { reason, tenants }))) return;
+      const skipped = job.tenants.filter((e) => e.state === 'pending');
+      for (const e of skipped) Object.assign(e, { state: 'skipped', step: why });
+      for (const e of skipped) await this.publishTenant(job, e);
+    };
     for (;;) {
       job.state = (await this.d.repo.mustGet(id)).state;
       if (job.state !== 'running' || this.stopping) break;
@@ -100,7 +111,7 @@ export class JobRunner {
       }
       const failedCanary = canaries.filter((e) => e.state === 'failed');
       if (failedCanary.length > 0) {
-        await this.setState(job, ['running'], 'halted', { reason: `the canary failed: ${failedCanary.map((e) => `${e.slug} (${e.error?.code ?? 'failed'})`).join(', ')}` });
+        await halt(`the canary failed: ${failedCanary.map((e) => `${e.slug} (${e.error?.code ?? 'failed'})`).join(', ')}`);
         break;
       }
       const approved = (await this.d.repo.mustGet(id)).approvedAt;
@@ -112,7 +123,7 @@ export class JobRunner {
       if (rest.length > 0) {
         await this.pool(job, rest, s.concurrency, save, () => failedAfterCanary() <= s.maxFailures);
         if (failedAfterCanary() > s.maxFailures) {
-          await this.setState(job, ['running'], 'halted', { reason: `${failedAfterCanary()} tenants failed after the canary (more than maxFailures ${s.maxFailures})` });
+          await halt(`${failedAfterCanary()} tenants failed after the canary (more than maxFailures ${s.maxFailures})`);
           break;
         }
         continue;
