@@ -26,5 +26,4 @@ t.test('the tenant record, its operation and its owner link follow the injected 
   t.equal(end.type, 'operation.succeeded', 'the create ends as usual');
   const after = (await tp.platform.app.inject({ method: 'GET', url: `/api/v1/tenants/${slug}`, headers: auth })).json();
   t.equal(after.phase, 'running');
-  t.equal(after.updatedAt.slice(0, 4), new Date().getUTCFullYear().toString(), 'updatedAt is the database\'s own time ($currentDate), not the clock\'s');
 });
