@@ -56,8 +56,8 @@ export interface RunOptions {
   allowed: readonly Phase[];
   /** Written with the lock. */
   set?: Omit<Partial<TenantDoc>, 'phase' | 'operation'>;
-  /** The phase while the operation runs (an upgrade's 'upgrading'), published as a change with `why`. */
-  during?: Phase;
+  /** The phase while the operation runs (an upgrade's 'upgrading'), published as a change from the phase the caller read, with `why`. */
+  during?: { phase: Phase; from: Phase };
   why?: Record<string, unknown>;
   extra?: Partial<Operation>;
   onFailure?: OnFailure;
@@ -76,10 +76,9 @@ export class Operations {
 
   /** Takes the tenant's lock (404 / 409 otherwise) and runs `work` in the background. */
   async run(kind: OperationKind, slug: string, work: Work, options: RunOptions): Promise<Started> {
-    const from = options.during ? (await this.d.repo.mustGet(slug)).phase : undefined;
     const op: Operation = { ...this.newOperation(kind), ...options.extra };
-    const doc = await this.d.repo.beginOperation(slug, op, options.allowed, { ...options.set, ...(options.during ? { phase: options.during } : {}) });
-    if (from) await this.transition(slug, from, doc.phase, options.why);
+    const doc = await this.d.repo.beginOperation(slug, op, options.allowed, { ...options.set, ...(options.during ? { phase: options.during.phase } : {}) });
+    if (options.during) await this.transition(slug, options.during.from, doc.phase, options.why);
     const onFailure = options.onFailure ?? (async () => 'failed' as Phase);
     const done = this.launch(doc, op, (step) => work(doc, step, op), () => onFailure(op));
     return { operation: { id: op.id }, done };

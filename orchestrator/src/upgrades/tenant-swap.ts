@@ -81,7 +81,7 @@ export class TenantSwap {
         }, { allowed: VERSION_ONLY, onFailure: async () => 'stopped' })
       : await this.d.operations.run('upgrade', slug, (locked, report, op) => this.swap(locked, op, version, options, step(report)), {
           allowed: SWAPPABLE,
-          during: 'upgrading',
+          during: { phase: 'upgrading', from: current.phase },
           why: { reason: `upgrade to ${version}` },
           onFailure: (op) => this.undo(slug, op.id, current.phase)
         });
