@@ -121,7 +121,7 @@ async function main(tp: TestPlatform, extraRoutes: RouteFiles, fakeSlugs: string
 
   // 5. Memory of one idle stack (done now: every stack is up, nothing runs).
   await sleep(IDLE_MS);
-  const idle = platform.tenants.specFor(await platform.repo.mustGet(slugs[0]!));
+  const idle = platform.stacks.specFor(await platform.repo.mustGet(slugs[0]!));
   for (const service of idle.services) {
     const stats = await platform.runtime.stats(service.container.name);
     memory[service.name] = round((stats?.memoryBytes ?? 0) / MB);

@@ -126,13 +126,13 @@ t.test('the team page issues a new owner link', async (t) => {
   const slug = testSlug('conown');
   const created = await app.inject({ method: 'POST', url: '/api/v1/tenants', headers: { authorization: `Bearer ${stack.tp.token}` }, payload: { slug, ownerEmail: 'owner@example.com' } });
   t.equal((await operationEnd(events, created.json().operation.id)).type, 'operation.succeeded');
-  const before = await stack.tp.platform.tenants.ownerSetupUrl(slug);
+  const before = await stack.tp.platform.tenantViews.ownerSetupUrl(slug);
   const a = await action(`/tenants/${slug}?/ownerLink`, '', await operatorCookie());
   t.equal(a.type, 'success');
   t.match(a.data, { kind: 'owner-link', operation: String, ownerLink: { url: /\/welcome\/[A-Za-z0-9_-]{43}$/, expiresAt: String } });
   t.not(a.data.ownerLink.url, before, 'a new link');
   t.equal((await operationEnd(events, a.data.operation)).type, 'operation.succeeded');
-  t.equal(await stack.tp.platform.tenants.ownerSetupUrl(slug), a.data.ownerLink.url, 'the registry holds the new one');
+  t.equal(await stack.tp.platform.tenantViews.ownerSetupUrl(slug), a.data.ownerLink.url, 'the registry holds the new one');
 });
 
 let session: string | undefined;

@@ -27,6 +27,8 @@ import { statsRoutes } from '../stats/stats.routes.js';
 import { templatesRoutes } from '../templates-api/templates.routes.js';
 import type { TerminalService } from '../terminal/terminal.service.js';
 import { terminalRoutes } from '../terminal/terminal.routes.js';
+import type { TenantLogs } from '../tenants/tenant-logs.js';
+import type { TenantViews } from '../tenants/tenant-views.js';
 import type { TenantsService } from '../tenants/tenants.service.js';
 import { tenantsRoutes } from '../tenants/tenants.routes.js';
 import type { UpgradesService } from '../upgrades/upgrades.service.js';
@@ -38,6 +40,8 @@ import type { Metrics } from './metrics.js';
 export interface AppDeps {
   db: Db;
   tenants: TenantsService;
+  tenantViews: TenantViews;
+  tenantLogs: TenantLogs;
   events: EventBus;
   tokens: TokensService;
   audit: AuditRepository;
@@ -99,7 +103,7 @@ export async function buildApp(deps: AppDeps, options: FastifyServerOptions = {}
   await app.register(
     async (api) => {
       api.get('/openapi.json', { config: { scope: 'public' }, schema: { hide: true } }, async () => app.swagger());
-      await api.register(tenantsRoutes, { tenants: deps.tenants, events: deps.events, templates: deps.templates });
+      await api.register(tenantsRoutes, { tenants: deps.tenants, views: deps.tenantViews, logs: deps.tenantLogs, events: deps.events, templates: deps.templates });
       await api.register(eventsRoutes, { events: deps.events });
       await api.register(tokensRoutes, { tokens: deps.tokens });
       await api.register(auditRoutes, { audit: deps.audit });

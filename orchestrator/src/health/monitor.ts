@@ -4,14 +4,16 @@
 // published port, which itself pings the database and storage. After N failed
 // checks in a row the tenant is degraded and the failing service is
 // restarted, with exponential backoff between restarts. Docker never restarts
-// anything itself (restart policy "no").
+// anything itself (restart policy "no"). The phase changes and the restart
+// are the operation runner's (tenants/operations.ts); the monitor only judges.
 import type { Metrics } from '../api/metrics.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { Logger } from '../log.js';
 import type { ContainerRuntime, ContainerSummary } from '../runtime/types.js';
 import { groupByTenant, LABEL } from '../stacks/render.js';
+import type { Operations } from '../tenants/operations.js';
+import type { TenantStacks } from '../tenants/tenant-stacks.js';
 import type { TenantsRepository } from '../tenants/tenants.repository.js';
-import type { TenantsService } from '../tenants/tenants.service.js';
 import type { HealthState, TenantDoc } from '../tenants/tenant.types.js';
 import { runProbe } from './probe.js';
 
@@ -21,6 +23,7 @@ export interface MonitorOptions {
   /** Longest wait between two restarts of a still-failing tenant. */
   maxBackoffMs?: number;
   platformId: string;
+  clock?: () => Date;
 }
 
 interface Verdict {
@@ -33,16 +36,20 @@ export class HealthMonitor {
   private timer: NodeJS.Timeout | undefined;
   private running = false;
   private readonly lastRestart = new Map<string, number>();
+  private readonly clock: () => Date;
 
   constructor(
     private readonly repo: TenantsRepository,
     private readonly runtime: ContainerRuntime,
-    private readonly tenants: TenantsService,
+    private readonly stacks: TenantStacks,
+    private readonly operations: Operations,
     private readonly events: EventBus,
     private readonly metrics: Metrics,
     private readonly log: Logger,
     private readonly options: MonitorOptions
-  ) {}
+  ) {
+    this.clock = options.clock ?? (() => new Date());
+  }
 
   start(): void {
     this.running = true;
@@ -78,7 +85,7 @@ export class HealthMonitor {
   }
 
   private async verdict(doc: TenantDoc, containers: ContainerSummary[]): Promise<Verdict> {
-    const spec = this.tenants.specFor(doc);
+    const spec = this.stacks.specFor(doc);
     for (const service of spec.services) {
       // By name: during an upgrade's cleanup a tenant can briefly have two app containers.
       const c = containers.find((x) => x.name === service.container.name);
@@ -99,7 +106,7 @@ export class HealthMonitor {
     const health: HealthState = {
       healthy: v.ok,
       failures: v.ok ? 0 : (prev?.failures ?? 0) + 1,
-      checkedAt: new Date(),
+      checkedAt: this.clock(),
       restarts: v.ok ? 0 : prev?.restarts ?? 0,
       ...(v.ok ? {} : { failing: v.failing, detail: v.detail })
     };
@@ -108,21 +115,21 @@ export class HealthMonitor {
       await this.events.publish({ type: 'health.check_failed', tenant: doc._id, data: { failing: v.failing, detail: v.detail, failures: health.failures } });
     }
     if (v.ok && doc.phase === 'degraded') {
-      await this.repo.update(doc._id, { $set: { health, phase: 'running' } });
+      await this.operations.markRecovered(doc._id, health);
       this.lastRestart.delete(doc._id);
-      await this.tenants.transition(doc._id, 'degraded', 'running', { reason: 'healthy again' });
       return;
     }
     if (!v.ok && health.failures >= this.options.failuresBeforeDegraded) {
       if (doc.phase === 'running') {
-        await this.repo.update(doc._id, { $set: { health, phase: 'degraded' } });
-        await this.tenants.transition(doc._id, 'running', 'degraded', { failing: v.failing, detail: v.detail });
+        await this.operations.markDegraded(doc._id, health, { failing: v.failing, detail: v.detail });
         doc = { ...doc, phase: 'degraded', health };
       }
       if (this.restartDue(doc._id, health.restarts)) {
         health.restarts += 1;
         await this.repo.update(doc._id, { $set: { health } });
-        await this.heal({ ...doc, health }, v.failing!);
+        this.lastRestart.set(doc._id, this.clock().getTime());
+        // Not when an operator's operation got there first: that one decides.
+        await this.operations.heal({ ...doc, health }, v.failing!);
         return;
       }
     }
@@ -134,26 +141,6 @@ export class HealthMonitor {
     const last = this.lastRestart.get(slug);
     if (last === undefined || restarts === 0) return true;
     const backoff = Math.min(this.options.intervalMs * 2 ** restarts, this.options.maxBackoffMs ?? 300_000);
-    return Date.now() - last >= backoff;
-  }
-
-  private async heal(doc: TenantDoc, service: string): Promise<void> {
-    this.lastRestart.set(doc._id, Date.now());
-    const op = this.tenants.newOperation('heal');
-    try {
-      doc = await this.repo.beginOperation(doc._id, op, ['degraded']);
-    } catch {
-      return; // an operator's operation got there first; it decides
-    }
-    this.metrics.inc('berth_service_restarts_total', 'Services restarted by the health monitor', { service });
-    await this.events.publish({ type: 'health.restart', tenant: doc._id, operation: op.id, data: { service, attempt: doc.health?.restarts ?? 1 } });
-    const container = this.tenants.specFor(doc).services.find((s) => s.name === service)?.container.name;
-    this.tenants.launch(doc, op, async (step) => {
-      await step(`${service}:restarting`);
-      if (container) await this.runtime.stopContainer(container, 10);
-      // Starts what is stopped, recreates what is missing, and waits for every probe.
-      await this.tenants.bringUp(doc, step);
-      return 'running';
-    }, async () => 'degraded');
+    return this.clock().getTime() - last >= backoff;
   }
 }

@@ -8,6 +8,8 @@ import { BerthError } from '../errors.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { Logger } from '../log.js';
 import type { LoadedTemplate } from '../stacks/template-loader.js';
+import type { TenantStacks } from '../tenants/tenant-stacks.js';
+import type { TenantViews } from '../tenants/tenant-views.js';
 import type { TenantsService } from '../tenants/tenants.service.js';
 import type { Captcha } from './captcha.js';
 import { emailLimitKey } from './email-key.js';
@@ -19,7 +21,12 @@ import { newCode, newSignupToken, signupId, type CodeHasher } from './secrets.js
 import { alternatives, slugAdvice, suggestSlug } from './slug-advice.js';
 import { nextUtcDay, utcDay, type TeamQuotaRepository } from './team-quota.repository.js';
 
-export type OnboardingTenants = Pick<TenantsService, 'create' | 'get' | 'delete' | 'slugFree' | 'ownerSetupUrl' | 'publicUrl'>;
+/** What onboarding asks of the tenants domain. */
+export interface OnboardingTenants {
+  commands: Pick<TenantsService, 'create' | 'delete'>;
+  views: Pick<TenantViews, 'get' | 'slugFree' | 'ownerSetupUrl'>;
+  stacks: Pick<TenantStacks, 'publicUrl'>;
+}
 
 export interface OnboardingDeps {
   config: OnboardingConfig;
@@ -121,7 +128,7 @@ export class OnboardingService {
     const slug = input.slug ?? suggestSlug(input.name ?? '');
     const advice = slugAdvice(slug);
     if (advice) return { slug, available: false, reason: advice.reason, message: advice.message, suggestion: await this.freeAlternative(slug) };
-    if (await this.d.tenants.slugFree(slug)) return { slug, available: true };
+    if (await this.d.tenants.views.slugFree(slug)) return { slug, available: true };
     return { slug, available: false, reason: 'taken', message: `"${slug}" is taken by another team.`, suggestion: await this.freeAlternative(slug) };
   }
 
@@ -160,12 +167,12 @@ export class OnboardingService {
   async retry(token: string | undefined): Promise<SignupView> {
     const doc = await this.atStep(token, 'provisioning');
     const team = doc.team!;
-    const tenant = await this.d.tenants.get(team.slug).catch((err: unknown) => (err instanceof BerthError && err.code === 'TENANT_NOT_FOUND' ? null : Promise.reject(err)));
+    const tenant = await this.d.tenants.views.get(team.slug).catch((err: unknown) => (err instanceof BerthError && err.code === 'TENANT_NOT_FOUND' ? null : Promise.reject(err)));
     if (tenant && (tenant.phase !== 'failed' || tenant.operation)) {
       throw new BerthError('SIGNUP_STEP', `your team is ${tenant.operation ? `busy (${tenant.operation.kind})` : tenant.phase}, not failed: there is nothing to retry`);
     }
     if (tenant) {
-      const { operation } = await this.d.tenants.delete(team.slug, { deleteData: true, confirm: team.slug });
+      const { operation } = await this.d.tenants.commands.delete(team.slug, { deleteData: true, confirm: team.slug });
       await operationDone(this.d.events, operation.id, DELETE_TIMEOUT_MS);
     }
     await this.launch(doc, { ...team, startedAt: this.now }, false);
@@ -185,7 +192,7 @@ export class OnboardingService {
         code: { expiresAt: (doc.code?.expiresAt ?? this.now).toISOString(), resendAt: new Date(sentAt + resendIntervalMs).toISOString(), sendsLeft: Math.max(0, sends - doc.sends), attemptsLeft: Math.max(0, attempts - doc.attempts) }
       };
     }
-    if (doc.step === 'team') return { ...base, step: 'team', plans: this.plans(), address: this.d.tenants.publicUrl(SLUG_MARK) };
+    if (doc.step === 'team') return { ...base, step: 'team', plans: this.plans(), address: this.d.tenants.stacks.publicUrl(SLUG_MARK) };
     return { ...base, ...(await this.teamStatus(doc.team!)) };
   }
 
@@ -216,7 +223,7 @@ export class OnboardingService {
   }
 
   private async teamStatus(team: SignupDoc['team'] & object): Promise<Pick<SignupView, 'step' | 'team'>> {
-    const tenant = await this.d.tenants.get(team.slug).catch((err: unknown) => (err instanceof BerthError && err.code === 'TENANT_NOT_FOUND' ? null : Promise.reject(err)));
+    const tenant = await this.d.tenants.views.get(team.slug).catch((err: unknown) => (err instanceof BerthError && err.code === 'TENANT_NOT_FOUND' ? null : Promise.reject(err)));
     const history = team.operationId ? await this.d.events.history({ operation: team.operationId }, 500) : [];
     const view = {
       slug: team.slug, displayName: team.displayName, plan: team.plan, operationId: team.operationId,
@@ -229,12 +236,12 @@ export class OnboardingService {
       const code = tenant.lastError?.code ?? 'INTERNAL';
       return { step: 'failed', team: { ...withTenant, error: { code, message: failureMessage(code) } } };
     }
-    return { step: 'ready', team: { ...withTenant, setupUrl: await this.d.tenants.ownerSetupUrl(team.slug) } };
+    return { step: 'ready', team: { ...withTenant, setupUrl: await this.d.tenants.views.ownerSetupUrl(team.slug) } };
   }
 
   private async launch(doc: SignupDoc, team: NonNullable<SignupDoc['team']>, releaseOnRefusal = true): Promise<void> {
     try {
-      const { operation } = await this.d.tenants.create({ slug: team.slug, displayName: team.displayName, plan: team.plan, ownerEmail: doc.email, template: this.d.template.name });
+      const { operation } = await this.d.tenants.commands.create({ slug: team.slug, displayName: team.displayName, plan: team.plan, ownerEmail: doc.email, template: this.d.template.name });
       await this.d.signups.setOperation(doc._id, operation.id);
       this.d.log.info({ signup: doc._id.slice(0, 8), tenant: team.slug, operation: operation.id }, 'sign-up provisioning its team');
     } catch (err) {
@@ -257,7 +264,7 @@ export class OnboardingService {
 
   private async freeAlternative(slug: string): Promise<string | undefined> {
     for (const candidate of alternatives(slug)) {
-      if (!slugAdvice(candidate) && (await this.d.tenants.slugFree(candidate))) return candidate;
+      if (!slugAdvice(candidate) && (await this.d.tenants.views.slugFree(candidate))) return candidate;
     }
     return undefined;
   }

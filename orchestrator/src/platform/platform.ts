@@ -27,7 +27,12 @@ import { StorageUse } from '../storage/storage-use.js';
 import { spawnPty } from '../terminal/pty.js';
 import { TerminalService } from '../terminal/terminal.service.js';
 import { TenantsRepository } from '../tenants/tenants.repository.js';
-import { TenantsService } from '../tenants/tenants.service.js';
+import type { Operations } from '../tenants/operations.js';
+import type { TenantLogs } from '../tenants/tenant-logs.js';
+import type { TenantStacks } from '../tenants/tenant-stacks.js';
+import type { TenantViews } from '../tenants/tenant-views.js';
+import { createTenantsModule } from '../tenants/tenants.module.js';
+import type { TenantsService } from '../tenants/tenants.service.js';
 import { createUpgradesModule, type UpgradesModule } from '../upgrades/upgrades.module.js';
 import { ensurePlatformDb } from './platform-db.js';
 import { startMailRelay } from './mail-relay.js';
@@ -41,7 +46,13 @@ export interface Platform {
   db: Database;
   runtime: ContainerRuntime;
   repo: TenantsRepository;
+  /** Tenant commands (create, start, stop, …). */
   tenants: TenantsService;
+  tenantViews: TenantViews;
+  tenantLogs: TenantLogs;
+  stacks: TenantStacks;
+  /** The one owner of tenant operations and phases. */
+  operations: Operations;
   events: EventBus;
   tokens: TokensService;
   audit: AuditRepository;
@@ -107,15 +118,17 @@ export async function createPlatform(
     await db.close();
     throw err;
   });
-  const tenants = new TenantsService({ config, repo, runtime, templates, router: routes, events, box, metrics, storage, log, instanceId, mail, healthTimeoutMs: options.healthTimeoutMs });
-  const monitor = new HealthMonitor(repo, runtime, tenants, events, metrics, log, {
+  const t = createTenantsModule({ config, repo, runtime, templates, router: routes, events, box, metrics, storage, log, instanceId, mail, healthTimeoutMs: options.healthTimeoutMs, clock: options.clock });
+  const { commands: tenants, views: tenantViews, logs: tenantLogs, stacks, operations } = t;
+  const monitor = new HealthMonitor(repo, runtime, stacks, operations, events, metrics, log, {
     intervalMs: config.health.intervalMs,
     failuresBeforeDegraded: config.health.failuresBeforeDegraded,
-    platformId: config.platformId
+    platformId: config.platformId,
+    clock: options.clock
   });
-  const upgrades = createUpgradesModule({ db: db.db, config, tenantsRepo: repo, tenants, runtime, router: routes, events, log, instanceId });
+  const upgrades = createUpgradesModule({ db: db.db, config, tenantsRepo: repo, stacks, operations, runtime, router: routes, events, log, instanceId });
   await upgrades.init();
-  const reconciler = new Reconciler(repo, runtime, tenants, routes, events, log, {
+  const reconciler = new Reconciler(repo, runtime, stacks, operations, routes, events, log, {
     resumeUpgrade: (doc, op) => upgrades.swap.resume(doc, op),
     platformId: config.platformId,
     instanceId,
@@ -124,17 +137,18 @@ export async function createPlatform(
 
   const terminal = new TerminalService({
     runtime,
-    containerOf: (slug, service) => tenants.containerOf(slug, service),
+    containerOf: (slug, service) => tenantLogs.containerOf(slug, service),
     audit,
     events,
     log,
     spawn: spawnPty,
     idleMs: config.terminal.idleMs,
     dockerSocket: config.dockerSocket,
-    home: config.home
+    home: config.home,
+    clock: options.clock
   });
   const stats = new StatsCollector(repo, runtime, events, log, { platformId: config.platformId, ...config.stats });
-  const onboarding = createOnboardingModule({ db: db.db, config, box, tenants, events, templates, log, clock: options.clock });
+  const onboarding = createOnboardingModule({ db: db.db, config, box, tenants: { commands: tenants, views: tenantViews, stacks }, events, templates, log, clock: options.clock });
   await onboarding.init();
 
   metrics.gauge('berth_terminals_open', 'Console terminals open now', async () => [[{}, terminal.count()]]);
@@ -147,10 +161,10 @@ export async function createPlatform(
   const version = config.defaultAppVersion;
   const images = stackImages(config, version);
   const templateImages = { IMAGE_APP: images.app, IMAGE_DB: images.db, IMAGE_STORAGE: images.storage, APP_VERSION: version };
-  const app = await buildApp({ db: db.db, tenants, events, tokens, audit, metrics, version, operators, terminal, stats, templates, templateImages, upgrades: upgrades.service, appRepo: config.images.appRepo, onboarding: { module: onboarding, config: config.onboarding } }, options.fastify, { beforeSerialize: options.beforeSerialize });
+  const app = await buildApp({ db: db.db, tenants, tenantViews, tenantLogs, events, tokens, audit, metrics, version, operators, terminal, stats, templates, templateImages, upgrades: upgrades.service, appRepo: config.images.appRepo, onboarding: { module: onboarding, config: config.onboarding } }, options.fastify, { beforeSerialize: options.beforeSerialize });
   let loops = false;
   return {
-    app, db, runtime, repo, tenants, events, tokens, audit, routes, monitor, reconciler, metrics, operators, terminal, stats, storage, onboarding, upgrades, mail, instanceId,
+    app, db, runtime, repo, tenants, tenantViews, tenantLogs, stacks, operations, events, tokens, audit, routes, monitor, reconciler, metrics, operators, terminal, stats, storage, onboarding, upgrades, mail, instanceId,
     async startLoops() {
       // A crash between writing a route file and reloading leaves a file nginx
       // does not serve yet; the reconciler compares files, so reload first.
@@ -173,7 +187,7 @@ export async function createPlatform(
       await app.close();
       await onboarding.close();
       await upgrades.runner.stop();
-      await tenants.settled();
+      await operations.settled();
       await mail?.stop();
       await db.close();
     }

@@ -5,14 +5,18 @@
 // stopped, removes containers and networks Berth labelled for tenants that no
 // longer exist (never volumes: that is data), removes the other slot's app
 // container an interrupted upgrade left behind, and rewrites stale routes.
+// What needs an operation (resume, recreate, remove strays) it asks of the
+// operation runner (tenants/operations.ts).
 import type { EventBus } from '../events/event-bus.js';
 import type { Logger } from '../log.js';
 import type { ContainerRuntime, ContainerSummary } from '../runtime/types.js';
 import { groupByTenant, LABEL } from '../stacks/render.js';
 import { downStack } from '../stacks/stack-runner.js';
+import type { Operations, UpgradeResumer } from '../tenants/operations.js';
+import type { TenantStacks } from '../tenants/tenant-stacks.js';
+import type { RouteState } from '../tenants/tenant-steps.js';
 import type { TenantsRepository } from '../tenants/tenants.repository.js';
-import type { RouteState, TenantsService } from '../tenants/tenants.service.js';
-import type { Operation, Phase, TenantDoc } from '../tenants/tenant.types.js';
+import type { TenantDoc } from '../tenants/tenant.types.js';
 
 /** What the reconciler needs of the route manager. */
 export interface RouteInspector {
@@ -32,9 +36,6 @@ export interface ReconcileReport {
   routesFixed: string[];
 }
 
-/** Finishes or undoes a dead upgrade operation (upgrades/tenant-swap.ts). */
-export type UpgradeResumer = (doc: TenantDoc, op: Operation) => void;
-
 export class Reconciler {
   private timer: NodeJS.Timeout | undefined;
   private pass$: Promise<ReconcileReport> | undefined;
@@ -42,7 +43,8 @@ export class Reconciler {
   constructor(
     private readonly repo: TenantsRepository,
     private readonly runtime: ContainerRuntime,
-    private readonly tenants: TenantsService,
+    private readonly stacks: TenantStacks,
+    private readonly operations: Operations,
     private readonly routes: RouteInspector,
     private readonly events: EventBus,
     private readonly log: Logger,
@@ -80,19 +82,19 @@ export class Reconciler {
     for (const doc of docs) {
       try {
         if (doc.operation) {
-          if (doc.operation.owner !== this.options.instanceId && (await this.resume(doc, doc.operation))) report.resumed.push(doc._id);
+          if (doc.operation.owner !== this.options.instanceId && (await this.operations.resume(doc, doc.operation, this.options.resumeUpgrade))) report.resumed.push(doc._id);
           continue;
         }
         const have = byTenant.get(doc._id) ?? [];
-        const strays = this.tenants.strays(doc, have);
+        const strays = this.stacks.strays(doc, have);
         if (strays.length > 0) {
-          await this.removeStrays(doc, strays.map((c) => c.name));
+          await this.operations.removeStrays(doc, strays.map((c) => c.name));
           report.straysRemoved.push(...strays.map((c) => c.name));
           continue;
         }
         if (doc.desired === 'running' && (doc.phase === 'running' || doc.phase === 'degraded')) {
           if (this.missingOrStale(doc, have)) {
-            await this.recreate(doc);
+            await this.operations.recreate(doc);
             report.recreated.push(doc._id);
             continue;
           }
@@ -132,70 +134,11 @@ export class Reconciler {
   }
 
   private missingOrStale(doc: TenantDoc, have: ContainerSummary[]): boolean {
-    const spec = this.tenants.specFor(doc);
+    const spec = this.stacks.specFor(doc);
     return spec.services.some((s) => {
       const c = have.find((x) => x.name === s.container.name);
       return !c || c.labels[LABEL.configHash] !== s.container.labels[LABEL.configHash];
     });
-  }
-
-  /** Recreates what is missing under a 'heal' operation, so it is serialized with everything else. */
-  private async recreate(doc: TenantDoc): Promise<void> {
-    const op = this.tenants.newOperation('heal');
-    const locked = await this.repo.beginOperation(doc._id, op, ['running', 'degraded']);
-    await this.events.publish({ type: 'reconcile.recreate', tenant: doc._id, operation: op.id });
-    this.tenants.launch(locked, op, (step) => this.tenants.bringUp(locked, step), async () => 'degraded');
-  }
-
-  /** Under a 'heal' operation, so an upgrade never starts while they go. */
-  private async removeStrays(doc: TenantDoc, containers: string[]): Promise<void> {
-    const op = this.tenants.newOperation('heal');
-    const locked = await this.repo.beginOperation(doc._id, op, [doc.phase]);
-    this.tenants.launch(locked, op, async (step) => {
-      await step('remove-stray');
-      for (const name of containers) await this.runtime.removeContainer(name);
-      return locked.phase;
-    }, async () => locked.phase);
-  }
-
-  /**
-   * Takes over an operation whose owner died and runs it again from the
-   * start: every step is idempotent. A create that cannot finish is rolled
-   * back to a cleanly failed tenant with nothing left behind.
-   */
-  private async resume(doc: TenantDoc, dead: Operation): Promise<boolean> {
-    const op: Operation = { ...dead, owner: this.options.instanceId, step: 'resumed' };
-    const taken = await this.repo.update(doc._id, { $set: { operation: op } });
-    if (!taken) return false;
-    await this.events.publish({ type: 'operation.resumed', tenant: doc._id, operation: op.id, data: { kind: op.kind, from: dead.step } });
-    const t = this.tenants;
-    const fail = async (): Promise<Phase> => (op.kind === 'create' ? t.rollBackCreate(doc._id, !op.keepData) : 'failed');
-    switch (op.kind) {
-      case 'create':
-      case 'start':
-      case 'restart':
-      case 'heal':
-        t.launch(taken, op, (step) => t.bringUp(taken, step), fail);
-        break;
-      case 'stop':
-        t.launch(taken, op, async (step) => {
-          await t.stopContainers(taken, step);
-          await this.routes.setRoute(doc._id, { kind: 'down', state: 'stopped' });
-          return 'stopped';
-        }, fail);
-        break;
-      case 'delete':
-        t.launch(taken, op, (step) => t.tearDown(taken, step, op.deleteData ?? false), fail);
-        break;
-      case 'owner-link':
-        t.launch(taken, op, (step) => t.applyOwnerLink(taken, step), fail);
-        break;
-      case 'upgrade':
-        if (this.options.resumeUpgrade) this.options.resumeUpgrade(taken, op);
-        else t.launch(taken, op, (step) => t.bringUp(taken, step), fail);
-        break;
-    }
-    return true;
   }
 }
 

@@ -6,11 +6,15 @@ import { BerthError } from '../errors.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { LoadedTemplate } from '../stacks/template-loader.js';
 import { redactLogLine } from './log-redact.js';
+import type { TenantLogs } from './tenant-logs.js';
+import type { TenantViews } from './tenant-views.js';
 import type { TenantsService } from './tenants.service.js';
 import * as S from './tenants.schema.js';
 
 export interface TenantsRoutesOptions {
   tenants: TenantsService;
+  views: TenantViews;
+  logs: TenantLogs;
   events: EventBus;
   /** The loaded templates: their names, plans and services are what the schemas allow. */
   templates: Map<string, LoadedTemplate>;
@@ -19,7 +23,7 @@ export interface TenantsRoutesOptions {
 // Request and reply types come from the schemas; `$ref: 'Tenant#'` resolves to the tenant schema.
 type Provider = { ValidatorSchemaOptions: { references: S.TenantRefs }; SerializerSchemaOptions: { references: S.TenantRefs } };
 
-export const tenantsRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: TenantsRoutesOptions } & Provider> = async (app, { tenants, events, templates }) => {
+export const tenantsRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: TenantsRoutesOptions } & Provider> = async (app, { tenants, views, logs, events, templates }) => {
   app.addSchema(S.tenantSchema);
   const tags = ['tenants'];
   const logsQuery = S.logsQuery(templates);
@@ -27,7 +31,7 @@ export const tenantsRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: TenantsR
   app.get('/tenants', {
     config: { scope: 'read' },
     schema: { tags, querystring: S.listQuery, response: { 200: S.listReply, ...errorResponses(...RUNTIME_CODES) } }
-  }, async (req) => ({ tenants: await tenants.list({ phase: req.query.phase }) }));
+  }, async (req) => ({ tenants: await views.list({ phase: req.query.phase }) }));
 
   app.post('/tenants', {
     config: { scope: 'write' },
@@ -41,7 +45,7 @@ export const tenantsRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: TenantsR
   app.get('/tenants/:slug', {
     config: { scope: 'read' },
     schema: { tags, params: S.slugParam, response: { 200: { $ref: 'Tenant#' }, ...errorResponses('TENANT_NOT_FOUND', ...RUNTIME_CODES) } }
-  }, async (req) => tenants.get(req.params.slug, { measureStorage: true }));
+  }, async (req) => views.get(req.params.slug, { measureStorage: true }));
 
   app.post('/tenants/:slug/actions/:action', {
     config: { scope: 'write' },
@@ -100,13 +104,13 @@ export const tenantsRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: TenantsR
       }
     }
   }, async (req, reply) => {
-    const container = await tenants.logContainer(req.params.slug, req.query.service);
+    const container = await logs.logContainer(req.params.slug, req.query.service);
     if (!req.query.follow) {
-      return { lines: (await tenants.logs(container, req.query.tail)).split('\n').filter((l) => l !== '').map(redactLogLine) };
+      return { lines: (await logs.logs(container, req.query.tail)).split('\n').filter((l) => l !== '').map(redactLogLine) };
     }
     reply.hijack();
     reply.raw.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no' });
-    const stop = await tenants.followLogs(container, req.query.tail, (line) => reply.raw.write(`${redactLogLine(line)}\n`), () => reply.raw.end());
+    const stop = await logs.followLogs(container, req.query.tail, (line) => reply.raw.write(`${redactLogLine(line)}\n`), () => reply.raw.end());
     req.raw.on('close', stop);
   });
 
@@ -116,8 +120,8 @@ export const tenantsRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: TenantsR
     schema: { tags, params: S.slugParam, querystring: logsQuery }
   }, async (socket, req) => {
     try {
-      const container = await tenants.logContainer(req.params.slug, req.query.service);
-      const stop = await tenants.followLogs(container, req.query.tail, (line) => socket.send(redactLogLine(line)), () => socket.close(1000, 'log ended'));
+      const container = await logs.logContainer(req.params.slug, req.query.service);
+      const stop = await logs.followLogs(container, req.query.tail, (line) => socket.send(redactLogLine(line)), () => socket.close(1000, 'log ended'));
       socket.on('close', stop);
     } catch (err) {
       const e = err instanceof BerthError ? err : new BerthError('INTERNAL', (err as Error).message);

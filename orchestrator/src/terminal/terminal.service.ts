@@ -37,6 +37,8 @@ export interface TerminalDeps {
   /** HOME for the docker CLI (it looks for its config there); never the orchestrator's environment. */
   home: string;
   dockerBin?: string;
+  /** Audit times and session lengths (tests move it). */
+  clock?: () => Date;
 }
 
 export interface OpenRequest {
@@ -69,7 +71,11 @@ export class TerminalService {
   private readonly live = new Map<string, { pty: Pty; exited: Promise<void>; socket: TerminalSocket }>();
   private readonly reaping = new Set<Promise<void>>();
 
-  constructor(private readonly d: TerminalDeps) {}
+  private readonly clock: () => Date;
+
+  constructor(private readonly d: TerminalDeps) {
+    this.clock = d.clock ?? (() => new Date());
+  }
 
   /** Before the upgrade: the container, which must be running. */
   async prepare(slug: string, service: string): Promise<string> {
@@ -91,7 +97,7 @@ export class TerminalService {
     const target = { tenant: req.slug, service: req.service, session };
     const audit = (what: 'OPEN' | 'CLOSE', status: number, result: string) =>
       this.d.audit
-        .record({ at: new Date(), actor, action: ACTION.replace('%s', what), target, status, result, ip: req.ip })
+        .record({ at: this.clock(), actor, action: ACTION.replace('%s', what), target, status, result, ip: req.ip })
         .catch((err: unknown) => this.d.log.warn({ err: (err as Error).message, session }, 'terminal audit entry not written'));
 
     // Listen at once: what the client sends while the shell is being checked (a first resize) is kept, not lost.
@@ -123,7 +129,7 @@ export class TerminalService {
     void this.d.events.publish({ type: 'terminal.opened', tenant: req.slug, data: { service: req.service, session, operator: req.principal.name } });
     this.d.log.info({ session, tenant: req.slug, service: req.service, operator: req.principal.name, pid: pty.pid }, 'terminal opened');
 
-    const openedAt = Date.now();
+    const openedAt = this.clock().getTime();
     let ended = false;
     let idle: NodeJS.Timeout | undefined;
     const end = (code: number, reason: string, text?: string) => {
@@ -138,7 +144,7 @@ export class TerminalService {
       void exited.then(() => this.live.delete(session));
       this.reap(req.container, session);
       void audit('CLOSE', code, reason);
-      void this.d.events.publish({ type: 'terminal.closed', tenant: req.slug, data: { service: req.service, session, reason, seconds: Math.round((Date.now() - openedAt) / 1000) } });
+      void this.d.events.publish({ type: 'terminal.closed', tenant: req.slug, data: { service: req.service, session, reason, seconds: Math.round((this.clock().getTime() - openedAt) / 1000) } });
       this.d.log.info({ session, tenant: req.slug, reason }, 'terminal closed');
     };
     const touch = () => {

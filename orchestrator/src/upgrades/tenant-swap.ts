@@ -10,7 +10,7 @@
 // removed before the route points at a healthy new one.
 import type { PlatformConfig } from '../config/config.js';
 import { BerthError } from '../errors.js';
-import type { BerthEvent, EventBus } from '../events/event-bus.js';
+import type { EventBus } from '../events/event-bus.js';
 import { runProbe } from '../health/probe.js';
 import type { Logger } from '../log.js';
 import { waitDrained } from '../proxy/upstream-connections.js';
@@ -18,8 +18,10 @@ import type { ContainerRuntime } from '../runtime/types.js';
 import { otherSlot, type ServiceSpec, type StackSpec } from '../stacks/render.js';
 import { upStack } from '../stacks/stack-runner.js';
 import { allocatePort, isPortTaken } from '../tenants/port-allocator.js';
+import type { OperationEnd, Operations } from '../tenants/operations.js';
+import type { TenantStacks } from '../tenants/tenant-stacks.js';
+import type { RouteState, Step } from '../tenants/tenant-steps.js';
 import type { TenantsRepository } from '../tenants/tenants.repository.js';
-import type { RouteState, TenantsService } from '../tenants/tenants.service.js';
 import type { Operation, Phase, SwapPlan, TenantDoc } from '../tenants/tenant.types.js';
 
 /** What the swap needs of the route manager. */
@@ -31,7 +33,8 @@ export interface SwapRouter {
 export interface SwapDeps {
   config: PlatformConfig;
   repo: TenantsRepository;
-  tenants: TenantsService;
+  stacks: TenantStacks;
+  operations: Operations;
   runtime: ContainerRuntime;
   router: SwapRouter;
   events: EventBus;
@@ -47,11 +50,7 @@ export interface SwapOptions {
 }
 
 /** How the operation ended; whether the tenant now runs the version is read from the registry. */
-export interface SwapEnd {
-  type: 'operation.succeeded' | 'operation.failed';
-  code?: string;
-  message?: string;
-}
+export type SwapEnd = OperationEnd;
 
 const SWAPPABLE: readonly Phase[] = ['running', 'degraded'];
 /** A stopped tenant has no traffic to keep: its next start simply runs the new version. */
@@ -68,29 +67,25 @@ export class TenantSwap {
 
   /** Takes the tenant's lock and runs the upgrade to `version` in the background. */
   async start(slug: string, version: string, options: SwapOptions = {}): Promise<{ operation: string; done: Promise<SwapEnd> }> {
-    const t = this.d.tenants;
-    const op: Operation = t.newOperation('upgrade');
     const current = await this.d.repo.mustGet(slug);
-    const versionOnly = VERSION_ONLY.includes(current.phase);
-    const locked = await this.d.repo.beginOperation(slug, op, versionOnly ? VERSION_ONLY : SWAPPABLE, versionOnly ? {} : { phase: 'upgrading' });
-    const done = this.ended(op.id);
-    await t.transition(slug, current.phase, locked.phase, { reason: `upgrade to ${version}` });
-    const step = (report: (name: string) => Promise<void>) => async (name: string) => {
+    const step = (report: Step) => async (name: string) => {
       await report(name);
       options.onStep?.(name);
     };
-    if (versionOnly) {
-      t.launch(locked, op, async (report) => {
-        await step(report)('version');
-        await this.assertImage(version);
-        await this.d.repo.updateUnderOperation(slug, op.id, { $set: { appVersion: version } });
-        return 'stopped';
-      }, async () => 'stopped');
-    } else {
-      const from = current.phase;
-      t.launch(locked, op, (report) => this.swap(locked, op, version, options, step(report)), () => this.undo(slug, op.id, from));
-    }
-    return { operation: op.id, done };
+    const started = VERSION_ONLY.includes(current.phase)
+      ? await this.d.operations.run('upgrade', slug, async (_locked, report, op) => {
+          await step(report)('version');
+          await this.assertImage(version);
+          await this.d.repo.updateUnderOperation(slug, op.id, { $set: { appVersion: version } });
+          return 'stopped';
+        }, { allowed: VERSION_ONLY, onFailure: async () => 'stopped' })
+      : await this.d.operations.run('upgrade', slug, (locked, report, op) => this.swap(locked, op, version, options, step(report)), {
+          allowed: SWAPPABLE,
+          during: { phase: 'upgrading', from: current.phase },
+          why: { reason: `upgrade to ${version}` },
+          onFailure: (op) => this.undo(slug, op.id, current.phase)
+        });
+    return { operation: started.operation.id, done: started.done };
   }
 
   /**
@@ -98,18 +93,18 @@ export class TenantSwap {
    * the operation already re-owned): finishes it when the route already
    * points at a healthy new container, undoes it otherwise.
    */
-  resume(doc: TenantDoc, op: Operation): void {
-    this.d.tenants.launch(doc, op, (step) => this.recover(doc, op, step), () => this.undo(doc._id, op.id, 'running'));
+  resume(doc: TenantDoc, op: Operation): { work: (step: Step) => Promise<Phase>; onFailure: () => Promise<Phase> } {
+    return { work: (step) => this.recover(doc, op, step), onFailure: () => this.undo(doc._id, op.id, 'running') };
   }
 
-  private async swap(doc: TenantDoc, op: Operation, version: string, options: SwapOptions, step: (name: string) => Promise<void>): Promise<Phase> {
+  private async swap(doc: TenantDoc, op: Operation, version: string, options: SwapOptions, step: Step): Promise<Phase> {
     await step('prepare');
     await this.assertImage(version);
     const taken = new Set<number>();
     let plan: SwapPlan;
     for (;;) {
       plan = await this.plan(doc, op, version, options.job, taken);
-      const next = this.d.tenants.specFor(doc, { appVersion: version, slot: plan.to.slot, port: plan.to.port });
+      const next = this.d.stacks.specFor(doc, { appVersion: version, slot: plan.to.slot, port: plan.to.port });
       await step(`start:${version}`);
       try {
         // Only the routed service: the data services do not change (same
@@ -165,8 +160,8 @@ export class TenantSwap {
   }
 
   /** Waits for nginx to finish with the old container, then stops it gracefully and removes it. */
-  private async retire(doc: TenantDoc, plan: SwapPlan, step: (name: string) => Promise<void>): Promise<void> {
-    const old = routedOf(this.d.tenants.specFor(doc, { appVersion: plan.from.version, slot: plan.from.slot, port: plan.from.port }));
+  private async retire(doc: TenantDoc, plan: SwapPlan, step: Step): Promise<void> {
+    const old = routedOf(this.d.stacks.specFor(doc, { appVersion: plan.from.version, slot: plan.from.slot, port: plan.from.port }));
     await step('drain');
     const drained = await waitDrained(plan.from.port, { timeoutMs: this.d.config.upgrades.drainTimeoutMs });
     if (!drained.drained) {
@@ -195,16 +190,16 @@ export class TenantSwap {
     if ((doc.appSlot ?? 'a') === plan.to.slot) return 'running'; // committed: the new one serves, the old one is the reconciler's to remove
     const oldRoute: RouteState = { kind: 'up', port: plan.from.port };
     if (!(await this.d.router.isCurrent(slug, oldRoute))) {
-      await upStack(this.d.runtime, this.d.tenants.specFor(doc), { healthTimeoutMs: this.d.config.upgrades.healthTimeoutMs });
+      await upStack(this.d.runtime, this.d.stacks.specFor(doc), { healthTimeoutMs: this.d.config.upgrades.healthTimeoutMs });
       await this.d.router.setRoute(slug, oldRoute);
     }
-    const next = routedOf(this.d.tenants.specFor(doc, { appVersion: plan.to.version, slot: plan.to.slot, port: plan.to.port }));
+    const next = routedOf(this.d.stacks.specFor(doc, { appVersion: plan.to.version, slot: plan.to.slot, port: plan.to.port }));
     await this.d.runtime.removeContainer(next.container.name);
     await this.d.repo.updateUnderOperation(slug, opId, { $unset: { nextPort: '' } });
     return phase;
   }
 
-  private async recover(doc: TenantDoc, op: Operation, step: (name: string) => Promise<void>): Promise<Phase> {
+  private async recover(doc: TenantDoc, op: Operation, step: Step): Promise<Phase> {
     const plan = op.swap;
     if (!plan) return this.undo(doc._id, op.id, 'running'); // died before anything was started
     if ((doc.appSlot ?? 'a') === plan.to.slot) {
@@ -213,7 +208,7 @@ export class TenantSwap {
       await this.retire(doc, plan, step);
       return 'running';
     }
-    const next = routedOf(this.d.tenants.specFor(doc, { appVersion: plan.to.version, slot: plan.to.slot, port: plan.to.port }));
+    const next = routedOf(this.d.stacks.specFor(doc, { appVersion: plan.to.version, slot: plan.to.slot, port: plan.to.port }));
     const info = await this.d.runtime.inspectContainer(next.container.name);
     const healthy = !!info?.running && (await runProbe(this.d.runtime, next.container.name, next.probe, plan.to.port)).ok;
     if (healthy && (await this.d.router.isCurrent(doc._id, { kind: 'up', port: plan.to.port }))) {
@@ -232,16 +227,5 @@ export class TenantSwap {
     if (!(await this.d.runtime.imageExists(image))) {
       throw new BerthError('IMAGE_MISSING', `image ${image} is not on this host: build it with scripts/build-images --only app --app-version ${version}`, { image });
     }
-  }
-
-  /** Resolves when the operation ends (its last event). */
-  private ended(opId: string): Promise<SwapEnd> {
-    return new Promise((resolve) => {
-      const off = this.d.events.subscribe((e: BerthEvent) => {
-        if (e.operation !== opId || (e.type !== 'operation.succeeded' && e.type !== 'operation.failed')) return;
-        off();
-        resolve({ type: e.type, code: e.data?.code as string | undefined, message: e.data?.message as string | undefined });
-      });
-    });
   }
 }

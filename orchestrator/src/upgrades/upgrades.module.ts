@@ -5,7 +5,8 @@ import type { EventBus } from '../events/event-bus.js';
 import type { Logger } from '../log.js';
 import type { ContainerRuntime } from '../runtime/types.js';
 import type { TenantsRepository } from '../tenants/tenants.repository.js';
-import type { TenantsService } from '../tenants/tenants.service.js';
+import type { Operations } from '../tenants/operations.js';
+import type { TenantStacks } from '../tenants/tenant-stacks.js';
 import { JobRunner } from './job-runner.js';
 import { TenantSwap, type SwapRouter } from './tenant-swap.js';
 import { UpgradesRepository } from './upgrades.repository.js';
@@ -23,7 +24,8 @@ export function createUpgradesModule(deps: {
   db: Db;
   config: PlatformConfig;
   tenantsRepo: TenantsRepository;
-  tenants: TenantsService;
+  stacks: TenantStacks;
+  operations: Operations;
   runtime: ContainerRuntime;
   router: SwapRouter;
   events: EventBus;
@@ -31,7 +33,7 @@ export function createUpgradesModule(deps: {
   instanceId: string;
 }): UpgradesModule {
   const repo = new UpgradesRepository(deps.db);
-  const swap = new TenantSwap({ config: deps.config, repo: deps.tenantsRepo, tenants: deps.tenants, runtime: deps.runtime, router: deps.router, events: deps.events, log: deps.log });
+  const swap = new TenantSwap({ config: deps.config, repo: deps.tenantsRepo, stacks: deps.stacks, operations: deps.operations, runtime: deps.runtime, router: deps.router, events: deps.events, log: deps.log });
   const runner = new JobRunner({ repo, tenantsRepo: deps.tenantsRepo, swap, events: deps.events, log: deps.log, instanceId: deps.instanceId });
   const service = new UpgradesService({ config: deps.config, repo, tenantsRepo: deps.tenantsRepo, runtime: deps.runtime, runner, events: deps.events, instanceId: deps.instanceId });
   return { repo, swap, runner, service, init: () => repo.init() };

@@ -58,7 +58,7 @@ export async function startTestPlatform(
   tag: string,
   overrides: Partial<PlatformConfig> = {},
   log?: Logger,
-  options: Pick<NonNullable<Parameters<typeof createPlatform>[2]>, 'wrapRuntime' | 'beforeSerialize'> = {}
+  options: Pick<NonNullable<Parameters<typeof createPlatform>[2]>, 'wrapRuntime' | 'beforeSerialize' | 'clock'> = {}
 ): Promise<TestPlatform> {
   const id = `${tag}-${randomBytes(3).toString('hex')}`;
   const logger = log ?? testLogger(`t-${id}`).log;

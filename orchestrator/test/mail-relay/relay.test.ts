@@ -81,7 +81,7 @@ async function create(slug: string, ownerEmail?: string): Promise<void> {
 
 /** A form post to the team's app through Berth's nginx, as a browser on the team's address sends it. */
 function postForm(slug: string, urlPath: string, fields: Record<string, string>, cookie?: string): Promise<{ status: number; body: string; cookie?: string }> {
-  const origin = tp.platform.tenants.publicUrl(slug);
+  const origin = tp.platform.stacks.publicUrl(slug);
   const body = new URLSearchParams(fields).toString();
   return new Promise((resolve, reject) => {
     const req = http.request(`http://127.0.0.1:${tp.nginx.port}${urlPath}`, {
@@ -194,7 +194,7 @@ t.test("no container of the team holds the platform's SMTP credentials or key", 
   const key = (await readFile(path.join(tp.config.home, 'platform.key'), 'utf8')).trim();
   const secrets = { 'the SMTP password': SINK_PASSWORD, 'the SMTP URL': sinkUrl, 'the platform key': key };
   const doc = (await tp.platform.repo.get(a))!;
-  const rendered = JSON.stringify(tp.platform.tenants.specFor(doc));
+  const rendered = JSON.stringify(tp.platform.stacks.specFor(doc));
   for (const [what, value] of Object.entries(secrets)) t.notOk(rendered.includes(value), `the rendered stack holds not ${what}`);
 
   const containers = await runtime.listContainers({ 'berth.platform': tp.config.platformId, 'berth.tenant': a });

@@ -156,7 +156,7 @@ export interface VictimData {
  * image requires), each request with a deadline.
  */
 export async function writeVictimData(tp: TestPlatform, slug: string): Promise<VictimData> {
-  const setup = await tp.platform.tenants.ownerSetupUrl(slug);
+  const setup = await tp.platform.tenantViews.ownerSetupUrl(slug);
   if (!setup) throw new Error(`setup: ${slug} has no owner setup link (created without ownerEmail?)`);
   const visit = (method: string, path: string, headers: Record<string, string> = {}, body?: Buffer | string) => throughNginx(tp, slug, method, path, headers, body);
   const json = <T>(what: string, answer: Answer, status = 200): T => {

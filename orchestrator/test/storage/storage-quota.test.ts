@@ -44,7 +44,7 @@ function through(slug: string, method: string, path: string, headers: Record<str
 
 /** The owner chooses a password through the one-time setup link (as a browser would), then makes an item. */
 async function ownerOf(slug: string): Promise<Team> {
-  const setup = new URL((await tp.platform.tenants.ownerSetupUrl(slug))!);
+  const setup = new URL((await tp.platform.tenantViews.ownerSetupUrl(slug))!);
   const form = new URLSearchParams({ name: 'Owner', password: 'owner password 1', confirm: 'owner password 1' }).toString();
   const res = await through(slug, 'POST', setup.pathname, { 'content-type': 'application/x-www-form-urlencoded', origin: setup.origin, accept: 'text/html', 'content-length': String(form.length) }, form);
   const cookie = [res.headers['set-cookie'] ?? []].flat().find((c) => c.startsWith('berth_session='))?.split(';')[0];
@@ -134,8 +134,8 @@ t.test('the app was told its plan\'s quota', async (t) => {
 });
 
 t.test('a store that does not answer: the error is shown beside the last good figure, and the team keeps running', async (t) => {
-  const { storage: use, tenants, repo } = tp.platform;
-  const storage = tenants.specFor((await repo.get(a))!).storage!;
+  const { storage: use, stacks, repo } = tp.platform;
+  const storage = stacks.specFor((await repo.get(a))!).storage!;
   const before = use.cached(a, storage.quotaBytes);
   await use.measure(a, { ...storage, usage: ['berth-probe', 'du', '/no-such-dir'] });
   const failed = use.cached(a, storage.quotaBytes);

@@ -43,7 +43,7 @@ t.test('a team made with an owner: the link works through nginx and expires afte
   const created = await app.inject({ method: 'POST', url: '/api/v1/tenants', headers: admin, payload: { slug, ownerEmail: 'Owner@Example.com' } });
   t.equal(created.statusCode, 202, created.body);
   t.equal((await operationEnd(events, created.json().operation.id)).type, 'operation.succeeded');
-  const first = tokenOf((await tp.platform.tenants.ownerSetupUrl(slug))!);
+  const first = tokenOf((await tp.platform.tenantViews.ownerSetupUrl(slug))!);
   t.match(await linkPage(first), WORKS);
   const env = await docker('inspect', '-f', '{{range .Config.Env}}{{println .}}{{end}}', names.container(slug, 'app'));
   const expires = Date.parse(/^OWNER_SETUP_EXPIRES_AT=(.*)$/m.exec(env)![1]!);
@@ -88,7 +88,7 @@ t.test('a stopped team gets its new link when it starts; the CLI issues one too'
   const issued = await issue();
   const token = tokenOf(issued.url);
   t.equal((await operationEnd(events, issued.operation.id)).type, 'operation.succeeded');
-  t.equal((await tp.platform.tenants.get(slug)).phase, 'stopped', 'a stopped team stays stopped');
+  t.equal((await tp.platform.tenantViews.get(slug)).phase, 'stopped', 'a stopped team stays stopped');
   const started = await app.inject({ method: 'POST', url: `/api/v1/tenants/${slug}/actions/start`, headers: admin });
   t.equal((await operationEnd(events, started.json().operation.id)).type, 'operation.succeeded');
   t.match(await linkPage(token), WORKS, 'and the link works once it runs');

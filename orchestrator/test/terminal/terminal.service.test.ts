@@ -52,7 +52,7 @@ class FakePty implements Pty {
   output(d: string) { this.bus.emit('data', d); }
 }
 
-function harness(opts: { idleMs?: number; shell?: ExecResult; shellDelayMs?: number } = {}) {
+function harness(opts: { idleMs?: number; shell?: ExecResult; shellDelayMs?: number; clock?: () => Date } = {}) {
   const audit: AuditEntry[] = [];
   const events: EventInput[] = [];
   const spawned: { file: string; argv: string[]; options: PtyOptions; pty: FakePty }[] = [];
@@ -78,7 +78,8 @@ function harness(opts: { idleMs?: number; shell?: ExecResult; shellDelayMs?: num
     },
     idleMs: opts.idleMs ?? 60_000,
     dockerSocket: '/run/docker.sock',
-    home: '/var/lib/berth'
+    home: '/var/lib/berth',
+    clock: opts.clock
   });
   const request = { slug: 'acme', service: 'app', container: names.container('acme', 'app'), cols: 80, rows: 24, principal: { kind: 'operator' as const, operatorId: 'op1', name: 'ada@example.org', scope: 'admin' as const, tokenId: 'session:abcd1234' }, ip: '127.0.0.1' };
   return { service, audit, events, spawned, execs, request };
@@ -161,6 +162,18 @@ t.test('fake pty and socket: the shell exiting closes the socket (1000)', async 
   h.spawned[0]!.pty.kill('SIGTERM'); // stands in for "exit" typed in the shell
   await tick();
   t.same(socket.closed, { code: 1000, reason: 'exited 129' });
+});
+
+t.test('fake pty and socket, a test clock: audit times and the session length come from the injected clock', async (t) => {
+  let now = Date.parse('2031-03-04T05:06:00Z');
+  const h = harness({ clock: () => new Date(now) });
+  const socket = new FakeSocket();
+  await h.service.open(socket, h.request);
+  now += 90_000;
+  socket.emit('close');
+  await tick();
+  t.same(h.audit.map((e) => [e.action.split(' ')[1], e.at.toISOString()]), [['OPEN', '2031-03-04T05:06:00.000Z'], ['CLOSE', '2031-03-04T05:07:30.000Z']]);
+  t.equal(h.events.find((e) => e.type === 'terminal.closed')?.data?.seconds, 90, 'the session lasted 90 s by the clock');
 });
 
 t.test('fake pty and socket: message parsing', async (t) => {

@@ -1,0 +1,299 @@
+// The one owner of tenant operations and of `phase`. Every operation, whoever
+// asks for it (an API command, the health monitor, the reconciler, an
+// upgrade), begins here: it takes the tenant's lock in the registry (one at a
+// time per tenant, 409 otherwise), runs in the background within the
+// platform-wide limit and its deadline, reports every step as an event, and
+// ends here in a clear phase, with its metric and its end event. Nothing else
+// writes `phase` (test/tenants/operation-owner.test.ts keeps it so).
+import { randomUUID } from 'node:crypto';
+import type { Metrics } from '../api/metrics.js';
+import type { PlatformConfig } from '../config/config.js';
+import { BerthError } from '../errors.js';
+import type { EventBus } from '../events/event-bus.js';
+import type { Logger } from '../log.js';
+import { assertNotAborted, runWithDeadline, type OperationWatch } from '../runtime/deadlines.js';
+import type { ContainerRuntime } from '../runtime/types.js';
+import { OperationLimiter } from './op-limiter.js';
+import type { TenantStacks } from './tenant-stacks.js';
+import type { Step, TenantSteps } from './tenant-steps.js';
+import type { HealthState, Operation, OperationKind, Phase, TenantDoc } from './tenant.types.js';
+import type { TenantsRepository } from './tenants.repository.js';
+
+export interface OperationsDeps {
+  config: PlatformConfig;
+  repo: TenantsRepository;
+  runtime: ContainerRuntime;
+  stacks: TenantStacks;
+  steps: TenantSteps;
+  events: EventBus;
+  metrics: Metrics;
+  log: Logger;
+  /** Identifies this process as the owner of the operations it starts. */
+  instanceId: string;
+  clock: () => Date;
+}
+
+/** How an operation ended, as its last event said. */
+export interface OperationEnd {
+  type: 'operation.succeeded' | 'operation.failed';
+  code?: string;
+  message?: string;
+}
+
+export interface Started {
+  operation: { id: string };
+  /** Resolves when the operation's end event is published; never rejects. */
+  done: Promise<OperationEnd>;
+}
+
+/** The work of an operation on the locked tenant; returns the phase it leaves. */
+export type Work = (doc: TenantDoc, step: Step, op: Operation) => Promise<Phase>;
+/** What a failed operation leaves behind, after it cleaned up. */
+export type OnFailure = (op: Operation) => Promise<Phase>;
+
+export interface RunOptions {
+  /** The phases the tenant may be in for this operation to take it. */
+  allowed: readonly Phase[];
+  /** Written with the lock. */
+  set?: Omit<Partial<TenantDoc>, 'phase' | 'operation'>;
+  /** The phase while the operation runs (an upgrade's 'upgrading'), published as a change from the phase the caller read, with `why`. */
+  during?: { phase: Phase; from: Phase };
+  why?: Record<string, unknown>;
+  extra?: Partial<Operation>;
+  onFailure?: OnFailure;
+}
+
+/** Finishes or undoes an upgrade whose process died (upgrades/tenant-swap.ts). */
+export type UpgradeResumer = (doc: TenantDoc, op: Operation) => { work: (step: Step) => Promise<Phase>; onFailure: () => Promise<Phase> };
+
+export class Operations {
+  private readonly limiter: OperationLimiter;
+  private readonly inflight = new Set<Promise<void>>();
+
+  constructor(private readonly d: OperationsDeps) {
+    this.limiter = new OperationLimiter(d.config.maxParallelOps);
+  }
+
+  /** Takes the tenant's lock (404 / 409 otherwise) and runs `work` in the background. */
+  async run(kind: OperationKind, slug: string, work: Work, options: RunOptions): Promise<Started> {
+    const op: Operation = { ...this.newOperation(kind), ...options.extra };
+    const doc = await this.d.repo.beginOperation(slug, op, options.allowed, { ...options.set, ...(options.during ? { phase: options.during.phase } : {}) });
+    if (options.during) await this.transition(slug, options.during.from, doc.phase, options.why);
+    const onFailure = options.onFailure ?? (async () => 'failed' as Phase);
+    const done = this.launch(doc, op, (step) => work(doc, step, op), () => onFailure(op));
+    return { operation: { id: op.id }, done };
+  }
+
+  /**
+   * A new tenant, in the registry at once ('provisioning', under its create
+   * operation), then brought up. `insert` writes it (and picks its port).
+   */
+  async create(draft: Omit<TenantDoc, 'phase' | 'operation'>, keepData: boolean, insert: (doc: TenantDoc) => Promise<void>, work: Work, onFailure: OnFailure): Promise<Started & { doc: TenantDoc }> {
+    const op: Operation = { ...this.newOperation('create'), keepData };
+    const doc: TenantDoc = { ...draft, phase: 'provisioning', operation: op };
+    await insert(doc);
+    await this.d.events.publish({ type: 'tenant.created', tenant: doc._id, data: { plan: doc.plan, displayName: doc.displayName } });
+    const done = this.launch(doc, op, (step) => work(doc, step, op), () => onFailure(op));
+    return { doc, operation: { id: op.id }, done };
+  }
+
+  /** The health monitor's verdict: a running tenant failed its checks too often. */
+  async markDegraded(slug: string, health: HealthState, why: { failing?: string; detail: string }): Promise<void> {
+    await this.d.repo.update(slug, { $set: { health, phase: 'degraded' } });
+    await this.transition(slug, 'running', 'degraded', why);
+  }
+
+  /** The health monitor's verdict: a degraded tenant passes its checks again. */
+  async markRecovered(slug: string, health: HealthState): Promise<void> {
+    await this.d.repo.update(slug, { $set: { health, phase: 'running' } });
+    await this.transition(slug, 'degraded', 'running', { reason: 'healthy again' });
+  }
+
+  /**
+   * Restarts a degraded tenant's failing service and waits for every probe;
+   * false when another operation holds the tenant (it decides, not the monitor).
+   */
+  async heal(doc: TenantDoc, service: string): Promise<boolean> {
+    const op = this.newOperation('heal');
+    let locked: TenantDoc;
+    try {
+      locked = await this.d.repo.beginOperation(doc._id, op, ['degraded']);
+    } catch {
+      return false;
+    }
+    this.d.metrics.inc('berth_service_restarts_total', 'Services restarted by the health monitor', { service });
+    await this.d.events.publish({ type: 'health.restart', tenant: locked._id, operation: op.id, data: { service, attempt: locked.health?.restarts ?? 1 } });
+    const container = this.d.stacks.specFor(locked).services.find((s) => s.name === service)?.container.name;
+    void this.launch(locked, op, async (step) => {
+      await step(`${service}:restarting`);
+      if (container) await this.d.runtime.stopContainer(container, 10);
+      // Starts what is stopped, recreates what is missing, and waits for every probe.
+      await this.d.steps.bringUp(locked, step);
+      return 'running';
+    }, async () => 'degraded');
+    return true;
+  }
+
+  /** The reconciler recreates what is missing under a 'heal' operation, so it is serialized with everything else. */
+  async recreate(doc: TenantDoc): Promise<void> {
+    const op = this.newOperation('heal');
+    const locked = await this.d.repo.beginOperation(doc._id, op, ['running', 'degraded']);
+    await this.d.events.publish({ type: 'reconcile.recreate', tenant: doc._id, operation: op.id });
+    void this.launch(locked, op, (step) => this.d.steps.bringUp(locked, step), async () => 'degraded');
+  }
+
+  /** Removes an interrupted upgrade's leftover containers under a 'heal' operation, so an upgrade never starts while they go. */
+  async removeStrays(doc: TenantDoc, containers: string[]): Promise<void> {
+    const op = this.newOperation('heal');
+    const locked = await this.d.repo.beginOperation(doc._id, op, [doc.phase]);
+    void this.launch(locked, op, async (step) => {
+      await step('remove-stray');
+      for (const name of containers) await this.d.runtime.removeContainer(name);
+      return locked.phase;
+    }, async () => locked.phase);
+  }
+
+  /**
+   * Takes over the operation a dead process left on `doc` and runs it again
+   * from the start: every step is idempotent. A create that cannot finish is
+   * rolled back to a cleanly failed tenant with nothing left behind. False
+   * when the tenant changed meanwhile.
+   */
+  async resume(doc: TenantDoc, dead: Operation, resumeUpgrade?: UpgradeResumer): Promise<boolean> {
+    const op: Operation = { ...dead, owner: this.d.instanceId, step: 'resumed' };
+    const taken = await this.d.repo.update(doc._id, { $set: { operation: op } });
+    if (!taken) return false;
+    await this.d.events.publish({ type: 'operation.resumed', tenant: doc._id, operation: op.id, data: { kind: op.kind, from: dead.step } });
+    const steps = this.d.steps;
+    const fail = async (): Promise<Phase> => (op.kind === 'create' ? steps.rollBackCreate(doc._id, !op.keepData) : 'failed');
+    const bringUp = (step: Step) => steps.bringUp(taken, step);
+    switch (op.kind) {
+      case 'create':
+      case 'start':
+      case 'restart':
+      case 'heal':
+        void this.launch(taken, op, bringUp, fail);
+        break;
+      case 'stop':
+        void this.launch(taken, op, (step) => steps.stop(taken, step, { reportRoute: false }), fail);
+        break;
+      case 'delete':
+        void this.launch(taken, op, (step) => steps.tearDown(taken, step, op.deleteData ?? false), fail);
+        break;
+      case 'owner-link':
+        void this.launch(taken, op, (step) => steps.applyOwnerLink(taken, step), fail);
+        break;
+      case 'upgrade': {
+        const upgrade = resumeUpgrade?.(taken, op);
+        void this.launch(taken, op, upgrade?.work ?? bringUp, upgrade?.onFailure ?? fail);
+        break;
+      }
+    }
+    return true;
+  }
+
+  /** Waits for every operation this process started (tests, shutdown). */
+  async settled(): Promise<void> {
+    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
+  }
+
+  private newOperation(kind: OperationKind): Operation {
+    return { id: randomUUID(), kind, owner: this.d.instanceId, startedAt: this.d.clock(), step: 'queued' };
+  }
+
+  private async transition(slug: string, from: Phase, to: Phase, data: Record<string, unknown> = {}): Promise<void> {
+    if (from !== to) await this.d.events.publish({ type: 'tenant.phase', tenant: slug, data: { from, to, ...data } });
+  }
+
+  /** Writes an operation's outcome (a database write that briefly fails is tried again). */
+  private async record(doc: TenantDoc, op: Operation, phase: Phase, error: BerthError | undefined, where: { step: string; call?: string }): Promise<void> {
+    const slug = doc._id;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        if (op.kind === 'delete' && !error) {
+          await this.d.repo.remove(slug, op.id);
+          await this.d.events.publish({ type: 'tenant.deleted', tenant: slug, operation: op.id, data: { deleteData: op.deleteData ?? false } });
+        } else {
+          await this.d.repo.endOperation(slug, op.id, error
+            ? { $set: { phase, lastError: { code: error.code, message: error.message, at: this.d.clock(), ...where } } }
+            : { $set: { phase }, $unset: { lastError: '' } });
+          await this.transition(slug, doc.phase, phase);
+        }
+        return;
+      } catch (err) {
+        if (attempt >= 3) throw err;
+        this.d.log.warn({ tenant: slug, attempt, err: (err as Error).message }, 'recording the end of an operation failed; trying again');
+        await new Promise((r) => setTimeout(r, 500 * attempt));
+      }
+    }
+  }
+
+  /** Runs an operation in the background; its outcome is events and the final phase. */
+  private launch(doc: TenantDoc, op: Operation, work: (step: Step) => Promise<Phase>, onFailure: () => Promise<Phase>): Promise<OperationEnd> {
+    const slug = doc._id;
+    const watch: OperationWatch = { step: op.step };
+    let ended!: (end: OperationEnd) => void;
+    const done = new Promise<OperationEnd>((resolve) => (ended = resolve));
+    const step = async (name: string) => {
+      // Work cut short by the deadline reports (and does) nothing more.
+      assertNotAborted();
+      watch.step = name;
+      this.d.log.info({ tenant: slug, op: op.kind, operation: op.id, step: name }, 'operation step');
+      // publish() numbers and emits the event before it awaits anything, so
+      // steps reported without awaiting still arrive in order.
+      const published = this.d.events.publish({ type: 'operation.step', tenant: slug, operation: op.id, data: { kind: op.kind, step: name } });
+      await this.d.repo.setStep(slug, op.id, name);
+      await published;
+    };
+    const task = this.limiter
+      .run(async () => {
+        const started = performance.now();
+        await this.d.events.publish({ type: 'operation.started', tenant: slug, operation: op.id, data: { kind: op.kind } });
+        let phase: Phase;
+        let error: BerthError | undefined;
+        let where: { step: string; call?: string } = { step: watch.step };
+        try {
+          // Each runtime call is bounded, so the abandoned work stops within one call's deadline.
+          phase = await runWithDeadline(watch, this.d.config.deadlines.operationMs, this.d.config.deadlines.runtimeCallMs, () => work(step));
+        } catch (err) {
+          error = err instanceof BerthError ? err : new BerthError('INTERNAL', (err as Error).message);
+          const call = (error.details?.call as string | undefined) ?? watch.call;
+          where = { step: watch.step, ...(call ? { call } : {}) };
+          this.d.log.warn({ tenant: slug, op: op.kind, code: error.code, err: error.message, ...where }, 'operation failed');
+          // The clean-up is bounded too: its runtime calls and route changes are.
+          phase = await runWithDeadline({ step: 'clean-up' }, this.d.config.deadlines.operationMs, 0, onFailure).catch((cleanupErr: Error) => {
+            this.d.log.error({ tenant: slug, err: cleanupErr.message }, 'cleanup after a failed operation failed');
+            return 'failed' as Phase;
+          });
+        }
+        const seconds = (performance.now() - started) / 1000;
+        this.d.metrics.observe('berth_operation_duration_seconds', 'Duration of tenant operations', { kind: op.kind, result: error ? 'failed' : 'ok' }, seconds);
+        try {
+          await this.record(doc, op, phase, error, where);
+        } catch (err) {
+          // The end is published all the same: whoever waits on it (--wait, the
+          // console, a test) must never wait forever for a database write.
+          error ??= new BerthError('DB_UNAVAILABLE', `the operation ended but its outcome was not recorded: ${(err as Error).message}`);
+          this.d.log.error({ tenant: slug, op: op.kind, err: (err as Error).message }, 'operation bookkeeping failed');
+        }
+        const type = error ? 'operation.failed' : 'operation.succeeded';
+        const published = this.d.events.publish({
+          type,
+          tenant: slug,
+          operation: op.id,
+          data: { kind: op.kind, phase: op.kind === 'delete' && !error ? 'deleted' : phase, seconds: Number(seconds.toFixed(3)), ...(error ? { code: error.code, message: error.message, ...where } : {}) }
+        });
+        // publish() emitted it already: whoever awaits `done` learns it with the subscribers.
+        ended({ type, ...(error ? { code: error.code, message: error.message } : {}) });
+        await published;
+        this.d.log.info({ tenant: slug, op: op.kind, operation: op.id, result: error ? 'failed' : 'ok', seconds: Number(seconds.toFixed(3)) }, 'operation ended');
+      })
+      .catch((err: Error) => {
+        this.d.log.error({ tenant: slug, err: err.message }, 'operation bookkeeping failed');
+        ended({ type: 'operation.failed', code: 'INTERNAL', message: err.message });
+      })
+      .finally(() => this.inflight.delete(task));
+    this.inflight.add(task);
+    return done;
+  }
+}

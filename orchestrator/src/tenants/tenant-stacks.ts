@@ -1,0 +1,84 @@
+// What a tenant runs: its stack rendered from its template with its secrets,
+// its public address, and its owner's setup-link expiry. Pure reads of the
+// tenant's document and the loaded templates: no database, no engine.
+import type { PlatformConfig } from '../config/config.js';
+import type { SecretBox } from '../crypto/secret-box.js';
+import { BerthError } from '../errors.js';
+import type { TenantMail } from '../mail-relay/mail-relay.js';
+import type { ContainerSummary } from '../runtime/types.js';
+import { stackImages } from '../stacks/images.js';
+import { names, type Slot } from '../stacks/names.js';
+import { LABEL, otherSlot, renderStack, type StackSpec } from '../stacks/render.js';
+import type { LoadedTemplate } from '../stacks/template-loader.js';
+import type { TenantDoc } from './tenant.types.js';
+
+export interface StacksDeps {
+  config: PlatformConfig;
+  templates: Map<string, LoadedTemplate>;
+  box: SecretBox;
+  /** The platform's mail relay; absent when the platform sends no mail. */
+  mail?: { tenantMail(slug: string): TenantMail };
+}
+
+export class TenantStacks {
+  constructor(private readonly d: StacksDeps) {}
+
+  /**
+   * The stack this tenant should run, rendered from its template with its
+   * secrets; an upgrade renders the same with another version, slot and port.
+   */
+  specFor(doc: TenantDoc, routed: { appVersion?: string; slot?: Slot; port?: number } = {}): StackSpec {
+    const template = this.templateOf(doc);
+    const appVersion = routed.appVersion ?? doc.appVersion;
+    return renderStack(template, {
+      slug: doc._id,
+      plan: doc.plan,
+      appVersion,
+      images: stackImages(this.d.config, appVersion),
+      secrets: this.secretsOf(doc, template),
+      publishPort: routed.port ?? doc.port,
+      slot: routed.slot ?? doc.appSlot ?? 'a',
+      platform: this.d.config.platformId,
+      publicUrl: this.publicUrl(doc._id),
+      ownerEmail: doc.ownerEmail,
+      ownerSetupExpiresAt: doc.ownerEmail ? this.ownerLinkExpiry(doc).toISOString() : undefined,
+      mail: this.d.mail?.tenantMail(doc._id)
+    });
+  }
+
+  templateOf(doc: TenantDoc): LoadedTemplate {
+    const template = this.d.templates.get(doc.template);
+    if (!template) throw new BerthError('TEMPLATE_NOT_FOUND', `tenant ${doc._id} uses template "${doc.template}", which is not loaded`);
+    return template;
+  }
+
+  /**
+   * The routed service's container in the slot that is not current: the old
+   * or the new one of an upgrade, left behind when it was cut short. (A
+   * container under the old dash names is not a stray: the next start moves
+   * the team, stopping it gracefully first.)
+   */
+  strays(doc: TenantDoc, containers: ContainerSummary[]): ContainerSummary[] {
+    const template = this.d.templates.get(doc.template);
+    if (!template) return [];
+    const service = template.template['x-berth'].route.service;
+    const other = names.container(doc._id, service, otherSlot(doc.appSlot ?? 'a'));
+    return containers.filter((c) => c.labels[LABEL.service] === service && c.name === other);
+  }
+
+  /** The tenant's secrets, plus stable derived values for any its template added since. */
+  secretsOf(doc: TenantDoc, template: LoadedTemplate): Record<string, string> {
+    const secrets = this.d.box.open<Record<string, string>>(doc.secrets, doc._id);
+    for (const name of template.template['x-berth'].secrets ?? []) secrets[name] ??= this.d.box.derive(doc._id, name);
+    return secrets;
+  }
+
+  publicUrl(slug: string): string {
+    const port = this.d.config.nginx.httpPort;
+    return `http://${slug}.${this.d.config.baseDomain}${port === 80 ? '' : `:${port}`}`;
+  }
+
+  ownerLinkExpiry(doc: TenantDoc): Date {
+    return doc.ownerLink?.expiresAt ?? new Date(doc.createdAt.getTime() + this.d.config.ownerLinkTtlMs);
+  }
+}

@@ -1,0 +1,112 @@
+// The read model: tenants as the API shows them, with the live state of their
+// services and their storage use, the owner's setup link, and whether a slug
+// is free for a new team. Reads only: nothing here changes a tenant.
+import type { PlatformConfig } from '../config/config.js';
+import type { ContainerRuntime, ContainerSummary } from '../runtime/types.js';
+import { groupByTenant, LABEL, storageQuotaBytes } from '../stacks/render.js';
+import type { LoadedTemplate } from '../stacks/template-loader.js';
+import type { StorageUse } from '../storage/storage-use.js';
+import type { TenantStacks } from './tenant-stacks.js';
+import type { Phase, TenantDoc } from './tenant.types.js';
+import type { TenantView } from './tenants.schema.js';
+import type { TenantsRepository } from './tenants.repository.js';
+
+export interface ViewsDeps {
+  config: PlatformConfig;
+  repo: TenantsRepository;
+  runtime: ContainerRuntime;
+  templates: Map<string, LoadedTemplate>;
+  stacks: TenantStacks;
+  storage: StorageUse;
+  clock: () => Date;
+}
+
+export type TenantWithServices = TenantView & { services: Record<string, string> };
+
+export class TenantViews {
+  constructor(private readonly d: ViewsDeps) {}
+
+  /** `measureStorage`: measure the team's stored bytes when the last figure is stale (an exec in its storage container). */
+  async get(slug: string, options: { measureStorage?: boolean } = {}): Promise<TenantWithServices> {
+    const doc = await this.d.repo.mustGet(slug);
+    const containers = await this.d.runtime.listContainers({ [LABEL.platform]: this.d.config.platformId, [LABEL.tenant]: slug });
+    const services = this.servicesOf(doc, containers);
+    const storage = options.measureStorage ? await this.measuredStorage(doc, services) : this.storageOf(doc);
+    return { ...this.view(doc), services, ...(storage ? { storage } : {}) };
+  }
+
+  /** Every tenant with the live state of its services, from one Docker list call; storage use as last measured. */
+  async list(filter: { phase?: Phase } = {}): Promise<TenantWithServices[]> {
+    const [docs, containers] = await Promise.all([this.d.repo.list(filter), this.d.runtime.listContainers({ [LABEL.platform]: this.d.config.platformId })]);
+    const byTenant = groupByTenant(containers);
+    return docs.map((doc) => {
+      const storage = this.storageOf(doc);
+      return { ...this.view(doc), services: this.servicesOf(doc, byTenant.get(doc._id) ?? []), ...(storage ? { storage } : {}) };
+    });
+  }
+
+  view(doc: TenantDoc): TenantView {
+    return {
+      slug: doc._id,
+      displayName: doc.displayName,
+      plan: doc.plan,
+      template: doc.template,
+      templateVersion: doc.templateVersion,
+      appVersion: doc.appVersion,
+      phase: doc.phase,
+      desired: doc.desired,
+      url: `${this.d.stacks.publicUrl(doc._id)}/`,
+      port: doc.port,
+      operation: doc.operation && { id: doc.operation.id, kind: doc.operation.kind, step: doc.operation.step, startedAt: doc.operation.startedAt.toISOString() },
+      health: doc.health && { ...doc.health, checkedAt: doc.health.checkedAt.toISOString() },
+      lastError: doc.lastError && { ...doc.lastError, at: doc.lastError.at.toISOString() },
+      createdAt: doc.createdAt.toISOString(),
+      updatedAt: doc.updatedAt.toISOString()
+    };
+  }
+
+  /**
+   * The owner's one-time setup link (`<url>/welcome/<token>`): the tenant-app
+   * makes the owner from OWNER_EMAIL with OWNER_SETUP_TOKEN as the link's token
+   * and refuses it after OWNER_SETUP_EXPIRES_AT. Undefined when the tenant has
+   * no owner, its template no such secret, or the link expired. Only for
+   * whoever proved they hold the owner's address (onboarding).
+   */
+  async ownerSetupUrl(slug: string): Promise<string | undefined> {
+    const doc = await this.d.repo.mustGet(slug);
+    const template = this.d.templates.get(doc.template);
+    if (!doc.ownerEmail || !template || this.d.stacks.ownerLinkExpiry(doc) <= this.d.clock()) return undefined;
+    const token = this.d.stacks.secretsOf(doc, template).OWNER_SETUP_TOKEN;
+    return token ? `${this.d.stacks.publicUrl(slug)}/welcome/${token}` : undefined;
+  }
+
+  /**
+   * Whether a new team may take this slug: no tenant has it, and no data of an
+   * earlier tenant is kept under it (create would reattach that data, which
+   * must never go to a stranger).
+   */
+  async slugFree(slug: string): Promise<boolean> {
+    if (await this.d.repo.get(slug)) return false;
+    if (await this.d.repo.retainedSecrets(slug)) return false;
+    const volumes = await this.d.runtime.listVolumes({ [LABEL.platform]: this.d.config.platformId, [LABEL.tenant]: slug });
+    return volumes.length === 0;
+  }
+
+  private storageOf(doc: TenantDoc): TenantView['storage'] {
+    const template = this.d.templates.get(doc.template);
+    const quota = template && storageQuotaBytes(template, doc.plan);
+    return quota === undefined ? undefined : this.d.storage.cached(doc._id, quota);
+  }
+
+  private async measuredStorage(doc: TenantDoc, services: Record<string, string>): Promise<TenantView['storage']> {
+    if (!this.d.templates.get(doc.template)) return undefined;
+    const storage = this.d.stacks.specFor(doc).storage;
+    return storage && this.d.storage.read(doc._id, storage, services[storage.service] === 'running');
+  }
+
+  /** Service → state of the current containers (during an upgrade, the old app is the current one). */
+  private servicesOf(doc: TenantDoc, containers: ContainerSummary[]): Record<string, string> {
+    const strays = new Set(this.d.stacks.strays(doc, containers));
+    return Object.fromEntries(containers.filter((c) => !strays.has(c)).map((c) => [c.labels[LABEL.service] ?? c.name, c.state]));
+  }
+}

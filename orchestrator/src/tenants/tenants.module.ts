@@ -1,0 +1,57 @@
+// The tenants domain wired together, once, for the platform: what a tenant
+// runs (stacks), how it is shown (views), its logs, the work inside its
+// operations (steps), the one owner of operations, and the commands.
+import type { Metrics } from '../api/metrics.js';
+import type { PlatformConfig } from '../config/config.js';
+import type { SecretBox } from '../crypto/secret-box.js';
+import type { EventBus } from '../events/event-bus.js';
+import type { Logger } from '../log.js';
+import type { TenantMail } from '../mail-relay/mail-relay.js';
+import type { ContainerRuntime } from '../runtime/types.js';
+import type { LoadedTemplate } from '../stacks/template-loader.js';
+import type { StorageUse } from '../storage/storage-use.js';
+import { Operations } from './operations.js';
+import { TenantLogs } from './tenant-logs.js';
+import { TenantStacks } from './tenant-stacks.js';
+import { TenantSteps, type TenantRouter } from './tenant-steps.js';
+import { TenantViews } from './tenant-views.js';
+import type { TenantsRepository } from './tenants.repository.js';
+import { TenantsService } from './tenants.service.js';
+
+export interface TenantsModule {
+  stacks: TenantStacks;
+  views: TenantViews;
+  logs: TenantLogs;
+  steps: TenantSteps;
+  operations: Operations;
+  commands: TenantsService;
+}
+
+export function createTenantsModule(deps: {
+  config: PlatformConfig;
+  repo: TenantsRepository;
+  runtime: ContainerRuntime;
+  templates: Map<string, LoadedTemplate>;
+  router: TenantRouter;
+  events: EventBus;
+  box: SecretBox;
+  metrics: Metrics;
+  storage: StorageUse;
+  log: Logger;
+  /** Identifies this process as the owner of the operations it starts. */
+  instanceId: string;
+  /** The platform's mail relay; absent when the platform sends no mail. */
+  mail?: { tenantMail(slug: string): TenantMail };
+  healthTimeoutMs?: number;
+  clock?: () => Date;
+}): TenantsModule {
+  const { config, repo, runtime, templates, events, log } = deps;
+  const clock = deps.clock ?? (() => new Date());
+  const stacks = new TenantStacks({ config, templates, box: deps.box, mail: deps.mail });
+  const views = new TenantViews({ config, repo, runtime, templates, stacks, storage: deps.storage, clock });
+  const logs = new TenantLogs({ repo, runtime, stacks });
+  const steps = new TenantSteps({ config, repo, runtime, stacks, router: deps.router, storage: deps.storage, events, log, healthTimeoutMs: deps.healthTimeoutMs });
+  const operations = new Operations({ config, repo, runtime, stacks, steps, events, metrics: deps.metrics, log, instanceId: deps.instanceId, clock });
+  const commands = new TenantsService({ config, repo, runtime, templates, box: deps.box, stacks, steps, views, operations, log, clock });
+  return { stacks, views, logs, steps, operations, commands };
+}
