@@ -3,7 +3,9 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { appendFileSync } from 'node:fs';
 import { requireBuild } from '../../../orchestrator/test/helpers/built.js';
+import { testLogFile } from '../../../orchestrator/test/helpers/test-log.js';
 
 export const ROOT = path.resolve(import.meta.dirname, '../../..');
 const run = promisify(execFile);
@@ -32,8 +34,15 @@ export async function startConsole(env: { BERTH_API_URL: string; PORT: number; O
     stdio: ['ignore', 'pipe', 'pipe']
   });
   const output: string[] = [];
-  child.stdout!.on('data', (d: Buffer) => output.push(d.toString()));
-  child.stderr!.on('data', (d: Buffer) => output.push(d.toString()));
+  // Its log goes to the test's log folder too, printed when the test fails:
+  // a page that never showed its next step is explained by what the server said.
+  const log = testLogFile(`console-${env.PORT}`);
+  const keep = (d: Buffer) => {
+    output.push(d.toString());
+    appendFileSync(log, d);
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const deadline = Date.now() + timeoutMs;
   for (;;) {
