@@ -39,6 +39,9 @@ function labelFilter(labels: Labels): string[] {
   return Object.entries(labels).map(([k, v]) => `${k}=${v}`);
 }
 
+/** How long a remove waits for one the engine already has under way. */
+const REMOVAL_WAIT_MS = 60_000;
+
 export class DockerRuntime implements ContainerRuntime {
   private readonly docker: Docker;
 
@@ -306,7 +309,26 @@ export class DockerRuntime implements ContainerRuntime {
     // v: the anonymous volumes an image's VOLUME made for a path the spec did not
     // mount (they hold nothing of the team's and would pile up); named volumes,
     // the team's data, are never removed by this.
-    await this.call(`remove container ${name}`, () => this.docker.getContainer(name).remove({ force: true, v: true }), [404]);
+    const action = `remove container ${name}`;
+    try {
+      await this.docker.getContainer(name).remove({ force: true, v: true });
+    } catch (err) {
+      const e = err as DockerError;
+      if (e.statusCode === 404) return;
+      // An earlier remove the engine went on with after we stopped waiting
+      // (a call deadline): the container is going; wait until it is gone.
+      if (e.statusCode === 409 && /already in progress/i.test(e.json?.message ?? e.message)) return this.untilGone(name, action);
+      this.fail(err, action);
+    }
+  }
+
+  private async untilGone(name: string, action: string): Promise<void> {
+    const deadline = Date.now() + REMOVAL_WAIT_MS;
+    while (Date.now() < deadline) {
+      if (!(await this.call(`inspect container ${name}`, () => this.docker.getContainer(name).inspect(), [404]))) return;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    throw new BerthError('RUNTIME_ERROR', `Docker did not finish removing container ${name} within ${REMOVAL_WAIT_MS} ms (${action}: a removal was already in progress)`);
   }
 
   async inspectContainer(name: string): Promise<ContainerInfo | null> {
