@@ -5,8 +5,8 @@
 // walks the imports), so a browser bundle can take it whole.
 export { ErrorCodes, type ErrorCode } from './error-codes.js';
 export { PHASES, OPERATION_KINDS, type Phase, type OperationKind } from '../tenants/tenant.types.js';
-export { SLUG_PATTERN, SLUG_SCHEMA_PATTERN, SLUG_RULE, slugProblem } from '../tenants/slug.js';
-export { RESERVED_SLUGS, RESERVED_PREFIX } from '../tenants/reserved.js';
+export { SLUG_PATTERN, SLUG_SCHEMA_PATTERN, SLUG_RULE, slugProblem } from './slug.js';
+export { RESERVED_SLUGS, RESERVED_PREFIX } from './reserved.js';
 export { EMAIL_MAX, isEmail } from '../formats.js';
 export { errorSchema, type ErrorBody } from '../api/error.schema.js';
 

@@ -17,7 +17,7 @@ import { SMTPServer, type SMTPServerSession } from 'smtp-server';
 import type { SecretBox } from '../crypto/secret-box.js';
 import { BerthError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { slugProblem } from '../tenants/slug.js';
+import { slugProblem } from '../contract/slug.js';
 import { SmtpForwarder } from './forwarder.js';
 import { rewriteHeaders } from './headers.js';
 import { HourlyQuota } from './hourly-quota.js';

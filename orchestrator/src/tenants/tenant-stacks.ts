@@ -7,8 +7,9 @@ import { BerthError } from '../errors.js';
 import type { TenantMail } from '../mail-relay/mail-relay.js';
 import type { ContainerSummary } from '../runtime/types.js';
 import { stackImages } from '../stacks/images.js';
-import { names, type Slot } from '../stacks/names.js';
-import { LABEL, otherSlot, renderStack, type StackSpec } from '../stacks/render.js';
+import { names, type Slot } from '../names.js';
+import { otherSlot, renderStack, type StackSpec } from '../stacks/render.js';
+import { LABEL } from '../runtime/labels.js';
 import type { LoadedTemplate } from '../stacks/template-loader.js';
 import type { TenantDoc } from './tenant.types.js';
 

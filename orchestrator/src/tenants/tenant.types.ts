@@ -1,5 +1,5 @@
 import type { Sealed } from '../crypto/secret-box.js';
-import type { Slot } from '../stacks/names.js';
+import type { Slot } from '../names.js';
 
 export const PHASES = ['provisioning', 'running', 'degraded', 'stopped', 'hibernated', 'upgrading', 'failed', 'deleting'] as const;
 export type Phase = (typeof PHASES)[number];

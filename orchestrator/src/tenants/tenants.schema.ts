@@ -3,8 +3,8 @@ import { eventSchema } from '../events/event.schema.js';
 import { EMAIL_MAX } from '../formats.js';
 import { storageSchema } from '../storage/storage.schema.js';
 import type { LoadedTemplate } from '../stacks/template-loader.js';
-import { RESERVED_PREFIX, RESERVED_SLUGS } from './reserved.js';
-import { SLUG_RULE, SLUG_SCHEMA_PATTERN } from './slug.js';
+import { RESERVED_PREFIX, RESERVED_SLUGS } from '../contract/reserved.js';
+import { SLUG_RULE, SLUG_SCHEMA_PATTERN } from '../contract/slug.js';
 import { PHASES, OPERATION_KINDS } from './tenant.types.js';
 
 /** A tenant's slug, as a path parameter or a list item: lengths are checked before the pattern. */
