@@ -7,12 +7,12 @@
 //   4 engine  stacks/, proxy/, storage/
 //   5 base    runtime/ (the port, labels, probes), events/, db/, crypto/, config/
 //   6 leaves  contract/ (slug rule, reserved names, error codes), api/ (the shared HTTP toolkit),
-//             the root files (errors.ts, log.ts, formats.ts, names.ts), and wherever they live every
-//             *.schema.ts and *.types.ts (route schemas and the types and literal lists the contract
-//             re-exports: the phase list, job states); leaves import only leaves
-// Runtime imports only (tsPreCompilationDeps: false): a type-only import is erased by tsc and
-// couples no code at run time; see the report of issue 11 item 4 for the reason.
-const SCHEMA = '\\.(schema|types)\\.ts$';
+//             the root files but server.ts (errors.ts, log.ts, formats.ts, names.ts), and every
+//             *.schema.ts wherever it lives (route schemas and the literal lists the contract
+//             re-exports: phases, job states); leaves import only leaves
+// Type-only imports count too (tsPreCompilationDeps: true): a type is part of a module's
+// interface, and a type pointing up is the first step of a value pointing up.
+const SCHEMA = '\\.schema\\.ts$';
 const L1 = '^src/(platform/|cli/|server\\.ts$)';
 const L2 = '^src/(upgrades|onboarding|operators|auth|audit|terminal|stats|templates-api|mail-relay|reconcile|health)/';
 const L3 = '^src/tenants/';
@@ -72,12 +72,11 @@ module.exports = {
   options: {
     doNotFollow: { path: 'node_modules' },
     exclude: { path: '(^|/)node_modules/' },
-    tsPreCompilationDeps: false,
+    tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
     enhancedResolveOptions: {
       exportsFields: ['exports'],
       conditionNames: ['import', 'require', 'node', 'default', 'types'],
     },
-    reporterOptions: { text: { highlightFocused: true } },
   },
 };

@@ -21,7 +21,7 @@ import { quotaRoutes } from '../onboarding/quota.routes.js';
 import type { OnboardingConfig } from '../config/onboarding.config.js';
 import type { OperatorsModule } from '../operators/operators.module.js';
 import { operatorsRoutes } from '../operators/operators.routes.js';
-import type { LoadedTemplate } from '../stacks/template-loader.js';
+import type { LoadedTemplate } from '../stacks/template.schema.js';
 import type { StatsCollector } from '../stats/stats.collector.js';
 import { statsRoutes } from '../stats/stats.routes.js';
 import { templatesRoutes } from '../templates-api/templates.routes.js';

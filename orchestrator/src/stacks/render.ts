@@ -8,7 +8,7 @@ import { slugProblem } from '../contract/slug.js';
 import { relaxationsOf } from './hardening.js';
 import { names, type Slot } from '../names.js';
 import { dependencies, serviceOrder } from './service-order.js';
-import type { LoadedTemplate } from './template-loader.js';
+import type { LoadedTemplate } from './template.schema.js';
 import type { Limits, Probe, TemplateService } from './template.schema.js';
 
 /**

@@ -197,3 +197,10 @@ export interface StackTemplate {
   services: Record<string, TemplateService>;
   volumes?: Record<string, Record<string, never> | null>;
 }
+
+/** A template as loaded (template-loader.ts): its name, its file and the parsed, validated document. */
+export interface LoadedTemplate {
+  name: string;
+  file: string;
+  template: StackTemplate;
+}

@@ -5,7 +5,7 @@ import type { PlatformConfig } from '../config/config.js';
 import type { ContainerRuntime, ContainerSummary } from '../runtime/types.js';
 import { groupByTenant, storageQuotaBytes } from '../stacks/render.js';
 import { LABEL } from '../runtime/labels.js';
-import type { LoadedTemplate } from '../stacks/template-loader.js';
+import type { LoadedTemplate } from '../stacks/template.schema.js';
 import type { StorageUse } from '../storage/storage-use.js';
 import type { TenantStacks } from './tenant-stacks.js';
 import type { Phase, TenantDoc } from './tenant.types.js';

@@ -11,7 +11,7 @@ import type { Logger } from '../log.js';
 import type { ContainerRuntime } from '../runtime/types.js';
 import { LABEL } from '../runtime/labels.js';
 import { generateSecrets } from '../stacks/secrets.js';
-import type { LoadedTemplate } from '../stacks/template-loader.js';
+import type { LoadedTemplate } from '../stacks/template.schema.js';
 import type { Operations } from './operations.js';
 import { allocatePort } from './port-allocator.js';
 import { assertValidSlug } from '../contract/reserved.js';

@@ -69,7 +69,6 @@ t.test('an engine module importing a feature fails, naming the rule and the impo
   tt.comment(out.trim());
   tt.not(code, 0, 'depcruise fails');
   tt.match(out, /engine-imports-higher: src\/stacks\/stack-runner\.ts → src\/health\/monitor\.ts/);
-  tt.match(out, /1 dependency violations/, 'only the import that was added');
 });
 
 t.test('a schema file (a leaf) importing a non-leaf fails', async (tt) => {
