@@ -68,6 +68,13 @@ module.exports = {
       from: { path: `(${L6}|${SCHEMA})` },
       to: { path: above(L1, L2, L3, L4, L5), pathNot: SCHEMA },
     },
+    {
+      name: 'module-outside-the-layers',
+      severity: 'error',
+      comment: 'A module in a folder no layer lists (a new src/<domain>/?): add the folder to its layer above.',
+      from: { path: '^src/', pathNot: `(${L1}|${L2}|${L3}|${L4}|${L5}|${L6}|${SCHEMA})` },
+      to: {},
+    },
   ],
   options: {
     doNotFollow: { path: 'node_modules' },

@@ -1,11 +1,11 @@
 // Imports point down the layers (orchestrator/.dependency-cruiser.cjs), and the
 // lint step in scripts/test keeps them so: dependency-cruiser passes on the real
 // tree, and fails naming the rule when a copy of the tree gains one upward
-// import, a leaf that reaches up, or a cycle. It runs depcruise exactly as the
+// import, a leaf that reaches up, a cycle, or a folder no layer lists. It runs depcruise as the
 // lint step does (argv array, no shell).
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,7 +38,7 @@ async function cruise(cwd: string): Promise<Outcome> {
   }
 }
 
-/** A copy of what depcruise reads (sources, tsconfig, package.json for the module type, the rules) with one file edited. */
+/** A copy of what depcruise reads (sources, tsconfig, package.json for the module type, the rules) with one file edited (or made: it starts empty). */
 async function treeWith(tt: Test, file: string, edit: (text: string) => string): Promise<string> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'berth-layers-'));
   tt.teardown(() => rm(dir, { recursive: true, force: true }));
@@ -46,7 +46,8 @@ async function treeWith(tt: Test, file: string, edit: (text: string) => string):
     await cp(path.join(orchestrator, name), path.join(dir, name), { recursive: true });
   }
   const target = path.join(dir, file);
-  const before = await readFile(target, 'utf8');
+  await mkdir(path.dirname(target), { recursive: true });
+  const before = existsSync(target) ? await readFile(target, 'utf8') : '';
   const after = edit(before);
   tt.not(after, before, `${file} was edited in the copy`);
   await writeFile(target, after);
@@ -87,4 +88,12 @@ t.test('a cycle inside one layer fails as no-circular', async (tt) => {
   tt.not(code, 0, 'depcruise fails');
   tt.match(out, /no-circular: src\/runtime\/(labels|ownership)\.ts/);
   tt.notMatch(out, /imports-higher/, 'no layer rule is broken, only the cycle');
+});
+
+t.test('a module in a folder no layer lists fails until its folder is placed', async (tt) => {
+  const dir = await treeWith(tt, 'src/sleep/idle.ts', () => "import { BerthError } from '../errors.js';\nexport const refused = BerthError;\n");
+  const { code, out } = await cruise(dir);
+  tt.comment(out.trim());
+  tt.not(code, 0, 'depcruise fails');
+  tt.match(out, /module-outside-the-layers: src\/sleep\/idle\.ts → src\/errors\.ts/);
 });
