@@ -14,7 +14,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { ROOT_DIR } from '../orchestrator/src/config/config.js';
-import { httpGet } from '../orchestrator/src/health/http-get.js';
+import { httpGet } from '../orchestrator/src/runtime/http-get.js';
 import { testConfig } from '../orchestrator/src/proxy/nginx-control.js';
 import { RouteFiles } from '../orchestrator/src/proxy/route-files.js';
 import { renderRoute, type RouteSpec } from '../orchestrator/src/proxy/route-render.js';

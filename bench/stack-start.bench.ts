@@ -4,7 +4,7 @@
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { loadConfig, ROOT_DIR } from '../orchestrator/src/config/config.js';
-import { httpGet } from '../orchestrator/src/health/http-get.js';
+import { httpGet } from '../orchestrator/src/runtime/http-get.js';
 import { silentLogger } from '../orchestrator/src/log.js';
 import { DockerRuntime } from '../orchestrator/src/runtime/docker-runtime.js';
 import { stackImages } from '../orchestrator/src/stacks/images.js';

@@ -12,7 +12,7 @@ import t from 'tap';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { httpGet } from '../../orchestrator/src/health/http-get.js';
+import { httpGet } from '../../orchestrator/src/runtime/http-get.js';
 import { config as base, docker, testSlug } from '../../orchestrator/test/helpers/docker.js';
 import type { TestPlatform } from '../../orchestrator/test/helpers/platform.js';
 import { until } from '../../orchestrator/test/helpers/wait.js';

@@ -1,6 +1,6 @@
 // What every Berth API app is, before its routes: the limits and request
 // validation it is built with, the shared Error schema, the one error handler,
-// and the statuses each route documents from its shape. api/app.ts builds the
+// and the statuses each route documents from its shape. platform/app.ts builds the
 // API with these; tests that build a smaller app use the same.
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import { frameworkErrors, installErrorHandler } from './error-handler.js';

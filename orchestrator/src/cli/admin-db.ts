@@ -10,9 +10,14 @@ import { jsonLogger } from '../log.js';
 import { createOperatorsModule, signInLimitOf } from '../operators/operators.module.js';
 import { ensurePlatformDb } from '../platform/platform-db.js';
 import { DockerRuntime } from '../runtime/docker-runtime.js';
-import type { AdminCommand } from './admin.js';
 import { EXIT, fail } from './exit.js';
 import { out, table } from './output.js';
+
+export type AdminCommand =
+  | { kind: 'token-create'; name: string; scope: 'read' | 'write' | 'admin'; ifNone: boolean }
+  | { kind: 'token-list'; json: boolean }
+  | { kind: 'token-revoke'; id: string }
+  | { kind: 'operator-bootstrap'; email: string; name: string };
 
 export async function runAdmin(command: AdminCommand): Promise<void> {
   try {

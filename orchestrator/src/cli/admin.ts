@@ -2,6 +2,7 @@
 // the platform database, before anyone can use the API: the first API token,
 // the first console operator. Parsing is here; the database work (mongodb,
 // dockerode) is loaded only when one of these commands runs.
+import type { AdminCommand } from './admin-db.js';
 import { parseArgs } from './args.js';
 import { usageError } from './exit.js';
 import { out } from './output.js';
@@ -52,12 +53,6 @@ Makes the first console operator (pending) and prints their one-time setup
 link (24 h) on stdout. Refuses (OPERATOR_EXISTS, exit 1) once any operator
 exists: operators add others in the console.`
 };
-
-export type AdminCommand =
-  | { kind: 'token-create'; name: string; scope: 'read' | 'write' | 'admin'; ifNone: boolean }
-  | { kind: 'token-list'; json: boolean }
-  | { kind: 'token-revoke'; id: string }
-  | { kind: 'operator-bootstrap'; email: string; name: string };
 
 function tokenCommand(argv: readonly string[]): AdminCommand {
   const [sub = '', ...rest] = argv;

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { BerthError } from '../errors.js';
-import { PLATFORM_NAME } from '../stacks/names.js';
+import { PLATFORM_NAME } from '../names.js';
 import { readOnboardingConfig, type OnboardingConfig } from './onboarding.config.js';
 
 export interface PlatformConfig {
@@ -108,7 +108,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, rootDir = ROOT_
   }
   const platformDbContainer = get('BERTH_PLATFORM_DB_CONTAINER');
   if (!PLATFORM_NAME.test(platformDbContainer)) {
-    // A dot would let it equal a tenant's object name (stacks/names.ts).
+    // A dot would let it equal a tenant's object name (names.ts).
     throw new BerthError('CONFIG_INVALID', `BERTH_PLATFORM_DB_CONTAINER must be 1-63 letters, digits, _ and - (no dot), got "${platformDbContainer.slice(0, 80)}"`);
   }
   const home = get('BERTH_HOME');

@@ -4,9 +4,9 @@
 // dockerode or node: built-ins at run time (test/contract/contract.test.ts
 // walks the imports), so a browser bundle can take it whole.
 export { ErrorCodes, type ErrorCode } from './error-codes.js';
-export { PHASES, OPERATION_KINDS, type Phase, type OperationKind } from '../tenants/tenant.types.js';
-export { SLUG_PATTERN, SLUG_SCHEMA_PATTERN, SLUG_RULE, slugProblem } from '../tenants/slug.js';
-export { RESERVED_SLUGS, RESERVED_PREFIX } from '../tenants/reserved.js';
+export { PHASES, OPERATION_KINDS, type Phase, type OperationKind } from '../tenants/tenants.schema.js';
+export { SLUG_PATTERN, SLUG_SCHEMA_PATTERN, SLUG_RULE, slugProblem } from './slug.js';
+export { RESERVED_SLUGS, RESERVED_PREFIX } from './reserved.js';
 export { EMAIL_MAX, isEmail } from '../formats.js';
 export { errorSchema, type ErrorBody } from '../api/error.schema.js';
 
@@ -20,7 +20,7 @@ export type { TenantStats } from '../stats/stats.schema.js';
 export type { BerthEvent } from '../events/event.schema.js';
 
 export * as upgrades from '../upgrades/upgrades.schema.js';
-export { JOB_STATES, TENANT_STATES, JOB_ACTIONS, type JobState, type TenantState, type JobAction } from '../upgrades/upgrade.types.js';
+export { JOB_STATES, TENANT_STATES, JOB_ACTIONS, type JobState, type TenantState, type JobAction } from '../upgrades/upgrades.schema.js';
 export type {
   UpgradeJobView, UpgradeJobTenant, UpgradeCounts, UpgradeJobList, UpgradeRequest, RollbackBody, UpgradeListQuery,
   UpgradePreview, VersionList, AppVersion
@@ -33,7 +33,7 @@ export type {
 } from '../onboarding/onboarding.schema.js';
 
 export * as operators from '../operators/operators.schema.js';
-export { OPERATOR_STATUSES, type OperatorStatus } from '../operators/operator.types.js';
+export { OPERATOR_STATUSES, type OperatorStatus } from '../operators/operators.schema.js';
 export type {
   OperatorView, OperatorBrief, OperatorReply, OperatorList, CreateOperatorBody, OperatorCreated, SetupStartBody, SetupStartReply, SetupFinishBody,
   LoginBody, LoginReply, MeReply

@@ -10,12 +10,13 @@ import type { Metrics } from '../api/metrics.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { Logger } from '../log.js';
 import type { ContainerRuntime, ContainerSummary } from '../runtime/types.js';
-import { groupByTenant, LABEL } from '../stacks/render.js';
+import { groupByTenant } from '../stacks/render.js';
+import { LABEL } from '../runtime/labels.js';
 import type { Operations } from '../tenants/operations.js';
 import type { TenantStacks } from '../tenants/tenant-stacks.js';
 import type { TenantsRepository } from '../tenants/tenants.repository.js';
 import type { HealthState, TenantDoc } from '../tenants/tenant.types.js';
-import { runProbe } from './probe.js';
+import { runProbe } from '../runtime/probes.js';
 
 export interface MonitorOptions {
   intervalMs: number;

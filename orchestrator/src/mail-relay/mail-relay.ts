@@ -17,7 +17,8 @@ import { SMTPServer, type SMTPServerSession } from 'smtp-server';
 import type { SecretBox } from '../crypto/secret-box.js';
 import { BerthError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { slugProblem } from '../tenants/slug.js';
+import { slugProblem } from '../contract/slug.js';
+import type { TenantMail } from '../tenants/tenant.types.js';
 import { SmtpForwarder } from './forwarder.js';
 import { rewriteHeaders } from './headers.js';
 import { HourlyQuota } from './hourly-quota.js';
@@ -44,13 +45,6 @@ export interface MailRelayOptions {
   log: Logger;
   now?: () => number;
   forwardTimeoutMs?: number;
-}
-
-/** What a team's app is given: its own account at the relay, and how the relay's name resolves. */
-export interface TenantMail {
-  smtpUrl: string;
-  from: string;
-  extraHosts: string[];
 }
 
 /** A team's relay password: derived from the platform key, so nothing is stored and only that team's app is given it. */

@@ -7,7 +7,7 @@ import type { SecretBox } from '../crypto/secret-box.js';
 import { BerthError } from '../errors.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { Logger } from '../log.js';
-import type { LoadedTemplate } from '../stacks/template-loader.js';
+import type { LoadedTemplate } from '../stacks/template.schema.js';
 import { Captcha } from './captcha.js';
 import { CapturedMailsRepository } from './captured-mails.repository.js';
 import { MailSink } from './mail-sink.js';

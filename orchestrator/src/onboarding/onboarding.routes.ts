@@ -61,7 +61,7 @@ export const onboardingRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: Onboa
 
   const tags = ['onboarding'];
   const publicRoute = { scope: 'public' as const };
-  // No operator token; the sign-up's own token in its header (api/app.ts: the "signup" scheme).
+  // No operator token; the sign-up's own token in its header (platform/app.ts: the "signup" scheme).
   const bySignup = [{ signup: [] }];
   // Every route here: the two onRequest hooks above, then what the sign-up token opens.
   const refusals = (...codes: Parameters<typeof errorResponses>) => errorResponses('ONBOARDING_DISABLED', 'RATE_LIMITED', ...codes);

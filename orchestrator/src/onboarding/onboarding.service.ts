@@ -7,7 +7,7 @@ import type { OnboardingConfig } from '../config/onboarding.config.js';
 import { BerthError } from '../errors.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { Logger } from '../log.js';
-import type { LoadedTemplate } from '../stacks/template-loader.js';
+import type { LoadedTemplate } from '../stacks/template.schema.js';
 import type { TenantStacks } from '../tenants/tenant-stacks.js';
 import type { TenantViews } from '../tenants/tenant-views.js';
 import type { TenantsService } from '../tenants/tenants.service.js';

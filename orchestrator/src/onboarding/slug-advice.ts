@@ -1,9 +1,9 @@
 // The team step's naming help: a slug suggested from the display name, and
 // each problem with a typed slug said in words a new team understands. The
-// rules themselves stay in tenants/slug.ts and tenants/reserved.ts (what
+// rules themselves stay in contract/slug.ts and contract/reserved.ts (what
 // TenantsService.create enforces); this only explains them.
-import { RESERVED_SLUGS } from '../tenants/reserved.js';
-import { slugProblem } from '../tenants/slug.js';
+import { RESERVED_SLUGS } from '../contract/reserved.js';
+import { slugProblem } from '../contract/slug.js';
 
 const MIN = 3;
 const MAX = 32;

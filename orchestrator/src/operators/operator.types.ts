@@ -1,10 +1,11 @@
 // The operator domain's records and what the API shows of them.
 import type { Sealed } from '../crypto/secret-box.js';
 import type { OperatorView } from './operators.schema.js';
+import type { OperatorStatus } from './operators.schema.js';
 import type { PasswordHash } from './passwords.js';
 
-export const OPERATOR_STATUSES = ['pending', 'active', 'disabled'] as const;
-export type OperatorStatus = (typeof OPERATOR_STATUSES)[number];
+// The list lives in the schema (a leaf the contract re-exports).
+export { OPERATOR_STATUSES, type OperatorStatus } from './operators.schema.js';
 
 /** Collection `operators`. `_id` is the operator id. */
 export interface OperatorDoc {

@@ -1,7 +1,9 @@
 // One schema per payload: validation, serialization, TS type and OpenAPI doc.
 import type { FromSchema } from 'json-schema-to-ts';
 import { EMAIL_MAX, NOT_BLANK } from '../formats.js';
-import { OPERATOR_STATUSES } from './operator.types.js';
+
+export const OPERATOR_STATUSES = ['pending', 'active', 'disabled'] as const;
+export type OperatorStatus = (typeof OPERATOR_STATUSES)[number];
 
 export const operatorSchema = {
   $id: 'Operator',

@@ -9,11 +9,12 @@ import { chmod, chown, mkdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { PlatformConfig } from '../config/config.js';
 import { BerthError } from '../errors.js';
-import { runProbe } from '../health/probe.js';
+import { runProbe } from '../runtime/probes.js';
 import { assertSameOwner, OWNER_LABELS } from '../runtime/ownership.js';
 import type { ContainerRuntime, ContainerSpec } from '../runtime/types.js';
-import { names } from '../stacks/names.js';
-import { configHash, LABEL } from '../stacks/render.js';
+import { names } from '../names.js';
+import { configHash } from '../stacks/render.js';
+import { LABEL } from '../runtime/labels.js';
 
 // No berth.tenant label: the reconciler never takes it for a tenant's leftover.
 const LABELS = { [LABEL.managed]: 'true', [OWNER_LABELS.role]: 'platform-db' };

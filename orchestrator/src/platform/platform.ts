@@ -3,7 +3,7 @@
 // nginx prefix and platform id.
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
-import { buildApp, type BeforeSerialize } from '../api/app.js';
+import { buildApp, type BeforeSerialize } from './app.js';
 import { Metrics } from '../api/metrics.js';
 import { AuditRepository } from '../audit/audit.repository.js';
 import { TokensService } from '../auth/tokens.service.js';

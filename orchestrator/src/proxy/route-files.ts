@@ -4,7 +4,7 @@
 // file. Callers validate slugs first; this class only joins them to the dir.
 import { mkdir, open, readFile, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { slugProblem } from '../tenants/slug.js';
+import { slugProblem } from '../contract/slug.js';
 
 /** A file's previous bytes, or null when it did not exist. */
 export type Backup = Buffer | null;

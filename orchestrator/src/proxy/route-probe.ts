@@ -15,7 +15,7 @@ export interface RouteSeen {
   revision: string | undefined;
 }
 
-// node:http rather than fetch, for the reason in health/http-get.ts; that
+// node:http rather than fetch, for the reason in runtime/http-get.ts; that
 // helper returns no headers, and the headers are what we need here.
 function askOnce(port: number, host: string, timeoutMs: number): Promise<RouteSeen> {
   return new Promise((resolve, reject) => {

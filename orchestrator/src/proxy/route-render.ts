@@ -4,7 +4,7 @@
 // configuration (a ';' or '}' in a slug would be a directive).
 import { createHash } from 'node:crypto';
 import { BerthError } from '../errors.js';
-import { slugProblem } from '../tenants/slug.js';
+import { slugProblem } from '../contract/slug.js';
 
 export const DOWN_STATES = ['stopped', 'failed', 'provisioning', 'upgrading', 'deleting', 'degraded', 'hibernated'] as const;
 export type DownState = (typeof DOWN_STATES)[number];

@@ -10,7 +10,8 @@
 import type { EventBus } from '../events/event-bus.js';
 import type { Logger } from '../log.js';
 import type { ContainerRuntime, ContainerSummary } from '../runtime/types.js';
-import { groupByTenant, LABEL } from '../stacks/render.js';
+import { groupByTenant } from '../stacks/render.js';
+import { LABEL } from '../runtime/labels.js';
 import { downStack } from '../stacks/stack-runner.js';
 import type { Operations, UpgradeResumer } from '../tenants/operations.js';
 import type { TenantStacks } from '../tenants/tenant-stacks.js';

@@ -5,11 +5,7 @@
 // than any of its plans allows; the renderer passes on only what was allowed.
 import { isRootUser } from '../runtime/root-user.js';
 import type { Relaxations } from '../runtime/types.js';
-import type { TemplateService } from './template.schema.js';
-
-/** What a plan may allow (x-berth.plans.<plan>.allow); nothing is allowed unless listed. */
-export const ALLOWANCES = ['cap_add', 'privileged', 'security_opt', 'root_user', 'writable_rootfs'] as const;
-export type Allowance = (typeof ALLOWANCES)[number];
+import type { Allowance, TemplateService } from './template.schema.js';
 
 export interface Ask {
   /** The Compose setting, as written in the template. */

@@ -10,7 +10,7 @@
 import { BerthError } from '../errors.js';
 import { ownerOf } from '../runtime/ownership.js';
 import type { ContainerRuntime } from '../runtime/types.js';
-import { names } from './names.js';
+import { names } from '../names.js';
 import type { StackSpec } from './render.js';
 
 export interface MigrationReport {

@@ -2,28 +2,14 @@
 // and the order to start services in. Pure: no I/O.
 import { createHash } from 'node:crypto';
 import { BerthError } from '../errors.js';
-import { OWNER_LABELS } from '../runtime/ownership.js';
+import { LABEL } from '../runtime/labels.js';
 import type { ContainerSpec, Labels, NetworkSpec, VolumeSpec } from '../runtime/types.js';
-import { slugProblem } from '../tenants/slug.js';
+import { slugProblem } from '../contract/slug.js';
 import { relaxationsOf } from './hardening.js';
-import { names, type Slot } from './names.js';
+import { names, type Slot } from '../names.js';
 import { dependencies, serviceOrder } from './service-order.js';
-import type { LoadedTemplate } from './template-loader.js';
+import type { LoadedTemplate } from './template.schema.js';
 import type { Limits, Probe, TemplateService } from './template.schema.js';
-
-export const LABEL = {
-  managed: 'berth.managed',
-  /** Which Berth installation owns it: a reconciler touches only its own. */
-  platform: OWNER_LABELS.platform,
-  tenant: OWNER_LABELS.tenant,
-  service: 'berth.service',
-  appVersion: 'berth.app-version',
-  template: 'berth.template',
-  /** Hash of everything a container was created from; a change means recreate. */
-  configHash: 'berth.config-hash',
-  /** Which of the routed service's two containers (blue/green) this is. */
-  slot: 'berth.slot'
-} as const;
 
 /**
  * The routed service runs in one of two slots, so an upgrade can start the new

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { LoadedTemplate } from './template-loader.js';
+import type { LoadedTemplate } from './template.schema.js';
 
 /** A fresh random value (192 bits, URL-safe) for each secret the template declares. */
 export function generateSecrets(loaded: LoadedTemplate): Record<string, string> {

@@ -4,11 +4,12 @@
 // passes (never after a fixed sleep). Every step is idempotent: running it
 // again after a crash finishes the job instead of failing.
 import { BerthError } from '../errors.js';
-import { runProbe, type ProbeResult } from '../health/probe.js';
+import { runProbe, type ProbeResult } from '../runtime/probes.js';
 import { assertSameOwner } from '../runtime/ownership.js';
 import type { ContainerInfo, ContainerRuntime } from '../runtime/types.js';
 import { migrateLegacy, type MigrationReport } from './legacy-migration.js';
-import { LABEL, type ServiceSpec, type StackSpec } from './render.js';
+import type { ServiceSpec, StackSpec } from './render.js';
+import { LABEL } from '../runtime/labels.js';
 
 export type StackStep =
   | { step: 'migrate'; status: 'done'; report: MigrationReport }

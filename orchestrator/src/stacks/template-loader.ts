@@ -6,7 +6,7 @@ import path from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
 import { BerthError } from '../errors.js';
-import { templateSchema, type StackTemplate } from './template.schema.js';
+import { templateSchema, type LoadedTemplate, type StackTemplate } from './template.schema.js';
 import { dependencies, serviceOrder } from './service-order.js';
 import { refusedAsks } from './hardening.js';
 import { parseMemory } from './render.js';
@@ -16,12 +16,6 @@ export interface TemplateProblem {
   line?: number;
   column?: number;
   message: string;
-}
-
-export interface LoadedTemplate {
-  name: string;
-  file: string;
-  template: StackTemplate;
 }
 
 /** Variables the renderer provides; ${SECRET_<NAME>} come from x-berth.secrets. */

@@ -3,8 +3,11 @@
 // than silently ignored, so a template never means more than Berth does.
 // Service and volume names are one segment of a Docker object's name
 // (names.ts), so they cannot contain a dot.
-import { ALLOWANCES, type Allowance } from './hardening.js';
-import { TEMPLATE_PART } from './names.js';
+import { TEMPLATE_PART } from '../names.js';
+
+/** What a plan may allow (x-berth.plans.<plan>.allow); nothing is allowed unless listed (hardening.ts). */
+export const ALLOWANCES = ['cap_add', 'privileged', 'security_opt', 'root_user', 'writable_rootfs'] as const;
+export type Allowance = (typeof ALLOWANCES)[number];
 
 const sizePattern = '^[0-9]+(\\.[0-9]+)?[kmgKMG]?$';
 
@@ -193,4 +196,11 @@ export interface StackTemplate {
   };
   services: Record<string, TemplateService>;
   volumes?: Record<string, Record<string, never> | null>;
+}
+
+/** A template as loaded (template-loader.ts): its name, its file and the parsed, validated document. */
+export interface LoadedTemplate {
+  name: string;
+  file: string;
+  template: StackTemplate;
 }

@@ -13,7 +13,7 @@
 import type { EventBus } from '../events/event-bus.js';
 import type { Logger } from '../log.js';
 import type { ContainerRuntime, ContainerSummary } from '../runtime/types.js';
-import { LABEL } from '../stacks/render.js';
+import { LABEL } from '../runtime/labels.js';
 import type { TenantsRepository } from '../tenants/tenants.repository.js';
 import { mapLimit } from './map-limit.js';
 

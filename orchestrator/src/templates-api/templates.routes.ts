@@ -1,6 +1,6 @@
 // GET /templates: the loaded stack templates and their plans, read-only.
 import type { FastifyPluginAsyncJsonSchemaToTs } from '@fastify/type-provider-json-schema-to-ts';
-import type { LoadedTemplate } from '../stacks/template-loader.js';
+import type { LoadedTemplate } from '../stacks/template.schema.js';
 import * as S from './templates.schema.js';
 import { templateView } from './templates.view.js';
 

@@ -2,7 +2,7 @@
 // (what each gives every service) and its services with the images they run
 // here (image names are configuration, so they are filled in, not guessed).
 import { parseMemory, storageQuotaBytes } from '../stacks/render.js';
-import type { LoadedTemplate } from '../stacks/template-loader.js';
+import type { LoadedTemplate } from '../stacks/template.schema.js';
 import type { TemplateView } from './templates.schema.js';
 
 /** `images` fills ${IMAGE_APP}, ${IMAGE_DB}, ${IMAGE_STORAGE} and ${APP_VERSION}; other variables stay as written. */

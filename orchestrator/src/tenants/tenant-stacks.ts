@@ -4,12 +4,13 @@
 import type { PlatformConfig } from '../config/config.js';
 import type { SecretBox } from '../crypto/secret-box.js';
 import { BerthError } from '../errors.js';
-import type { TenantMail } from '../mail-relay/mail-relay.js';
+import type { TenantMail } from './tenant.types.js';
 import type { ContainerSummary } from '../runtime/types.js';
 import { stackImages } from '../stacks/images.js';
-import { names, type Slot } from '../stacks/names.js';
-import { LABEL, otherSlot, renderStack, type StackSpec } from '../stacks/render.js';
-import type { LoadedTemplate } from '../stacks/template-loader.js';
+import { names, type Slot } from '../names.js';
+import { otherSlot, renderStack, type StackSpec } from '../stacks/render.js';
+import { LABEL } from '../runtime/labels.js';
+import type { LoadedTemplate } from '../stacks/template.schema.js';
 import type { TenantDoc } from './tenant.types.js';
 
 export interface StacksDeps {

@@ -3,8 +3,9 @@
 // is free for a new team. Reads only: nothing here changes a tenant.
 import type { PlatformConfig } from '../config/config.js';
 import type { ContainerRuntime, ContainerSummary } from '../runtime/types.js';
-import { groupByTenant, LABEL, storageQuotaBytes } from '../stacks/render.js';
-import type { LoadedTemplate } from '../stacks/template-loader.js';
+import { groupByTenant, storageQuotaBytes } from '../stacks/render.js';
+import { LABEL } from '../runtime/labels.js';
+import type { LoadedTemplate } from '../stacks/template.schema.js';
 import type { StorageUse } from '../storage/storage-use.js';
 import type { TenantStacks } from './tenant-stacks.js';
 import type { Phase, TenantDoc } from './tenant.types.js';

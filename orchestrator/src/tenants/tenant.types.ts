@@ -1,11 +1,10 @@
 import type { Sealed } from '../crypto/secret-box.js';
-import type { Slot } from '../stacks/names.js';
+import type { Slot } from '../names.js';
 
-export const PHASES = ['provisioning', 'running', 'degraded', 'stopped', 'hibernated', 'upgrading', 'failed', 'deleting'] as const;
-export type Phase = (typeof PHASES)[number];
+import type { OperationKind, Phase } from './tenants.schema.js';
 
-export const OPERATION_KINDS = ['create', 'start', 'stop', 'restart', 'delete', 'heal', 'upgrade', 'owner-link'] as const;
-export type OperationKind = (typeof OPERATION_KINDS)[number];
+// The lists live in the schema (a leaf the contract re-exports); the records below use them.
+export { PHASES, OPERATION_KINDS, type Phase, type OperationKind } from './tenants.schema.js';
 
 export interface Operation {
   id: string;
@@ -68,4 +67,11 @@ export interface TenantDoc {
   lastError?: { code: string; message: string; at: Date; step?: string; call?: string };
   createdAt: Date;
   updatedAt: Date;
+}
+
+/** What a team's app is given: its own account at the mail relay, and how the relay's name resolves (mail-relay/ fills it). */
+export interface TenantMail {
+  smtpUrl: string;
+  from: string;
+  extraHosts: string[];
 }

@@ -4,7 +4,7 @@ import type { FastifyPluginAsyncJsonSchemaToTs } from '@fastify/type-provider-js
 import { errorResponses, RUNTIME_CODES } from '../api/schemas.js';
 import { BerthError } from '../errors.js';
 import type { EventBus } from '../events/event-bus.js';
-import type { LoadedTemplate } from '../stacks/template-loader.js';
+import type { LoadedTemplate } from '../stacks/template.schema.js';
 import { redactLogLine } from './log-redact.js';
 import type { TenantLogs } from './tenant-logs.js';
 import type { TenantViews } from './tenant-views.js';

@@ -2,10 +2,15 @@ import type { FromSchema } from 'json-schema-to-ts';
 import { eventSchema } from '../events/event.schema.js';
 import { EMAIL_MAX } from '../formats.js';
 import { storageSchema } from '../storage/storage.schema.js';
-import type { LoadedTemplate } from '../stacks/template-loader.js';
-import { RESERVED_PREFIX, RESERVED_SLUGS } from './reserved.js';
-import { SLUG_RULE, SLUG_SCHEMA_PATTERN } from './slug.js';
-import { PHASES, OPERATION_KINDS } from './tenant.types.js';
+import type { LoadedTemplate } from '../stacks/template.schema.js';
+import { RESERVED_PREFIX, RESERVED_SLUGS } from '../contract/reserved.js';
+import { SLUG_RULE, SLUG_SCHEMA_PATTERN } from '../contract/slug.js';
+
+export const PHASES = ['provisioning', 'running', 'degraded', 'stopped', 'hibernated', 'upgrading', 'failed', 'deleting'] as const;
+export type Phase = (typeof PHASES)[number];
+
+export const OPERATION_KINDS = ['create', 'start', 'stop', 'restart', 'delete', 'heal', 'upgrade', 'owner-link'] as const;
+export type OperationKind = (typeof OPERATION_KINDS)[number];
 
 /** A tenant's slug, as a path parameter or a list item: lengths are checked before the pattern. */
 export const slug = { type: 'string', minLength: 3, maxLength: 32, pattern: SLUG_SCHEMA_PATTERN, description: SLUG_RULE } as const;

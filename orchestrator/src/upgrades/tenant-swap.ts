@@ -11,7 +11,7 @@
 import type { PlatformConfig } from '../config/config.js';
 import { BerthError } from '../errors.js';
 import type { EventBus } from '../events/event-bus.js';
-import { runProbe } from '../health/probe.js';
+import { runProbe } from '../runtime/probes.js';
 import type { Logger } from '../log.js';
 import { waitDrained } from '../proxy/upstream-connections.js';
 import type { ContainerRuntime } from '../runtime/types.js';

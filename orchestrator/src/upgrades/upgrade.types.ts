@@ -1,20 +1,10 @@
 import type { Phase } from '../tenants/tenant.types.js';
+import type { JobAction, JobState, TenantState } from './upgrades.schema.js';
 
-/**
- * running → awaiting-approval (canary done, an operator approves) → running
- * → succeeded | failed (some tenants failed, within maxFailures) | halted
- * (the canary failed, or failures passed maxFailures) | cancelled. paused
- * and resumed by an operator; tenants already upgrading finish either way.
- */
-export const JOB_STATES = ['running', 'awaiting-approval', 'paused', 'succeeded', 'failed', 'halted', 'cancelled'] as const;
-export type JobState = (typeof JOB_STATES)[number];
+// The lists live in the schema (a leaf the contract re-exports).
+export { JOB_STATES, TENANT_STATES, JOB_ACTIONS, type JobState, type TenantState, type JobAction } from './upgrades.schema.js';
+
 export const ACTIVE_STATES: readonly JobState[] = ['running', 'awaiting-approval', 'paused'];
-
-export const TENANT_STATES = ['pending', 'upgrading', 'succeeded', 'failed', 'skipped'] as const;
-export type TenantState = (typeof TENANT_STATES)[number];
-
-export const JOB_ACTIONS = ['approve', 'pause', 'resume', 'cancel'] as const;
-export type JobAction = (typeof JOB_ACTIONS)[number];
 
 /** Exactly one of: every tenant, those matching a filter, a list. */
 export interface Selection {

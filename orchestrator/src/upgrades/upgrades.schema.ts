@@ -1,7 +1,20 @@
 import type { FromSchema } from 'json-schema-to-ts';
-import { PHASES } from '../tenants/tenant.types.js';
-import { slug } from '../tenants/tenants.schema.js';
-import { JOB_ACTIONS, JOB_STATES, TENANT_STATES } from './upgrade.types.js';
+import { PHASES, slug } from '../tenants/tenants.schema.js';
+
+/**
+ * running → awaiting-approval (canary done, an operator approves) → running
+ * → succeeded | failed (some tenants failed, within maxFailures) | halted
+ * (the canary failed, or failures passed maxFailures) | cancelled. paused
+ * and resumed by an operator; tenants already upgrading finish either way.
+ */
+export const JOB_STATES = ['running', 'awaiting-approval', 'paused', 'succeeded', 'failed', 'halted', 'cancelled'] as const;
+export type JobState = (typeof JOB_STATES)[number];
+
+export const TENANT_STATES = ['pending', 'upgrading', 'succeeded', 'failed', 'skipped'] as const;
+export type TenantState = (typeof TENANT_STATES)[number];
+
+export const JOB_ACTIONS = ['approve', 'pause', 'resume', 'cancel'] as const;
+export type JobAction = (typeof JOB_ACTIONS)[number];
 
 /** An image tag: what Docker allows in a tag, at most 64 characters. */
 export const VERSION_PATTERN = '^[0-9A-Za-z][0-9A-Za-z._-]{0,63}$';

@@ -3,7 +3,7 @@
 // nginx: start with --wait, a failing version's exit 4, approve, pause,
 // resume, rollback, and the usage and API errors.
 import t from 'tap';
-import { httpGet } from '../../src/health/http-get.js';
+import { httpGet } from '../../src/runtime/http-get.js';
 import { brokenVersion, removeVersions, tagVersion, testVersion } from '../helpers/app-versions.js';
 import { berth, listen, oneErrorLine } from '../helpers/berth-cli.js';
 import { testSlug } from '../helpers/docker.js';

@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import path from 'node:path';
 import { ROOT_DIR } from '../../src/config/config.js';
-import { httpGet } from '../../src/health/http-get.js';
+import { httpGet } from '../../src/runtime/http-get.js';
 import { testLogFile } from './test-log.js';
 import { until } from './wait.js';
 

@@ -13,7 +13,7 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import nodemailer from 'nodemailer';
 import { SMTPServer } from 'smtp-server';
-import { names } from '../../src/stacks/names.js';
+import { names } from '../../src/names.js';
 import { MAX_BYTES } from '../../src/mail-relay/mail-relay.js';
 import { docker, runtime, testSlug } from '../helpers/docker.js';
 import { freePort } from '../helpers/nginx.js';

@@ -6,7 +6,7 @@
 // sign-up asking for the same name is refused with a suggestion.
 import t from 'tap';
 import type { WebSocket } from 'ws';
-import { httpGet } from '../../src/health/http-get.js';
+import { httpGet } from '../../src/runtime/http-get.js';
 import { config as base, docker, runtime, testSlug } from '../helpers/docker.js';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform.js';
 import { until } from '../helpers/wait.js';

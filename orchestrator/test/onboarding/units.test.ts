@@ -6,7 +6,7 @@ import { loadConfig } from '../../src/config/config.js';
 import { clientIp } from '../../src/api/client-address.js';
 import { parseMail } from '../../src/onboarding/mail-parse.js';
 import { alternatives, slugAdvice, suggestSlug } from '../../src/onboarding/slug-advice.js';
-import { assertValidSlug } from '../../src/tenants/reserved.js';
+import { assertValidSlug } from '../../src/contract/reserved.js';
 
 t.test('a suggested slug is always one TenantsService accepts (or a reserved word it explains)', async (t) => {
   const cases: Record<string, string> = {

@@ -4,7 +4,7 @@
 // root; a plan's allowance is the only way past one of them. Real engine.
 import t from 'tap';
 import type { ContainerSpec } from '../../src/runtime/types.js';
-import { names } from '../../src/stacks/names.js';
+import { names } from '../../src/names.js';
 import { downStack } from '../../src/stacks/stack-runner.js';
 import { config, docker, runtime, testSlug } from '../helpers/docker.js';
 import { refusal } from '../helpers/refusal.js';

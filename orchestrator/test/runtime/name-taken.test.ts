@@ -8,7 +8,7 @@ import path from 'node:path';
 import { ROOT_DIR } from '../../src/config/config.js';
 import { ensurePlatformDb } from '../../src/platform/platform-db.js';
 import { stackImages } from '../../src/stacks/images.js';
-import { names } from '../../src/stacks/names.js';
+import { names } from '../../src/names.js';
 import { renderStack } from '../../src/stacks/render.js';
 import { generateSecrets } from '../../src/stacks/secrets.js';
 import { downStack, upStack } from '../../src/stacks/stack-runner.js';

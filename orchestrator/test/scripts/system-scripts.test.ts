@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { ROOT_DIR } from '../../src/config/config.js';
-import { httpGet } from '../../src/health/http-get.js';
+import { httpGet } from '../../src/runtime/http-get.js';
 import { freePort, running } from '../helpers/nginx.js';
 
 const run = promisify(execFile);

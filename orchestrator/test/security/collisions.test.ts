@@ -10,7 +10,7 @@
 //
 // Under the dash names (berth-<slug>-<kind>) the -edge suffix, the prefix,
 // the squatter and both platform cases collided; under the dot names
-// (berth.<slug>.<kind>, stacks/names.ts) every case must pass. The platform
+// (berth.<slug>.<kind>, names.ts) every case must pass. The platform
 // container case runs last because it would take the test platform's
 // database away if it succeeded.
 import t, { type Test } from 'tap';
@@ -18,7 +18,7 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { loadConfig, ROOT_DIR } from '../../src/config/config.js';
 import { platformDbPaths } from '../../src/platform/platform-db.js';
-import { names } from '../../src/stacks/names.js';
+import { names } from '../../src/names.js';
 import { renderStack } from '../../src/stacks/render.js';
 import { loadTemplate } from '../../src/stacks/template-loader.js';
 import { docker, testSlug } from '../helpers/docker.js';

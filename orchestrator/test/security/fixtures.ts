@@ -2,8 +2,8 @@
 // and networks found by label (never by a name this file spells), the
 // addresses Docker gave them, and a victim's data written through its own app.
 import { randomBytes } from 'node:crypto';
-import { LABEL } from '../../src/stacks/render.js';
-import { httpGet } from '../../src/health/http-get.js';
+import { LABEL } from '../../src/runtime/labels.js';
+import { httpGet } from '../../src/runtime/http-get.js';
 import { downStack } from '../../src/stacks/stack-runner.js';
 import { docker, runtime } from '../helpers/docker.js';
 import type { TestPlatform } from '../helpers/platform.js';

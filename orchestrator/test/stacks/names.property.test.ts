@@ -7,10 +7,11 @@
 import t from 'tap';
 import path from 'node:path';
 import { ROOT_DIR } from '../../src/config/config.js';
-import { names, PLATFORM_NAME, TEMPLATE_PART } from '../../src/stacks/names.js';
+import { names, PLATFORM_NAME, TEMPLATE_PART } from '../../src/names.js';
 import { renderStack, type StackSpec } from '../../src/stacks/render.js';
-import { loadTemplates, parseTemplate, type LoadedTemplate } from '../../src/stacks/template-loader.js';
-import { slugProblem } from '../../src/tenants/slug.js';
+import { loadTemplates, parseTemplate } from '../../src/stacks/template-loader.js';
+import type { LoadedTemplate } from '../../src/stacks/template.schema.js';
+import { slugProblem } from '../../src/contract/slug.js';
 
 const PAIRS = 4000;
 const seed = Number(process.env.BERTH_PROPERTY_SEED ?? Date.now() % 2 ** 31);

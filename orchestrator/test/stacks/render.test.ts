@@ -1,7 +1,8 @@
 import t from 'tap';
 import path from 'node:path';
 import { ROOT_DIR } from '../../src/config/config.js';
-import { LABEL, parseMemory, renderStack, type RenderInput } from '../../src/stacks/render.js';
+import { parseMemory, renderStack, type RenderInput } from '../../src/stacks/render.js';
+import { LABEL } from '../../src/runtime/labels.js';
 import { loadTemplate } from '../../src/stacks/template-loader.js';
 
 const loaded = await loadTemplate(path.join(ROOT_DIR, 'templates/tenant.yaml'));

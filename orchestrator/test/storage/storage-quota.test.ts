@@ -5,7 +5,7 @@
 // team's stored bytes (measured in its storage container) against the quota,
 // measured again only once the figure is older than the configured age.
 import t from 'tap';
-import { names } from '../../src/stacks/names.js';
+import { names } from '../../src/names.js';
 import { docker, testSlug } from '../helpers/docker.js';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform.js';
 import { throughNginx, type Answer } from '../helpers/through-nginx.js';

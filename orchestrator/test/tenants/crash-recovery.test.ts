@@ -3,8 +3,8 @@
 // nothing leaked or duplicated. The orchestrator runs as a real process here.
 import t from 'tap';
 import type { ChildProcess } from 'node:child_process';
-import { httpGet } from '../../src/health/http-get.js';
-import { names } from '../../src/stacks/names.js';
+import { httpGet } from '../../src/runtime/http-get.js';
+import { names } from '../../src/names.js';
 import { docker, testSlug } from '../helpers/docker.js';
 import { freePort } from '../helpers/nginx.js';
 import { startOrchestrator } from '../helpers/orchestrator-process.js';

@@ -1,7 +1,7 @@
 // Two tenants cannot reach each other (proved from inside a container), and a
 // container killed behind Berth's back is healed by the health monitor.
 import t from 'tap';
-import { names } from '../../src/stacks/names.js';
+import { names } from '../../src/names.js';
 import { docker, runtime, testSlug } from '../helpers/docker.js';
 import { startTestPlatform } from '../helpers/platform.js';
 import { operationEnd, until } from '../helpers/wait.js';

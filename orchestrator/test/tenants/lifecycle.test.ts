@@ -3,8 +3,8 @@
 // restart → delete (data kept) → delete with data.
 import t from 'tap';
 import net from 'node:net';
-import { httpGet } from '../../src/health/http-get.js';
-import { names } from '../../src/stacks/names.js';
+import { httpGet } from '../../src/runtime/http-get.js';
+import { names } from '../../src/names.js';
 import { docker, runtime, testSlug } from '../helpers/docker.js';
 import { startTestPlatform } from '../helpers/platform.js';
 import { operationEnd } from '../helpers/wait.js';

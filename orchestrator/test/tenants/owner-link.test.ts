@@ -6,10 +6,10 @@
 import t from 'tap';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { httpGet } from '../../src/health/http-get.js';
+import { httpGet } from '../../src/runtime/http-get.js';
 import { silentLogger } from '../../src/log.js';
 import { createPlatform } from '../../src/platform/platform.js';
-import { names } from '../../src/stacks/names.js';
+import { names } from '../../src/names.js';
 import { berth, listen } from '../helpers/berth-cli.js';
 import { docker, testSlug } from '../helpers/docker.js';
 import { startTestPlatform } from '../helpers/platform.js';

@@ -4,8 +4,8 @@
 import t from 'tap';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { httpGet } from '../../src/health/http-get.js';
-import { names } from '../../src/stacks/names.js';
+import { httpGet } from '../../src/runtime/http-get.js';
+import { names } from '../../src/names.js';
 import { docker, runtime, testSlug } from '../helpers/docker.js';
 import { startTestPlatform } from '../helpers/platform.js';
 import { operationEnd, until } from '../helpers/wait.js';

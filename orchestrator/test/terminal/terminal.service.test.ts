@@ -9,7 +9,7 @@ import type { ContainerRuntime, ExecResult } from '../../src/runtime/types.js';
 import type { Pty, PtyOptions } from '../../src/terminal/pty.js';
 import { parseClientMessage } from '../../src/terminal/terminal.protocol.js';
 import { TerminalService, type TerminalSocket } from '../../src/terminal/terminal.service.js';
-import { names } from '../../src/stacks/names.js';
+import { names } from '../../src/names.js';
 
 class FakeSocket extends EventEmitter implements TerminalSocket {
   readyState = 1;

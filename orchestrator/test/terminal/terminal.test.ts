@@ -4,7 +4,7 @@ import t from 'tap';
 import { authenticator } from 'otplib';
 import WebSocket from 'ws';
 import type { BerthEvent } from '../../src/events/event-bus.js';
-import { names } from '../../src/stacks/names.js';
+import { names } from '../../src/names.js';
 import { docker, testSlug } from '../helpers/docker.js';
 import { startTestPlatform } from '../helpers/platform.js';
 import { operationEnd, until } from '../helpers/wait.js';

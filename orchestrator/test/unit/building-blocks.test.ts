@@ -9,7 +9,7 @@ import { loadConfig } from '../../src/config/config.js';
 import { loadPlatformKey, SecretBox } from '../../src/crypto/secret-box.js';
 import { OperationLimiter } from '../../src/tenants/op-limiter.js';
 import { allocatePort } from '../../src/tenants/port-allocator.js';
-import { assertValidSlug } from '../../src/tenants/reserved.js';
+import { assertValidSlug } from '../../src/contract/reserved.js';
 
 t.test('secrets: sealed values open only with the same key and tenant', async (t) => {
   const key = Buffer.alloc(32, 7);

@@ -6,8 +6,8 @@
 // new version, one app container each, nothing left over.
 import t from 'tap';
 import type { ChildProcess } from 'node:child_process';
-import { httpGet } from '../../src/health/http-get.js';
-import { names } from '../../src/stacks/names.js';
+import { httpGet } from '../../src/runtime/http-get.js';
+import { names } from '../../src/names.js';
 import { removeVersions, tagVersion, testVersion } from '../helpers/app-versions.js';
 import { docker, testSlug } from '../helpers/docker.js';
 import { freePort } from '../helpers/nginx.js';

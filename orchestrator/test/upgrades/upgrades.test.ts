@@ -4,7 +4,7 @@
 // canary; rollbacks of one tenant and of a whole job; pause, resume, cancel;
 // and the bad input that starts nothing.
 import t, { type Test } from 'tap';
-import { httpGet } from '../../src/health/http-get.js';
+import { httpGet } from '../../src/runtime/http-get.js';
 import { appImage, brokenVersion, removeVersions, tagVersion, testVersion } from '../helpers/app-versions.js';
 import { docker, testSlug } from '../helpers/docker.js';
 import { startTestPlatform } from '../helpers/platform.js';

@@ -7,7 +7,7 @@ import { loadConfig } from '../../../orchestrator/src/config/config.js';
 import { silentLogger } from '../../../orchestrator/src/log.js';
 import { DockerRuntime } from '../../../orchestrator/src/runtime/docker-runtime.js';
 import type { ContainerSpec } from '../../../orchestrator/src/runtime/types.js';
-import { names } from '../../../orchestrator/src/stacks/names.js';
+import { names } from '../../../orchestrator/src/names.js';
 import { downStack } from '../../../orchestrator/src/stacks/stack-runner.js';
 
 const platform = loadConfig();

@@ -1,7 +1,7 @@
 // Every name Berth gives a Docker object, in one place.
 //
 // Tenant objects are dot-separated: berth.<slug>.<part>[.<suffix>]. Neither a
-// slug (tenants/slug.ts), nor a template's service or volume name (TEMPLATE_PART,
+// slug (contract/slug.ts), nor a template's service or volume name (TEMPLATE_PART,
 // checked when a template loads) can contain a dot, so every segment reads back
 // unambiguously: the second segment is always the slug, and no slug, service or
 // volume can make another tenant's name. Platform objects (its database, its

@@ -21,7 +21,7 @@ import { quotaRoutes } from '../onboarding/quota.routes.js';
 import type { OnboardingConfig } from '../config/onboarding.config.js';
 import type { OperatorsModule } from '../operators/operators.module.js';
 import { operatorsRoutes } from '../operators/operators.routes.js';
-import type { LoadedTemplate } from '../stacks/template-loader.js';
+import type { LoadedTemplate } from '../stacks/template.schema.js';
 import type { StatsCollector } from '../stats/stats.collector.js';
 import { statsRoutes } from '../stats/stats.routes.js';
 import { templatesRoutes } from '../templates-api/templates.routes.js';
@@ -33,9 +33,9 @@ import type { TenantsService } from '../tenants/tenants.service.js';
 import { tenantsRoutes } from '../tenants/tenants.routes.js';
 import type { UpgradesService } from '../upgrades/upgrades.service.js';
 import { upgradesRoutes } from '../upgrades/upgrades.routes.js';
-import { collectMethods } from './allowed-methods.js';
-import { API_DESCRIPTION, BODY_LIMIT, installConventions, serverOptions } from './conventions.js';
-import type { Metrics } from './metrics.js';
+import { collectMethods } from '../api/allowed-methods.js';
+import { API_DESCRIPTION, BODY_LIMIT, installConventions, serverOptions } from '../api/conventions.js';
+import type { Metrics } from '../api/metrics.js';
 
 export interface AppDeps {
   db: Db;

@@ -1,7 +1,7 @@
 // Runs a service's health probe. exec probes run inside the container (the
 // images carry berth-probe), http probes go through the port published on
 // 127.0.0.1: the host never dials a container's own address.
-import type { ContainerRuntime } from '../runtime/types.js';
+import type { ContainerRuntime } from './types.js';
 import { httpGet } from './http-get.js';
 import type { Probe } from '../stacks/template.schema.js';
 
