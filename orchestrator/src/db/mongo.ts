@@ -1,5 +1,6 @@
 import { MongoClient, type Db } from 'mongodb';
 import { BerthError } from '../errors.js';
+import { oneWriterAtATime } from './one-writer.js';
 
 export interface Database {
   client: MongoClient;
@@ -21,7 +22,7 @@ export async function connectDatabase(url: string, name: string): Promise<Databa
     await client.close().catch(() => {});
     throw new BerthError('DB_UNAVAILABLE', `cannot reach the platform database: ${(err as Error).message}`, undefined, { cause: err });
   }
-  return { client, db: client.db(name), close: () => client.close() };
+  return { client, db: oneWriterAtATime(client.db(name)), close: () => client.close() };
 }
 
 /** MongoDB's duplicate-key error: a unique index refused the write. */
