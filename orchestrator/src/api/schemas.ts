@@ -37,3 +37,10 @@ export function errorResponses(...codes: ErrorCode[]): Record<string, ErrorRespo
 
 /** Codes of every route that asks the container engine (each call has a deadline: runtime/deadlines.ts). */
 export const RUNTIME_CODES = ['RUNTIME_UNAVAILABLE', 'RUNTIME_ERROR', 'RUNTIME_TIMEOUT'] as const satisfies readonly ErrorCode[];
+
+/**
+ * FromSchema options for what a handler hands the serializer: fast-json-stringify
+ * writes a Date in a date-time field as its ISO string, so a service may return
+ * the Dates it stored (a token's, an audit entry's) as they are.
+ */
+export type DatesAsDates = { deserialize: [{ pattern: { type: 'string'; format: 'date-time' }; output: Date }] };

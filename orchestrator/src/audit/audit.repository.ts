@@ -2,6 +2,7 @@
 // Entries hold the route pattern and its params, never a body or a token:
 // bodies can carry secrets, and a log of secrets is a second place to leak them.
 import type { Collection, Db, Filter } from 'mongodb';
+import { AUDIT_MAX_LIMIT } from './audit.schema.js';
 
 export interface AuditEntry {
   at: Date;
@@ -27,7 +28,6 @@ export interface AuditQuery {
   limit?: number;
 }
 
-export const AUDIT_MAX_LIMIT = 500;
 const DEFAULT_LIMIT = 100;
 
 export class AuditRepository {

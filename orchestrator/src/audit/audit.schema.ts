@@ -1,5 +1,8 @@
-// GET /audit: one write as the audit log keeps it.
+// GET /audit: one write as the audit log keeps it, and the filters of the list.
 import type { FromSchema } from 'json-schema-to-ts';
+import type { DatesAsDates } from '../api/schemas.js';
+
+export const AUDIT_MAX_LIMIT = 500;
 
 export const auditEntrySchema = {
   $id: 'AuditEntry',
@@ -35,5 +38,22 @@ export const auditList = {
   properties: { entries: { type: 'array', items: { $ref: 'AuditEntry#' } } }
 } as const;
 
+export const listQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    actor: { type: 'string', maxLength: 64, description: 'token id or token name' },
+    action: { type: 'string', maxLength: 256, description: 'method and route pattern, e.g. "POST /api/v1/tenants/:slug/actions/:action"' },
+    tenant: { type: 'string', maxLength: 64 },
+    result: { type: 'string', maxLength: 64, description: '"ok" or an error code' },
+    since: { type: 'string', maxLength: 40, format: 'date-time' },
+    limit: { type: 'integer', minimum: 1, maximum: AUDIT_MAX_LIMIT, default: 100 }
+  }
+} as const;
+
+/** What the route's serializer takes: AuditEntry by reference, and Dates. */
+export type AuditSerializerOptions = DatesAsDates & { references: [typeof auditEntrySchema] };
+
 export type AuditEntryView = FromSchema<typeof auditEntrySchema>;
 export type AuditList = FromSchema<typeof auditList, { references: [typeof auditEntrySchema] }>;
+export type AuditListQuery = FromSchema<typeof listQuery>;

@@ -1,5 +1,6 @@
 // API tokens: what POST /tokens takes and what the API shows of a token (never its hash).
 import type { FromSchema } from 'json-schema-to-ts';
+import type { DatesAsDates } from '../api/schemas.js';
 
 export const SCOPES = ['read', 'write', 'admin'] as const;
 export const TOKEN_NAME_PATTERN = '^[A-Za-z0-9 ._-]{1,64}$';
@@ -54,7 +55,12 @@ export const tokenList = {
   properties: { tokens: { type: 'array', items: { $ref: 'TokenInfo#' } } }
 } as const;
 
+/** What the routes' serializer takes: TokenInfo by reference, and Dates. */
+export type TokenSerializerOptions = DatesAsDates & { references: [typeof tokenInfoSchema] };
+
 export type TokenInfoView = FromSchema<typeof tokenInfoSchema>;
+/** A token as TokensService returns it: the view, with its dates as Dates. */
+export type TokenInfo = FromSchema<typeof tokenInfoSchema, DatesAsDates>;
 export type TokenList = FromSchema<typeof tokenList, { references: [typeof tokenInfoSchema] }>;
 export type CreateTokenBody = FromSchema<typeof createBody>;
 export type TokenCreated = FromSchema<typeof created>;

@@ -12,16 +12,9 @@ import type { Collection, Db } from 'mongodb';
 import { isDuplicateKey } from '../db/mongo.js';
 import { BerthError } from '../errors.js';
 import { SCOPES, type Principal, type Scope } from './auth.types.js';
-import { TOKEN_NAME_PATTERN } from './tokens.schema.js';
+import { TOKEN_NAME_PATTERN, type CreateTokenBody, type TokenInfo } from './tokens.schema.js';
 
-export interface TokenInfo {
-  id: string;
-  name: string;
-  scope: Scope;
-  createdAt: Date;
-  lastUsedAt?: Date;
-  revokedAt?: Date;
-}
+export type { TokenInfo };
 
 interface TokenDoc {
   _id: string;
@@ -59,7 +52,7 @@ export class TokensService {
     await this.tokens.createIndex({ createdAt: 1 });
   }
 
-  async create({ name, scope }: { name: string; scope: Scope }): Promise<{ token: string; info: TokenInfo }> {
+  async create({ name, scope }: CreateTokenBody): Promise<{ token: string; info: TokenInfo }> {
     if (typeof name !== 'string' || !new RegExp(TOKEN_NAME_PATTERN).test(name)) {
       throw new BerthError('VALIDATION_FAILED', 'token name must be 1-64 characters of letters, digits, space, ".", "_" or "-"');
     }

@@ -2,14 +2,10 @@
 // curl (the CLI's --wait). Both can narrow to one tenant or one operation, and
 // the stream first replays what that operation already did, so a client that
 // connects late still sees how it ended.
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsyncJsonSchemaToTs } from '@fastify/type-provider-json-schema-to-ts';
+import type { FromSchema } from 'json-schema-to-ts';
 import type { BerthEvent, EventBus } from './event-bus.js';
 import { catchUp } from './catch-up.js';
-
-interface Filter {
-  tenant?: string;
-  operation?: string;
-}
 
 const filter = {
   tenant: { type: 'string', maxLength: 64, description: 'only events of this tenant (slug)' },
@@ -31,12 +27,12 @@ const sseEvent = {
   }
 } as const;
 
-const matches = (f: Filter) => (e: BerthEvent) => (!f.tenant || e.tenant === f.tenant) && (!f.operation || e.operation === f.operation);
+const matches = (f: FromSchema<typeof streamQuery>) => (e: BerthEvent) => (!f.tenant || e.tenant === f.tenant) && (!f.operation || e.operation === f.operation);
 
 const HEARTBEAT_MS = 15_000;
 
-export const eventsRoutes: FastifyPluginAsync<{ events: EventBus }> = async (app, { events }) => {
-  app.get<{ Querystring: Filter }>('/events', {
+export const eventsRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: { events: EventBus } }> = async (app, { events }) => {
+  app.get('/events', {
     config: { scope: 'read' },
     websocket: true,
     schema: { tags: ['events'], querystring: socketQuery }
@@ -48,7 +44,7 @@ export const eventsRoutes: FastifyPluginAsync<{ events: EventBus }> = async (app
     socket.on('close', unsubscribe);
   });
 
-  app.get<{ Querystring: Filter }>('/events/stream', {
+  app.get('/events/stream', {
     config: { scope: 'read' },
     schema: {
       tags: ['events'],

@@ -2,16 +2,10 @@
 // only the newest `keep` stay. Operators read them on the console's Mail page.
 import { randomUUID } from 'node:crypto';
 import type { Collection, Db } from 'mongodb';
-import type { ParsedMail } from './mail-parse.js';
+import type { CapturedMailView } from './onboarding.schema.js';
 
-export interface CapturedMail extends ParsedMail {
-  id: string;
-  at: string;
-  /** SMTP envelope: who the sink was told the mail is from and for. */
-  envelope: { from: string; to: string[] };
-  size: number;
-  raw: string;
-}
+/** A mail as GET /onboarding/mails shows it, raw message included; envelope: who the sink was told it is from and for. */
+export type CapturedMail = Required<CapturedMailView>;
 
 interface MailDoc extends Omit<CapturedMail, 'id' | 'at'> {
   _id: string;

@@ -9,7 +9,7 @@ import { isEmail } from '../formats.js';
 import type { SecretBox } from '../crypto/secret-box.js';
 import { BerthError } from '../errors.js';
 import { operatorView, type OperatorDoc } from './operator.types.js';
-import type { OperatorView } from './operators.schema.js';
+import type { OperatorView, SetupStartReply } from './operators.schema.js';
 import type { OperatorsRepository } from './operators.repository.js';
 import { assertStrongPassword, hashPassword } from './passwords.js';
 import type { SessionsService } from './sessions.service.js';
@@ -28,14 +28,6 @@ export interface OperatorsDeps {
   clock: () => Date;
   /** Base of setup links: `${consoleUrl}/setup/<token>`. */
   consoleUrl: string;
-}
-
-export interface SetupStart {
-  email: string;
-  name: string;
-  totpSecret: string;
-  otpauthUrl: string;
-  qrSvg: string;
 }
 
 const sha256hex = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
@@ -104,7 +96,7 @@ export class OperatorsService {
   }
 
   /** Shows the TOTP secret to enrol: made on the first call, the same one on later calls with the same link. */
-  async setupStart(token: string): Promise<SetupStart> {
+  async setupStart(token: string): Promise<SetupStartReply> {
     let doc = await this.pendingBySetupToken(token);
     if (!doc.totpSecret) {
       const sealed = this.d.box.seal({ secret: this.d.totp.generateSecret() }, doc._id);

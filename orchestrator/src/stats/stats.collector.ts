@@ -16,22 +16,7 @@ import type { ContainerRuntime, ContainerSummary } from '../runtime/types.js';
 import { LABEL } from '../runtime/labels.js';
 import type { TenantsRepository } from '../tenants/tenants.repository.js';
 import { mapLimit } from './map-limit.js';
-
-export interface ServiceStats {
-  cpuPercent: number;
-  memoryBytes: number;
-  memoryLimitBytes: number;
-  pids: number;
-}
-
-export interface TenantStats {
-  /** Sums over the tenant's running services. */
-  cpuPercent: number;
-  memoryBytes: number;
-  memoryLimitBytes: number;
-  /** Running services only: a stopped one has no usage to show. */
-  services: Record<string, ServiceStats>;
-}
+import type { TenantStats } from './stats.schema.js';
 
 export interface StatsOptions {
   platformId: string;

@@ -19,17 +19,8 @@ import type { TenantStacks } from './tenant-stacks.js';
 import type { TenantSteps } from './tenant-steps.js';
 import type { TenantViews } from './tenant-views.js';
 import type { Phase, TenantDoc } from './tenant.types.js';
-import type { TenantView } from './tenants.schema.js';
+import type { CreateTenantBody, TenantView } from './tenants.schema.js';
 import type { TenantsRepository } from './tenants.repository.js';
-
-export interface CreateInput {
-  slug: string;
-  /** The team's first member (the owner), e.g. from onboarding. */
-  ownerEmail?: string;
-  displayName?: string;
-  plan?: string;
-  template?: string;
-}
 
 export interface CommandsDeps {
   config: PlatformConfig;
@@ -55,7 +46,8 @@ const OWNER_LINKABLE: readonly Phase[] = ['running', 'degraded', 'stopped'];
 export class TenantsService {
   constructor(private readonly d: CommandsDeps) {}
 
-  async create(input: CreateInput): Promise<{ tenant: TenantView } & Accepted> {
+  /** `input` is POST /tenants's body; onboarding passes the same (ownerEmail: the team's first member, its owner). */
+  async create(input: CreateTenantBody): Promise<{ tenant: TenantView } & Accepted> {
     assertValidSlug(input.slug);
     const templateName = input.template ?? 'tenant';
     const template = this.d.templates.get(templateName);

@@ -2,19 +2,13 @@
 // containers, for operators only. Everything that can be refused is refused
 // before the upgrade, as an ordinary HTTP error: who asks (an operator
 // session, never an API token), the tenant and service, the container running.
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncJsonSchemaToTs } from '@fastify/type-provider-json-schema-to-ts';
+import type { FastifyRequest } from 'fastify';
 import { errorResponses, RUNTIME_CODES } from '../api/schemas.js';
 import { slugParam } from '../tenants/tenants.schema.js';
 import { BerthError } from '../errors.js';
 import { COLS, ROWS } from './terminal.protocol.js';
 import type { TerminalService, TerminalSocket } from './terminal.service.js';
-
-interface Query {
-  service: string;
-  cols: number;
-  rows: number;
-  access_token?: string;
-}
 
 const query = {
   type: 'object',
@@ -27,10 +21,10 @@ const query = {
   }
 } as const;
 
-export const terminalRoutes: FastifyPluginAsync<{ terminal: TerminalService }> = async (app, { terminal }) => {
+export const terminalRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: { terminal: TerminalService } }> = async (app, { terminal }) => {
   const containers = new WeakMap<FastifyRequest, string>();
 
-  app.get<{ Params: { slug: string }; Querystring: Query }>('/tenants/:slug/terminal', {
+  app.get('/tenants/:slug/terminal', {
     config: { scope: 'admin' },
     websocket: true,
     schema: {
