@@ -2,8 +2,10 @@
 // JSON requests, and streamed GETs. The token travels only in a header, never
 // on a command line. node:http rather than fetch: loading fetch (undici)
 // costs more than a whole `berth tenant list` may take.
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
-import type { IncomingMessage, RequestOptions } from 'node:http';
+import type { IncomingMessage } from 'node:http';
+import type { RequestOptions } from 'node:https';
 import { EXIT, fail } from './exit.js';
 
 const CONNECT_TIMEOUT_MS = 10_000;
@@ -13,6 +15,8 @@ export interface Api {
   /** BERTH_URL without its trailing slash. */
   base: string;
   token: string;
+  /** Extra trusted CAs (PEM) for an https BERTH_URL: scripts/berth moves NODE_EXTRA_CA_CERTS here. */
+  extraCaFile?: string;
 }
 
 /** The API's address and token from the environment, checked; exit 2 when unusable. */
@@ -25,7 +29,7 @@ export function apiFromEnv(env: NodeJS.ProcessEnv = process.env): Api {
   }
   // A newline would smuggle extra headers into the request; a token is one printable word.
   if (!/^[\x21-\x7e]+$/.test(token)) fail(EXIT.usage, 'NO_TOKEN', 'BERTH_TOKEN holds spaces or control characters; tokens look like berth_<id>_<secret>');
-  return { base, token };
+  return { base, token, extraCaFile: env.BERTH_EXTRA_CA_CERTS || undefined };
 }
 
 /** A path segment, encoded: "a/../b" cannot reach another route. */
@@ -93,7 +97,9 @@ async function send(api: Api, method: string, path: string, body: unknown, maxMs
   const headers: Record<string, string> = { accept: 'application/json', authorization: `Bearer ${api.token}` };
   if (payload !== undefined) headers['content-type'] = 'application/json';
   const options: RequestOptions = { method, headers };
-  const lib = url.protocol === 'https:' ? (await import('node:https')).default : http;
+  const tlsUrl = url.protocol === 'https:';
+  if (tlsUrl && api.extraCaFile) options.ca = await trustedCas(api.extraCaFile);
+  const lib = tlsUrl ? (await import('node:https')).default : http;
   return new Promise((resolve, reject) => {
     const req = lib.request(url, options, (res) => {
       clearTimeout(connectTimer);
@@ -113,6 +119,18 @@ async function send(api: Api, method: string, path: string, body: unknown, maxMs
     });
     req.end(payload);
   }).catch((err: unknown) => unreachable(api, err)) as Promise<IncomingMessage>;
+}
+
+/** Node's own roots plus the extra file, as NODE_EXTRA_CA_CERTS would have made them. */
+async function trustedCas(file: string): Promise<string[]> {
+  const { rootCertificates } = await import('node:tls');
+  let extra: string;
+  try {
+    extra = readFileSync(file, 'utf8');
+  } catch (err) {
+    fail(EXIT.usage, 'BAD_CA_FILE', `cannot read the extra CA certificates in ${file} (NODE_EXTRA_CA_CERTS): ${(err as Error).message}; point it at a readable PEM file or unset it`);
+  }
+  return [...rootCertificates, extra];
 }
 
 function readAll(api: Api, res: IncomingMessage): Promise<string> {

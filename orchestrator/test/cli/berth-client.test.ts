@@ -1,8 +1,14 @@
 // scripts/berth on its own: help, argument checks and exit codes, and how it
 // copes with an API that is down, drops its event stream or is not Berth's.
 // No orchestrator here: berth-cli.test.ts runs it against a real one.
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
+import https from 'node:https';
 import type net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import t from 'tap';
 import { berth, closedPort, oneErrorLine } from '../helpers/berth-cli.js';
 
@@ -108,4 +114,41 @@ t.test('against a stand-in API: a broken event stream, answers that are not the 
   const html = await berth(['tenant', 'status', 'acme'], env);
   t.equal(html.code, 1);
   oneErrorLine(t, html, 'BAD_RESPONSE');
+});
+
+t.test('an https API: NODE_EXTRA_CA_CERTS is still trusted though the launcher keeps it from slowing Node\'s start', async (t) => {
+  // A CA and a server certificate for 127.0.0.1, made here with openssl.
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'berth-cli-tls-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const openssl = (...args: string[]) => promisify(execFile)('openssl', args, { cwd: dir });
+  await openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '1', '-subj', '/CN=berth test CA');
+  await openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1');
+  await writeFile(path.join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1\n');
+  await openssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.pem', '-days', '1', '-extfile', 'san.ext');
+  const server = https.createServer({ key: await readFile(path.join(dir, 'server.key')), cert: await readFile(path.join(dir, 'server.pem')) }, (req, res) => {
+    res.writeHead(req.url === '/api/v1/tenants' ? 200 : 404, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(req.url === '/api/v1/tenants' ? { tenants: [] } : { error: { code: 'NOT_FOUND', message: 'no' } }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => new Promise((resolve) => server.close(resolve)));
+  const env = { BERTH_URL: `https://127.0.0.1:${(server.address() as net.AddressInfo).port}`, BERTH_TOKEN: 'berth_000000000000_x' };
+
+  const trusted = await berth(['tenant', 'list', '--json'], { ...env, NODE_EXTRA_CA_CERTS: path.join(dir, 'ca.pem') });
+  t.equal(trusted.code, 0, 'the CA in NODE_EXTRA_CA_CERTS is trusted', { stderr: trusted.stderr });
+  t.same(JSON.parse(trusted.stdout), { tenants: [] }, 'and the answer is read');
+
+  const untrusted = await berth(['tenant', 'list'], { ...env, NODE_EXTRA_CA_CERTS: undefined });
+  t.equal(untrusted.code, 3, 'without it the certificate is refused');
+  oneErrorLine(t, untrusted, 'UNREACHABLE');
+
+  const missing = await berth(['tenant', 'list'], { ...env, NODE_EXTRA_CA_CERTS: path.join(dir, 'absent.pem') });
+  t.equal(missing.code, 2, 'an unreadable CA file is a usage error');
+  oneErrorLine(t, missing, 'BAD_CA_FILE');
+  t.match(missing.stderr, /absent\.pem.*NODE_EXTRA_CA_CERTS/, 'naming the file and the variable');
+
+  // Node itself would warn at start about an unreadable NODE_EXTRA_CA_CERTS:
+  // silence over plain http shows the launcher kept the file from Node.
+  const plain = await berth(['tenant', 'list'], { BERTH_URL: `http://127.0.0.1:${await closedPort()}`, BERTH_TOKEN: 'berth_000000000000_x', NODE_EXTRA_CA_CERTS: path.join(dir, 'absent.pem') });
+  t.equal(plain.code, 3);
+  oneErrorLine(t, plain, 'UNREACHABLE');
 });
