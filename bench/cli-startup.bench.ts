@@ -5,6 +5,10 @@
 // and token: curl alone (the HTTP floor), `node -e ''` (Node's start-up
 // floor), and the bash CLI this one replaced (scripts/berth + its
 // scripts/lib/berth-*.sh at BASE, from git), when git still has it.
+// Commands run with this process's environment: when NODE_EXTRA_CA_CERTS is
+// set (it is on this machine), plain `node` pays for reading it at start, and
+// the launcher hands it to the CLI instead (scripts/berth); the table shows
+// node's floor with and without it.
 // Every sample counts (warm-up runs are made first and never counted).
 // Prints what it ran with and a table, writes
 // bench/results/cli-startup-<iso>.json; asserts nothing; removes what it made.
@@ -102,10 +106,11 @@ try {
   const old = await oldCli(scratch);
   const tried = [
     ['berth tenant list (scripts/berth → node dist/cli/berth.js)', () => timed('bash', [cli, 'tenant', 'list'], env), listsAll, TARGET_MS],
-    ['node dist/cli/berth.js tenant list (no launcher)', () => timed(process.execPath, [path.join(ROOT_DIR, 'orchestrator/dist/cli/berth.js'), 'tenant', 'list'], env), listsAll],
+    ['node dist/cli/berth.js tenant list (no launcher, so Node reads NODE_EXTRA_CA_CERTS)', () => timed(process.execPath, [path.join(ROOT_DIR, 'orchestrator/dist/cli/berth.js'), 'tenant', 'list'], env), listsAll],
     ['berth tenant list --json', () => timed('bash', [cli, 'tenant', 'list', '--json'], env), jsonAll],
     ['yardstick: curl GET /api/v1/tenants', () => timed('curl', ['-sf', '-H', '@-', `${url}/api/v1/tenants`], env, `Authorization: Bearer ${tp.token}\n`), jsonAll],
-    ["yardstick: node -e ''", () => timed(process.execPath, ['-e', ''], env), () => true],
+    [`yardstick: node -e ''${env.NODE_EXTRA_CA_CERTS ? ' (NODE_EXTRA_CA_CERTS set)' : ''}`, () => timed(process.execPath, ['-e', ''], env), () => true],
+    ...(env.NODE_EXTRA_CA_CERTS ? [["yardstick: node -e '' (NODE_EXTRA_CA_CERTS unset)", () => timed(process.execPath, ['-e', ''], { ...env, NODE_EXTRA_CA_CERTS: '' }), () => true]] : []),
     ...(old ? [[`yardstick: the bash CLI at ${BASE.slice(0, 7)} (curl + jq)`, () => timed('bash', [old, 'tenant', 'list'], env), listsAll]] : [])
   ] as [string, () => Promise<{ ms: number; stdout: string }>, (s: string) => boolean, number?][];
   // Interleaved rounds would be fairer to a machine whose load drifts; one block each keeps caches warm per command. Report the load.
@@ -120,6 +125,7 @@ try {
 }
 
 console.log(`node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+console.log(`NODE_EXTRA_CA_CERTS=${process.env.NODE_EXTRA_CA_CERTS ?? '(unset)'}: scripts/berth passes it to the CLI as BERTH_EXTRA_CA_CERTS (read only for https)`);
 console.log(`${TENANTS} stopped stand-in tenants, ${SAMPLES} samples per command after ${WARMUP} warm-up runs, every sample counted`);
 console.log('| command | p50 ms | p95 ms | min | max | target |');
 console.log('|---|---|---|---|---|---|');
