@@ -88,8 +88,10 @@ export async function startTestPlatform(
     await ensurePlatformDb(runtime, config);
     platform = await createPlatform(config, logger, { healthTimeoutMs: 60_000, ...options });
   } catch (err) {
-    // Nothing of a platform that never came up is left behind.
-    await removePlatformDb(runtime, config.platformDb.container, true);
+    // Nothing of a platform that never came up is left behind, nginx included
+    // when the engine is what failed (and so fails this removal too).
+    await removePlatformDb(runtime, config.platformDb.container, true)
+      .catch((cleanup: unknown) => logger.error({ err: cleanup }, 'the platform database of a platform that never came up was not removed'));
     await nginx.stop();
     await rm(home, { recursive: true, force: true });
     throw err;
@@ -118,9 +120,12 @@ export async function startTestPlatform(
       for (const slug of new Set([...slugs, ...left.map((c) => c.labels['berth.tenant']!)])) {
         await downStack(runtime, slug, { deleteData: true, platform: config.platformId });
       }
-      await removePlatformDb(runtime, config.platformDb.container, true);
-      await nginx.stop();
-      await rm(home, { recursive: true, force: true });
+      try {
+        await removePlatformDb(runtime, config.platformDb.container, true);
+      } finally {
+        await nginx.stop();
+        await rm(home, { recursive: true, force: true });
+      }
     }
   } as TestPlatform;
 }
