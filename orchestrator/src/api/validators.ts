@@ -43,8 +43,9 @@ interface Pair { schemas: object[]; body: Ajv; text: Ajv }
 const pairs = new Map<string, Pair[]>();
 
 function pairFor(externalSchemas: Record<string, object>): Pair {
-  const schemas = Object.keys(externalSchemas).sort().map((k) => externalSchemas[k]!);
-  const key = Object.keys(externalSchemas).sort().join('\n');
+  const ids = Object.keys(externalSchemas).sort();
+  const schemas = ids.map((id) => externalSchemas[id]!);
+  const key = ids.join('\n');
   const known = pairs.get(key) ?? [];
   const same = known.find((p) => p.schemas.every((s, i) => s === schemas[i]));
   if (same) return same;
