@@ -40,7 +40,8 @@ export interface PlatformConfig {
   deadlines: { runtimeCallMs: number; operationMs: number };
   health: { intervalMs: number; failuresBeforeDegraded: number };
   reconcileIntervalMs: number;
-  nginx: { bin: string; prefix: string; confFile: string; routesDir: string; httpPort: number };
+  /** controlSocket and tableFile: the route table's control endpoint and file (proxy-config/berth_routes.lua). */
+  nginx: { bin: string; prefix: string; confFile: string; controlSocket: string; tableFile: string; httpPort: number };
   /** The operator console's base URL: setup links are `${consoleUrl}/setup/<token>`. */
   consoleUrl: string;
   terminal: { idleMs: number };
@@ -148,7 +149,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, rootDir = ROOT_
       bin: get('BERTH_NGINX_BIN'),
       prefix: path.join(home, 'nginx'),
       confFile: path.join(home, 'nginx/conf/nginx.conf'),
-      routesDir: path.join(home, 'nginx/routes'),
+      controlSocket: path.join(home, 'nginx/control/control.sock'),
+      tableFile: path.join(home, 'nginx/control/routes.table'),
       httpPort: int('BERTH_HTTP_PORT', 1, 65535)
     },
     consoleUrl: consoleUrl.replace(/\/+$/, ''),

@@ -27,8 +27,7 @@ const PLAIN: Record<string, string> = {
   RUNTIME_UNAVAILABLE: 'the platform\'s container engine did not answer',
   RUNTIME_ERROR: 'the platform\'s container engine refused to start your team',
   PORT_EXHAUSTED: 'the platform has no room for another team right now',
-  PROXY_RELOAD_FAILED: 'your team\'s address could not be switched on',
-  PROXY_PROBE_FAILED: 'your team\'s address did not answer after it was switched on',
+  PROXY_CONTROL_FAILED: 'your team\'s address could not be switched on',
   TEAM_GONE: 'your team was removed by the platform\'s operators'
 };
 

@@ -2,6 +2,7 @@
 // integration tests build the very same thing against their own database,
 // nginx prefix and platform id.
 import { randomUUID } from 'node:crypto';
+import path from 'node:path';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import { buildApp, type BeforeSerialize } from './app.js';
 import { Metrics } from '../api/metrics.js';
@@ -14,6 +15,7 @@ import { EventBus } from '../events/event-bus.js';
 import { HealthMonitor } from '../health/monitor.js';
 import type { Logger } from '../log.js';
 import { withDeadlines } from '../runtime/deadlines.js';
+import { NginxSupervisor } from '../proxy/nginx-supervisor.js';
 import { RouteManager } from '../proxy/route-manager.js';
 import { Reconciler } from '../reconcile/reconciler.js';
 import { DockerRuntime } from '../runtime/docker-runtime.js';
@@ -101,16 +103,14 @@ export async function createPlatform(
   const audit = new AuditRepository(db.db);
   const operators = createOperatorsModule({ db: db.db, box, consoleUrl: config.consoleUrl, signInLimit: signInLimitOf(config), clock: options.clock });
   await Promise.all([repo.init(), events.init(), tokens.init(), audit.init(), operators.init()]);
-  const routes = new RouteManager({
-    nginxBin: config.nginx.bin,
-    prefix: config.nginx.prefix,
-    confFile: config.nginx.confFile,
-    routesDir: config.nginx.routesDir,
-    httpPort: config.nginx.httpPort,
-    baseDomain: config.baseDomain,
-    // Generous: on a loaded 2-core host old workers can take seconds to retire.
-    probeTimeoutMs: 10_000,
-    log
+  const routes = new RouteManager({ controlSocket: config.nginx.controlSocket, tableFile: config.nginx.tableFile, baseDomain: config.baseDomain, log });
+  await routes.init();
+  const nginxSupervisor = new NginxSupervisor({
+    target: { bin: config.nginx.bin, prefix: config.nginx.prefix, confFile: config.nginx.confFile },
+    pidFile: path.join(config.nginx.prefix, 'nginx.pid'),
+    controlSocket: config.nginx.controlSocket,
+    log,
+    restore: () => routes.restore()
   });
   const storage = new StorageUse(runtime, log, { maxAgeMs: config.storage.maxAgeMs, timeoutMs: STORAGE_EXEC_TIMEOUT_MS });
   // A relay that cannot start (bad BERTH_MAIL_FROM, port taken) must not leave the database client holding the process open.
@@ -153,10 +153,10 @@ export async function createPlatform(
 
   metrics.gauge('berth_terminals_open', 'Console terminals open now', async () => [[{}, terminal.count()]]);
   metrics.gauge('berth_tenants', 'Tenants by phase', async () => Object.entries(await repo.countByPhase()).map(([phase, n]) => [{ phase }, n]));
-  metrics.gauge('berth_nginx_reloads_total', 'nginx reloads since start', async () => [[{}, routes.stats().reloads]]);
-  metrics.gauge('berth_nginx_reload_failures_total', 'nginx reloads or tests that failed', async () => [[{}, routes.stats().reloadFailures]]);
-  metrics.gauge('berth_nginx_reload_seconds_total', 'Time spent in nginx reloads', async () => [[{}, routes.stats().totalReloadMs / 1000]]);
-  metrics.gauge('berth_nginx_last_reload_seconds', 'Duration of the last nginx reload', async () => [[{}, routes.stats().lastReloadMs / 1000]]);
+  metrics.gauge('berth_route_changes_total', 'Route changes nginx took since start', async () => [[{}, routes.stats().changes]]);
+  metrics.gauge('berth_route_change_failures_total', 'Route changes refused or not delivered', async () => [[{}, routes.stats().failures]]);
+  metrics.gauge('berth_route_change_seconds_total', 'Time spent applying route changes', async () => [[{}, routes.stats().totalChangeMs / 1000]]);
+  metrics.gauge('berth_nginx_restarts_total', 'nginx masters the supervisor restarted', async () => [[{}, nginxSupervisor.restarts]]);
 
   const version = config.defaultAppVersion;
   const images = stackImages(config, version);
@@ -166,9 +166,11 @@ export async function createPlatform(
   return {
     app, db, runtime, repo, tenants, tenantViews, tenantLogs, stacks, operations, events, tokens, audit, routes, monitor, reconciler, metrics, operators, terminal, stats, storage, onboarding, upgrades, mail, instanceId,
     async startLoops() {
-      // A crash between writing a route file and reloading leaves a file nginx
-      // does not serve yet; the reconciler compares files, so reload first.
-      await routes.resync();
+      // nginx may have started from an older table (a corrupt file's last good
+      // copy); the reconciler compares with ours, so nginx must hold ours first.
+      await nginxSupervisor.check();
+      await routes.restore();
+      nginxSupervisor.start();
       await reconciler.pass();
       // After the first pass: it finished or undid the upgrade operations a dead process left.
       await upgrades.runner.start();
@@ -179,6 +181,7 @@ export async function createPlatform(
     },
     async close() {
       if (loops) {
+        await nginxSupervisor.stop();
         monitor.stop();
         reconciler.stop();
         await stats.stop();

@@ -1,8 +1,8 @@
-// The one place that runs the nginx binary (`nginx -t`) or signals its master
-// (reload), always with Berth's own prefix and config (never /etc/nginx), as
+// The one place that runs the nginx binary (start, `nginx -t`) or looks for its
+// processes, always with Berth's own prefix and config (never /etc/nginx), as
 // an argv array (never a shell string), with a timeout and nginx's stderr captured.
 import { execFile } from 'node:child_process';
-import { readFile, readdir } from 'node:fs/promises';
+import { readFile, readdir, readlink } from 'node:fs/promises';
 
 export interface NginxTarget {
   bin: string;
@@ -34,29 +34,14 @@ function runNginx(target: NginxTarget, extra: string[]): Promise<NginxResult> {
   });
 }
 
-/** `nginx -t`: parses the whole configuration, route files included. */
+/** `nginx -t`: parses the main configuration (routes are data, not configuration). */
 export function testConfig(target: NginxTarget): Promise<NginxResult> {
   return runNginx(target, ['-t']);
 }
 
-/**
- * Reload: SIGHUP to the master, which starts workers on the new configuration
- * and lets old ones finish in-flight requests. This is all `nginx -s reload`
- * does, but that command first parses the whole configuration, every route
- * file, only to find the pid file (nginx.c runs ngx_init_cycle before
- * ngx_signal_process): with 1,000 routes a third full parse per change, after
- * `nginx -t` and before the master's own. Pass a pid from runningMasterPid.
- * It returns once the signal is sent; the master applies it a moment later,
- * hence the probes.
- */
-export function reload(masterPid: number): NginxResult {
-  const started = performance.now();
-  try {
-    process.kill(masterPid, 'SIGHUP');
-    return { ok: true, output: '', ms: performance.now() - started };
-  } catch (err) {
-    return { ok: false, output: `cannot signal the nginx master ${masterPid}: ${(err as Error).message}`, ms: performance.now() - started, reason: 'failed' };
-  }
+/** Starts a master; nginx returns once it has daemonized (the pid file follows a moment later). */
+export function startMaster(target: NginxTarget): Promise<NginxResult> {
+  return runNginx(target, []);
 }
 
 /** The master's pid when one runs, or null (no pid file, or a stale one). */
@@ -86,32 +71,33 @@ export async function runningMasterPid(pidFile: string): Promise<number | null> 
   return title === null || title.startsWith('nginx: master process') ? pid : null;
 }
 
-/** The master's child processes (its workers), pid → process title. Linux /proc. */
-export async function workerProcesses(masterPid: number): Promise<Map<number, string>> {
-  let pids: number[];
-  try {
-    const text = await readFile(`/proc/${masterPid}/task/${masterPid}/children`, 'utf8');
-    pids = text.split(/\s+/).filter(Boolean).map(Number);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    pids = await childrenByScan(masterPid); // kernel without CONFIG_PROC_CHILDREN
+/**
+ * nginx processes holding the unix socket at `socketPath` open: after its
+ * master was killed (SIGKILL), the workers live on as orphans, still holding
+ * the listening sockets, so a new master could not bind them. The control
+ * socket's path is unique to one Berth home, which tells them from the
+ * workers of any other nginx on the machine. Linux /proc.
+ */
+export async function socketHolders(socketPath: string): Promise<number[]> {
+  const inodes = new Set<string>();
+  // "Num RefCount Protocol Flags Type St Inode Path"
+  for (const line of (await readFile('/proc/net/unix', 'utf8')).split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f.length >= 8 && f.slice(7).join(' ') === socketPath) inodes.add(`socket:[${f[6]}]`);
   }
-  const out = new Map<number, string>();
-  for (const pid of pids) {
-    const title = await processTitle(pid);
-    if (title !== null) out.set(pid, title);
-  }
-  return out;
-}
-
-async function childrenByScan(parent: number): Promise<number[]> {
+  if (inodes.size === 0) return [];
   const out: number[] = [];
   for (const name of await readdir('/proc')) {
     if (!/^\d+$/.test(name)) continue;
-    const stat = await readFile(`/proc/${name}/stat`, 'utf8').catch(() => '');
-    // "pid (comm) state ppid ...": comm may hold spaces and parentheses.
-    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-    if (ppid === parent) out.push(Number(name));
+    const title = await processTitle(Number(name));
+    if (!title?.startsWith('nginx:')) continue;
+    const fds = await readdir(`/proc/${name}/fd`).catch(() => [] as string[]);
+    for (const fd of fds) {
+      if (inodes.has(await readlink(`/proc/${name}/fd/${fd}`).catch(() => ''))) {
+        out.push(Number(name));
+        break;
+      }
+    }
   }
   return out;
 }
@@ -121,33 +107,5 @@ async function processTitle(pid: number): Promise<string | null> {
     return (await readFile(`/proc/${pid}/cmdline`, 'utf8')).replaceAll('\0', ' ').trim();
   } catch {
     return null; // exited meanwhile
-  }
-}
-
-/**
- * After `nginx -s reload`, workers of the previous configuration keep
- * accepting connections until the master has started the new workers and
- * told the old ones to quit; one probe answered by a new worker does not mean
- * the next connection will be. An old worker retitles itself "worker process
- * is shutting down" as it closes its listening sockets (ngx_process_cycle.c),
- * so once each old worker has exited or says so, every new connection meets
- * the new configuration. Resolves with the old workers still serving at the
- * deadline: none means the reload took effect.
- */
-export async function retiredWorkers(old: Map<number, string>, timeoutMs: number): Promise<number[]> {
-  const deadline = Date.now() + timeoutMs;
-  // Only workers accept connections; those already shutting down (from an
-  // earlier reload) no longer do, and cache processes simply exit.
-  let serving = [...old].filter(([, title]) => title.includes('worker process') && !title.includes('shutting down')).map(([pid]) => pid);
-  for (let pause = 5; ; pause = Math.min(pause * 2, 50)) {
-    const left: number[] = [];
-    for (const pid of serving) {
-      const title = await processTitle(pid);
-      // null: exited; '': a zombie awaiting its master's wait().
-      if (title && !title.includes('shutting down')) left.push(pid);
-    }
-    serving = left;
-    if (serving.length === 0 || Date.now() + pause > deadline) return serving;
-    await new Promise((r) => setTimeout(r, pause));
   }
 }

@@ -3,7 +3,7 @@
 // stop() signals the master by the pid it had at start (the prefix may be gone
 // by then) and waits until it has really exited.
 import { execFile } from 'node:child_process';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -32,7 +32,9 @@ export interface TestNginx {
   home: string;
   prefix: string;
   confFile: string;
-  routesDir: string;
+  /** The route control socket and the table file (berth_routes.lua). */
+  controlSocket: string;
+  tableFile: string;
   port: number;
   pid(): Promise<number>;
   stop(): Promise<void>;
@@ -42,8 +44,11 @@ export async function startNginx(home: string, options: { start?: boolean } = {}
   const port = await freePort();
   const prefix = path.join(home, 'nginx');
   const confFile = path.join(prefix, 'conf/nginx.conf');
-  const routesDir = path.join(prefix, 'routes');
-  for (const dir of ['conf', 'logs', 'routes', 'tmp']) await mkdir(path.join(prefix, dir), { recursive: true });
+  const control = path.join(prefix, 'control');
+  for (const dir of ['conf', 'logs', 'tmp']) await mkdir(path.join(prefix, dir), { recursive: true });
+  // Root only, as scripts/nginx-up makes it: the socket itself is 0666.
+  await mkdir(control, { mode: 0o700 });
+  await copyFile(path.join(ROOT_DIR, 'proxy-config/berth_routes.lua'), path.join(prefix, 'conf/berth_routes.lua'));
   // Workers run as nobody and write request bodies past their buffer (16 KB)
   // under tmp/: they must pass through a home made by mkdtemp (0700, else a
   // 500 for any upload). Traverse only: they still cannot list it.
@@ -52,6 +57,8 @@ export async function startNginx(home: string, options: { start?: boolean } = {}
   await writeFile(confFile, template.replaceAll('__BERTH_HOME__', home).replaceAll('__BERTH_HTTP_PORT__', String(port)));
   const pidFile = path.join(prefix, 'nginx.pid');
   const pid = async () => Number((await readFile(pidFile, 'utf8')).trim());
+  const controlSocket = path.join(control, 'control.sock');
+  const tableFile = path.join(control, 'routes.table');
   let master = 0;
   if (options.start ?? true) {
     await run(NGINX_BIN, ['-p', `${prefix}/`, '-c', confFile]);
@@ -59,11 +66,16 @@ export async function startNginx(home: string, options: { start?: boolean } = {}
     await until(async () => (master = (await runningMasterPid(pidFile)) ?? 0) > 0, 10_000, 'nginx to write its pid file', 20);
   }
   return {
-    home, prefix, confFile, routesDir, port, pid,
+    home, prefix, confFile, controlSocket, tableFile, port, pid,
     async stop() {
-      if (!master || !(await running(master))) return;
-      process.kill(master, 'SIGQUIT'); // graceful stop
-      await until(async () => !(await running(master)), 10_000, `nginx master ${master} to exit`, 20);
+      // The master it started, and the one Berth's supervisor may have started
+      // after a test killed that one.
+      const now = await runningMasterPid(pidFile).catch(() => null);
+      for (const pid of new Set([master, now ?? 0])) {
+        if (!pid || !(await running(pid))) continue;
+        process.kill(pid, 'SIGQUIT'); // graceful stop
+        await until(async () => !(await running(pid)), 10_000, `nginx master ${pid} to exit`, 20);
+      }
     }
   };
 }

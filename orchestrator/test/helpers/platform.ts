@@ -80,7 +80,7 @@ export async function startTestPlatform(
     // healthy, so two platforms sharing a range (another test run, or the
     // README's platform) would pick the same port and one would move its app.
     portRange: nextPortSlice(),
-    nginx: { bin: base.nginx.bin, prefix: nginx.prefix, confFile: nginx.confFile, routesDir: nginx.routesDir, httpPort: nginx.port },
+    nginx: { bin: base.nginx.bin, prefix: nginx.prefix, confFile: nginx.confFile, controlSocket: nginx.controlSocket, tableFile: nginx.tableFile, httpPort: nginx.port },
     ...overrides
   };
   let platform: Platform;

@@ -9,14 +9,12 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { silentLogger } from '../../src/log.js';
 import { RouteManager } from '../../src/proxy/route-manager.js';
-import { NGINX_BIN, request, startNginx, startUpstream, until } from './fixtures/nginx.js';
+import { request, startNginx, startUpstream, until } from './fixtures/nginx.js';
 
 t.test('one-time link tokens are blanked in the access log', async (t) => {
   const nginx = await startNginx(t, t.testdir({}));
   const app = await startUpstream(t, 'team');
-  const routes = new RouteManager({
-    nginxBin: NGINX_BIN, prefix: nginx.prefix, confFile: nginx.confFile, routesDir: nginx.routesDir, httpPort: nginx.port, baseDomain: 'berth.test', log: silentLogger
-  });
+  const routes = new RouteManager({ controlSocket: nginx.controlSocket, tableFile: nginx.tableFile, baseDomain: 'berth.test', log: silentLogger });
   await routes.setRoute('linked', { kind: 'up', port: app.port });
   const host = 'linked.berth.test';
   const tokens = Array.from({ length: 3 }, () => randomBytes(32).toString('base64url'));

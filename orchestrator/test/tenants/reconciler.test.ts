@@ -2,8 +2,7 @@
 // come back, orphans Berth labelled go, missing or stale routes are rewritten,
 // and volumes of unknown tenants are never touched.
 import t from 'tap';
-import { readFile, rm, writeFile } from 'node:fs/promises';
-import path from 'node:path';
+import { control } from '../../src/proxy/route-control.js';
 import { httpGet } from '../../src/runtime/http-get.js';
 import { names } from '../../src/names.js';
 import { docker, runtime, testSlug } from '../helpers/docker.js';
@@ -37,14 +36,18 @@ t.test('a removed container is recreated', async (t) => {
 });
 
 t.test('a missing or stale route is rewritten', async (t) => {
-  const file = path.join(tp.nginx.routesDir, `${slug}.conf`);
-  const good = await readFile(file, 'utf8');
-  await rm(file);
+  // Behind the route manager's back, straight through nginx's control socket:
+  // the reconciler reads what nginx holds, not what it last said.
+  const host = `${slug}.${tp.config.baseDomain}`;
+  const good = (await control(tp.nginx.controlSocket, 'GET', `/entries/${host}`, undefined, 5000)).body.trim();
+  t.match(good, new RegExp(`^${host} ${slug} up \\d+ \\d+$`));
+  t.equal((await control(tp.nginx.controlSocket, 'DELETE', `/entries/${host}`, undefined, 5000)).status, 204);
   t.same((await reconciler.pass()).routesFixed, [slug], 'missing route');
-  t.equal(await readFile(file, 'utf8'), good);
-  await writeFile(file, good.replace(/127\.0\.0\.1:\d+/, '127.0.0.1:1'));
+  t.equal((await viaNginx()).status, 200);
+  t.equal((await control(tp.nginx.controlSocket, 'PUT', '/entries', good.replace(/ up \d+/, ' up 1'), 5000)).status, 204);
+  t.equal((await viaNginx()).status, 503, 'the stale route serves (nothing listens on port 1)');
   t.same((await reconciler.pass()).routesFixed, [slug], 'stale route');
-  t.equal(await readFile(file, 'utf8'), good);
+  t.equal((await control(tp.nginx.controlSocket, 'GET', `/entries/${host}`, undefined, 5000)).body.trim(), good);
   t.equal((await viaNginx()).status, 200);
 });
 

@@ -100,5 +100,6 @@ t.test('configuration: bad values are refused by name', async (t) => {
   t.same(loadConfig({}).mailRelay, { smtpUrl: '', from: 'Berth <no-reply@berth.localhost>', port: 2525, perHour: 50 }, 'no mail by default');
   const c = loadConfig({ BERTH_HTTP_PORT: '8080', BERTH_HOME: '/srv/berth' });
   t.equal(c.nginx.httpPort, 8080);
-  t.equal(c.nginx.routesDir, '/srv/berth/nginx/routes');
+  t.equal(c.nginx.controlSocket, '/srv/berth/nginx/control/control.sock');
+  t.equal(c.nginx.tableFile, '/srv/berth/nginx/control/routes.table');
 });

@@ -1,0 +1,267 @@
+-- Berth's route table inside nginx: host -> entry, in the lua_shared_dict
+-- "berth_routes" that every worker shares. The orchestrator sets entries
+-- through the control server (a unix socket only root can reach; see
+-- nginx.conf), and writes the same entries to the table file that load()
+-- reads when nginx starts, so a restarted nginx serves every route at once.
+-- A route change is one dict write: no nginx -t, no reload, and keep-alive
+-- connections stay open (a reload closes idle ones).
+--
+-- One entry is one line of space-separated fields; the orchestrator writes
+-- the same format (orchestrator/src/proxy/route-entry.ts):
+--   <host> <slug> up <port> <max body bytes>
+--   <host> <slug> down <state>
+--   <host> <slug> sleeping <ipv4>:<port>   (handed to the orchestrator, which wakes the team)
+-- Everything is checked here too: the control socket is root-only, but a bad
+-- entry must never reach a request, nor change anything else.
+local M = {}
+
+local MAX_LINE = 512
+local HEADER = 'berth-routes 1'
+
+local DOWN = {
+  provisioning = { note = 'It is being set up and will answer in a moment.', retry = 10 },
+  upgrading = { note = 'It is being upgraded and will be back shortly.', retry = 10 },
+  degraded = { note = 'It is not answering its health checks right now; it is being looked after.', retry = 30 },
+  stopped = { note = 'It has been stopped. It will answer again once an operator starts it.', retry = 300 },
+  hibernated = { note = 'It is asleep. It will answer again once it is woken up.', retry = 60 },
+  failed = { note = 'It could not be started. An operator needs to look at it.', retry = 300 },
+  deleting = { note = 'It is being deleted.', retry = 300 },
+}
+
+local function port_ok(text)
+  if not text or #text > 5 or not text:find('^[1-9][0-9]*$') then return false end
+  return tonumber(text) <= 65535
+end
+
+local function host_ok(host)
+  return #host <= 253 and host:find('^[a-z0-9][a-z0-9.-]*[a-z0-9]$') ~= nil and not host:find('..', 1, true)
+end
+
+local function slug_ok(slug)
+  return #slug >= 3 and #slug <= 32 and slug:find('^[a-z][a-z0-9-]*[a-z0-9]$') ~= nil and not slug:find('--', 1, true)
+end
+
+-- Returns host, value (what the dict holds) or nil, "<field>: <problem>".
+function M.parse(line)
+  if type(line) ~= 'string' or #line == 0 then return nil, 'entry: empty' end
+  if #line > MAX_LINE then return nil, 'entry: longer than ' .. MAX_LINE .. ' bytes' end
+  if line:find('[^%w .:-]') then return nil, 'entry: only a-z, 0-9, ".", ":", "-" and single spaces are allowed' end
+  local f = {}
+  for part in line:gmatch('[^ ]+') do f[#f + 1] = part end
+  local host, slug, kind = f[1], f[2], f[3]
+  if not host or not host_ok(host) then return nil, 'host: not a valid host name' end
+  if not slug or not slug_ok(slug) then return nil, 'slug: not a valid tenant slug' end
+  if kind == 'up' then
+    if #f ~= 5 then return nil, 'up: expected <port> <max body bytes>' end
+    if not port_ok(f[4]) then return nil, 'port: must be an integer from 1 to 65535' end
+    if #f[5] > 12 or not f[5]:find('^[1-9][0-9]*$') then return nil, 'maxBodyBytes: must be a positive integer' end
+  elseif kind == 'down' then
+    if #f ~= 4 then return nil, 'down: expected <state>' end
+    if not DOWN[f[4]] then return nil, 'state: unknown down state' end
+  elseif kind == 'sleeping' then
+    if #f ~= 4 then return nil, 'sleeping: expected <ipv4>:<port>' end
+    local a, b, c, d, p = f[4]:match('^(%d+)%.(%d+)%.(%d+)%.(%d+):(%d+)$')
+    if not a or tonumber(a) > 255 or tonumber(b) > 255 or tonumber(c) > 255 or tonumber(d) > 255 or not port_ok(p) then
+      return nil, 'wake: must be <ipv4>:<port>'
+    end
+  else
+    return nil, 'kind: must be up, down or sleeping'
+  end
+  return host, table.concat(f, ' ', 2)
+end
+
+-- Parses a whole table (file or bulk replace): header, entries, then
+-- "end <count> <crc32 of the entry lines>", so a truncated or altered file is
+-- refused as a whole rather than half loaded. Returns a host -> value map.
+function M.parse_table(text)
+  local lines = {}
+  for line in text:gmatch('([^\n]*)\n') do lines[#lines + 1] = line end
+  if lines[1] ~= HEADER then return nil, 'line 1: expected "' .. HEADER .. '"' end
+  local trailer = lines[#lines] or ''
+  local count, crc = trailer:match('^end (%d+) (%d+)$')
+  if not count then return nil, 'last line: expected "end <count> <crc32>" (truncated?)' end
+  if tonumber(count) ~= #lines - 2 then return nil, 'trailer: says ' .. count .. ' entries, found ' .. (#lines - 2) end
+  local body = text:sub(#HEADER + 2, #text - #trailer - 1)
+  if tostring(ngx.crc32_long(body)) ~= crc then return nil, 'trailer: checksum does not match the entries' end
+  local map = {}
+  for i = 2, #lines - 1 do
+    local host, value = M.parse(lines[i])
+    if not host then return nil, 'line ' .. i .. ': ' .. value end
+    map[host] = value
+  end
+  return map
+end
+
+-- Makes the dict hold exactly `map`: new values first, then stale hosts go,
+-- so no host that stays is ever missing in between.
+local function replace(dict, map)
+  for host, value in pairs(map) do
+    local ok, err = dict:safe_set(host, value)
+    if not ok then return nil, 'shared memory: ' .. tostring(err) end
+  end
+  for _, host in ipairs(dict:get_keys(0)) do
+    if map[host] == nil then dict:delete(host) end
+  end
+  return true
+end
+
+local function read_file(path)
+  local f, err = io.open(path, 'rb')
+  if not f then return nil, err end
+  local text = f:read('*a')
+  f:close()
+  return text
+end
+
+-- init_by_lua, in the master (as root) at start and at every reload. A table
+-- that fails parse_table is refused with an error naming the file and line,
+-- and the last good one (the previous table, kept by the orchestrator) is
+-- loaded instead; nginx still starts, so Berth's own pages and the control
+-- socket come up and the orchestrator can replay its routes.
+function M.load(path)
+  local dict = ngx.shared.berth_routes
+  for _, file in ipairs({ path, path .. '.last-good' }) do
+    local text, err = read_file(file)
+    if not text then
+      if err and err:find('No such file', 1, true) then
+        ngx.log(ngx.NOTICE, 'berth: no route table at ', file)
+      else
+        ngx.log(ngx.ERR, 'berth: cannot read route table ', file, ': ', err)
+      end
+    else
+      local map, problem = M.parse_table(text)
+      if map then
+        local ok, rerr = replace(dict, map)
+        if ok then
+          ngx.log(ngx.NOTICE, 'berth: route table ', file, ' loaded')
+          return
+        end
+        ngx.log(ngx.ERR, 'berth: route table ', file, ' not loaded: ', rerr)
+      else
+        ngx.log(ngx.ERR, 'berth: route table ', file, ' refused (corrupt): ', problem, '; trying the last good one')
+      end
+    end
+  end
+end
+
+local function page(status, title, text, retry)
+  ngx.status = status
+  ngx.header['Content-Type'] = 'text/html; charset=utf-8'
+  ngx.header['Cache-Control'] = 'no-store'
+  if retry then ngx.header['Retry-After'] = tostring(retry) end
+  ngx.print("<!doctype html>\n<html lang='en'><head><meta charset='utf-8'><title>", title,
+    "</title></head>\n<body>", text, '</body></html>\n')
+  return ngx.exit(status)
+end
+
+-- access_by_lua of every team request: the one place a request's host is
+-- looked up. Sets $berth_upstream for proxy_pass, or answers itself.
+function M.route()
+  local host = ngx.var.host
+  local value = ngx.shared.berth_routes:get(host)
+  if not value then
+    if ngx.var.uri == '/__berth/healthz' then
+      ngx.header['Content-Type'] = 'text/plain'
+      ngx.print('ok\n')
+      return ngx.exit(200)
+    end
+    ngx.status = 404
+    ngx.header['Content-Type'] = 'text/plain'
+    ngx.print('No team lives at this address.\n')
+    return ngx.exit(404)
+  end
+  local slug, kind, a, b = value:match('^(%S+) (%S+) (%S+) ?(%S*)$')
+  ngx.var.berth_slug = slug
+  if kind == 'up' then
+    -- client_max_body_size cannot change per request; Content-Length is
+    -- checked here against the team's limit, and the global
+    -- client_max_body_size caps bodies sent without one (chunked).
+    local length = tonumber(ngx.var.http_content_length or '')
+    if length and length > tonumber(b) then
+      return page(413, 'Request too large',
+        "<h1>Request too large</h1>\n<p>This team's space accepts request bodies up to " .. b .. ' bytes.</p>')
+    end
+    ngx.var.berth_upstream = '127.0.0.1:' .. a
+  elseif kind == 'sleeping' then
+    ngx.var.berth_upstream = a
+    ngx.var.berth_wake = slug
+  else
+    local d = DOWN[a]
+    return page(503, slug .. ' is ' .. a, "<h1>This team's space is " .. a .. '</h1>\n<p>' .. d.note .. '</p>', d.retry)
+  end
+end
+
+-- error_page 502 504: nothing listens on the app's port, or it did not answer.
+function M.unavailable()
+  local slug = ngx.var.berth_slug
+  if ngx.var.berth_wake ~= '' then
+    return page(503, slug .. ' is waking', "<h1>This team's space is waking up</h1>\n<p>Please try again in a moment.</p>", 10)
+  end
+  return page(503, slug .. ' is not answering', "<h1>This team's space is not answering</h1>\n<p>Its app at " ..
+    ngx.var.host .. ' did not answer just now. It may be restarting; please try again in a moment.</p>', 10)
+end
+
+local function reply(status, text)
+  ngx.status = status
+  ngx.header['Content-Type'] = 'text/plain'
+  ngx.print(text, '\n')
+  return ngx.exit(status)
+end
+
+local function body()
+  ngx.req.read_body()
+  local data = ngx.req.get_body_data()
+  if data then return data end
+  local file = ngx.req.get_body_file()
+  return file and read_file(file) or ''
+end
+
+-- content_by_lua of the control server (unix socket):
+--   PUT /entries          body: one entry line  -> 204, or 400 "<field>: <problem>"
+--   DELETE /entries/<host>                      -> 204
+--   GET /entries          every entry, one line each
+--   GET /entries/<host>   that entry, or 404
+--   PUT /table            body: a whole table   -> 204 (replaces every entry)
+function M.control()
+  local dict = ngx.shared.berth_routes
+  local method, uri = ngx.req.get_method(), ngx.var.uri
+  if uri == '/entries' and method == 'PUT' then
+    local length = tonumber(ngx.var.http_content_length or '')
+    if length and length > MAX_LINE + 1 then return reply(400, 'entry: longer than ' .. MAX_LINE .. ' bytes') end
+    local line = body():gsub('\n$', '')
+    local host, value = M.parse(line)
+    if not host then return reply(400, value) end
+    local ok, err = dict:safe_set(host, value)
+    if not ok then return reply(507, 'shared memory: ' .. tostring(err)) end
+    return ngx.exit(204)
+  elseif uri == '/entries' and method == 'GET' then
+    local out = {}
+    for _, host in ipairs(dict:get_keys(0)) do
+      local value = dict:get(host)
+      if value then out[#out + 1] = host .. ' ' .. value .. '\n' end
+    end
+    table.sort(out)
+    ngx.header['Content-Type'] = 'text/plain'
+    ngx.print(out)
+    return
+  elseif method == 'GET' and uri:find('^/entries/') then
+    local host = uri:sub(#'/entries/' + 1)
+    local value = host_ok(host) and dict:get(host)
+    if not value then return reply(404, 'host: no entry') end
+    return reply(200, host .. ' ' .. value)
+  elseif method == 'DELETE' and uri:find('^/entries/') then
+    local host = uri:sub(#'/entries/' + 1)
+    if not host_ok(host) then return reply(400, 'host: not a valid host name') end
+    dict:delete(host)
+    return ngx.exit(204)
+  elseif uri == '/table' and method == 'PUT' then
+    local map, problem = M.parse_table(body())
+    if not map then return reply(400, problem) end
+    local ok, err = replace(dict, map)
+    if not ok then return reply(507, err) end
+    return ngx.exit(204)
+  end
+  return reply(404, 'unknown control request ' .. method .. ' ' .. uri)
+end
+
+return M
