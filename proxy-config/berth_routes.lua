@@ -194,6 +194,8 @@ end
 -- error_page 502 504: nothing listens on the app's port, or it did not answer.
 function M.unavailable()
   local slug = ngx.var.berth_slug
+  -- A named location: the add_header of location / does not apply here.
+  ngx.header['X-Berth-Route'] = slug
   if ngx.var.berth_wake ~= '' then
     return page(503, slug .. ' is waking', "<h1>This team's space is waking up</h1>\n<p>Please try again in a moment.</p>", 10)
   end

@@ -113,6 +113,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, rootDir = ROOT_
     throw new BerthError('CONFIG_INVALID', `BERTH_PLATFORM_DB_CONTAINER must be 1-63 letters, digits, _ and - (no dot), got "${platformDbContainer.slice(0, 80)}"`);
   }
   const home = get('BERTH_HOME');
+  // nginx's route control socket lives at <home>/nginx/control/control.sock,
+  // and a unix socket's path has at most 107 bytes (sun_path).
+  if (Buffer.byteLength(home) > 80) throw new BerthError('CONFIG_INVALID', `BERTH_HOME must be at most 80 bytes long (nginx's control socket lives under it), got ${Buffer.byteLength(home)}`);
   const appPackage = JSON.parse(readFileSync(path.join(rootDir, 'tenant-app/package.json'), 'utf8')) as { version: string };
   return {
     rootDir,

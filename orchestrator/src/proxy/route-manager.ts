@@ -56,13 +56,13 @@ export class RouteManager {
   }
 
   /** Serves `route` at <slug>.<baseDomain>; resolves once nginx serves it and the file holds it. */
-  setRoute(slug: string, route: RouteSpec): Promise<void> {
+  async setRoute(slug: string, route: RouteSpec): Promise<void> {
     const line = entryLine(this.o.baseDomain, slug, route);
     return this.change(slug, line, () => control(this.o.controlSocket, 'PUT', '/entries', line, this.timeoutMs));
   }
 
   /** The host falls back to "No team lives at this address." (404). */
-  removeRoute(slug: string): Promise<void> {
+  async removeRoute(slug: string): Promise<void> {
     assertRouteSlug(slug);
     const host = `${slug}.${this.o.baseDomain}`;
     return this.change(slug, null, () => control(this.o.controlSocket, 'DELETE', `/entries/${host}`, undefined, this.timeoutMs));

@@ -12,7 +12,7 @@ import { RouteManager } from '../../src/proxy/route-manager.js';
 import { request, startNginx, startUpstream, until } from './fixtures/nginx.js';
 
 t.test('one-time link tokens are blanked in the access log', async (t) => {
-  const nginx = await startNginx(t, t.testdir({}));
+  const nginx = await startNginx(t);
   const app = await startUpstream(t, 'team');
   const routes = new RouteManager({ controlSocket: nginx.controlSocket, tableFile: nginx.tableFile, baseDomain: 'berth.test', log: silentLogger });
   await routes.setRoute('linked', { kind: 'up', port: app.port });

@@ -24,7 +24,7 @@ export function managerFor(nginx: TestNginx, controlTimeoutMs?: number): RouteMa
 }
 
 t.test('with nginx running', async (t) => {
-  const nginx = await startNginx(t, t.testdir({}));
+  const nginx = await startNginx(t);
   const masterPid = await nginx.pid();
   const routes = managerFor(nginx);
   await routes.init();
@@ -204,7 +204,7 @@ t.test('with nginx running', async (t) => {
 });
 
 t.test('with no nginx running, setRoute fails with PROXY_CONTROL_FAILED and changes nothing', async (t) => {
-  const stopped = await startNginx(t, t.testdir({}), false);
+  const stopped = await startNginx(t, false);
   const idle = managerFor(stopped, 300);
   await t.rejects(idle.setRoute('alpha', { kind: 'up', port: 8080 }), { code: 'PROXY_CONTROL_FAILED', message: /did not answer PUT \/entries within 300 ms/ });
   await t.rejects(readFile(stopped.tableFile), { code: 'ENOENT' }, 'no table written');
