@@ -74,8 +74,17 @@ end
 -- "end <count> <crc32 of the entry lines>", so a truncated or altered file is
 -- refused as a whole rather than half loaded. Returns a host -> value map.
 function M.parse_table(text)
-  local lines = {}
-  for line in text:gmatch('([^\n]*)\n') do lines[#lines + 1] = line end
+  if text:sub(1, #HEADER + 1) ~= HEADER .. '\n' then return nil, 'line 1: expected "' .. HEADER .. '"' end
+  -- A plain find per line: linear however long a line is (a pattern such as
+  -- ([^\n]*)\n rescans a newline-free tail from every position).
+  local lines, pos = {}, 1
+  while true do
+    local nl = text:find('\n', pos, true)
+    if not nl then break end
+    lines[#lines + 1] = text:sub(pos, nl - 1)
+    pos = nl + 1
+  end
+  if pos <= #text then return nil, 'the last line does not end with a newline (truncated?)' end
   if lines[1] ~= HEADER then return nil, 'line 1: expected "' .. HEADER .. '"' end
   local trailer = lines[#lines] or ''
   local count, crc = trailer:match('^end (%d+) (%d+)$')
@@ -133,7 +142,7 @@ function M.load(path)
       if map then
         local ok, rerr = replace(dict, map)
         if ok then
-          ngx.log(ngx.NOTICE, 'berth: route table ', file, ' loaded')
+          ngx.log(file == path and ngx.NOTICE or ngx.WARN, 'berth: route table ', file, ' loaded')
           return
         end
         ngx.log(ngx.ERR, 'berth: route table ', file, ' not loaded: ', rerr)
