@@ -22,3 +22,11 @@ ensure_node_modules() {
     printf '%s\n' "$want" > "$stamp"
   fi
 }
+
+# Debian's nginx and its Lua module: Berth's routes live in a Lua shared-memory
+# table (proxy-config/berth_routes.lua), so nginx without the module cannot
+# serve a team. libnginx-mod-http-lua pulls the NDK module and lua-resty-core.
+ensure_nginx() {
+  command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || apt_install nginx-light
+  [ -f /usr/lib/nginx/modules/ngx_http_lua_module.so ] || apt_install libnginx-mod-http-lua
+}

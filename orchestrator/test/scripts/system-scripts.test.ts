@@ -4,11 +4,14 @@
 import t from 'tap';
 import path from 'node:path';
 import { execFile } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import { promisify } from 'node:util';
 import { ROOT_DIR } from '../../src/config/config.js';
+import { RouteTableFile } from '../../src/proxy/route-table-file.js';
 import { httpGet } from '../../src/runtime/http-get.js';
 import { freePort, running } from '../helpers/nginx.js';
+import { until } from '../helpers/wait.js';
 
 const run = promisify(execFile);
 const script = (name: string) => path.join(ROOT_DIR, 'scripts', name);
@@ -64,7 +67,8 @@ t.test('scripts refuse to run without root, saying so', async (t) => {
 });
 
 t.test('nginx-up: starts on its own prefix, then reloads without restarting; a bad config is refused and the old one kept', async (t) => {
-  const home = t.testdir({});
+  // Under /tmp: the control socket's path must fit a unix socket's 107 bytes.
+  const home = await mkdtemp(path.join(os.tmpdir(), 'berth-ngx-'));
   const port = await freePort();
   const env = { ...process.env, BERTH_HOME: home, BERTH_HTTP_PORT: String(port) };
   const pidFile = path.join(home, 'nginx/nginx.pid');
@@ -72,6 +76,7 @@ t.test('nginx-up: starts on its own prefix, then reloads without restarting; a b
   // By pid, not pid file: t.testdir's own teardown may remove the prefix first.
   t.teardown(async () => {
     if (master && (await running(master))) process.kill(master, 'SIGQUIT');
+    await rm(home, { recursive: true, force: true });
   });
 
   const first = await run('bash', [script('nginx-up')], { env });
@@ -82,9 +87,22 @@ t.test('nginx-up: starts on its own prefix, then reloads without restarting; a b
   t.equal(answer.status, 404);
   t.match(answer.body, /No team lives at this address/);
 
+  const control = path.join(home, 'nginx/control');
+  t.equal((await stat(control)).mode & 0o777, 0o700, 'the control socket\'s directory is root\'s alone');
+  t.ok((await stat(path.join(control, 'control.sock'))).isSocket(), 'nginx listens on the control socket');
+  // A route in the table file (as the orchestrator writes it): a reload loads it.
+  await new RouteTableFile(path.join(control, 'routes.table')).write([`team-a.berth.localhost team-a down stopped`]);
+
   const second = await run('bash', [script('nginx-up')], { env });
   t.match(second.stderr, /nginx reloaded/);
   t.equal(await readFile(pidFile, 'utf8'), pid, 'same master process: reloaded, not restarted');
+  // The master applies a reload a moment after the signal.
+  const routed = await until(async () => {
+    const a = await httpGet(`http://127.0.0.1:${port}/`, 5000, { host: 'team-a.berth.localhost' });
+    return a.status === 503 ? a : undefined;
+  }, 10_000, 'the reloaded table to serve team-a');
+  t.equal(routed.status, 503, 'the table\'s route serves');
+  t.match(routed.body, /team-a is stopped|space is stopped/);
 
   const conf = path.join(home, 'nginx/conf/nginx.conf');
   const good = await readFile(conf, 'utf8');

@@ -94,5 +94,5 @@ t.test('OpenAPI is generated from the route schemas; healthz and metrics answer'
   t.match(metrics, /# TYPE berth_tenants gauge/);
   t.match(metrics, /berth_tenants\{phase="running"\} 1/);
   t.match(metrics, /berth_operation_duration_seconds_count\{kind="create",result="ok"\} 1/);
-  t.match(metrics, /berth_nginx_reloads_total \d+/);
+  t.match(metrics, /berth_route_changes_total \d+/);
 });
