@@ -9,15 +9,14 @@
 // nothing; removes everything it made, also on failure. BENCH_TRACE=1 also
 // prints every operation event as it arrives.
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { ROOT_DIR } from '../orchestrator/src/config/config.js';
 import { httpGet } from '../orchestrator/src/runtime/http-get.js';
 import { testConfig } from '../orchestrator/src/proxy/nginx-control.js';
-import { RouteFiles } from '../orchestrator/src/proxy/route-files.js';
-import { renderRoute, type RouteSpec } from '../orchestrator/src/proxy/route-render.js';
+import type { RouteSpec } from '../orchestrator/src/proxy/route-entry.js';
 import type { TenantDoc } from '../orchestrator/src/tenants/tenant.types.js';
 import { startTestPlatform, type TestPlatform } from '../orchestrator/test/helpers/platform.js';
 import { operationEnd } from '../orchestrator/test/helpers/wait.js';
@@ -60,7 +59,7 @@ function stepProfile(ops: string[], end: Map<string, number>): Record<string, nu
   return Object.fromEntries([...sums].map(([name, xs]) => [name, round(xs.reduce((a, b) => a + b, 0) / xs.length)]));
 }
 
-async function main(tp: TestPlatform, extraRoutes: RouteFiles, fakeSlugs: string[]): Promise<void> {
+async function main(tp: TestPlatform, fakeSlugs: string[]): Promise<void> {
   const { platform, config } = tp;
   platform.events.subscribe((e) => {
     if (!e.operation) return;
@@ -146,37 +145,34 @@ async function main(tp: TestPlatform, extraRoutes: RouteFiles, fakeSlugs: string
   rows.push({ metric: 'start from stopped → first 200 via nginx, p50', value: pct(start, 50), unit: 'ms', target: 1500, samples: start });
   profiles.start = stepProfile(startOps, firstOkAt);
 
-  // 3. Route apply: setRoute for one tenant until nginx serves the new revision.
+  // 3. Route apply: setRoute for one tenant until nginx serves it and the table file holds it.
   const routed = await platform.repo.mustGet(slugs[0]!);
   const applyRoutes = async () => {
     const times: number[] = [];
     const reloads: number[] = [];
     for (let i = 0; i < ROUTE_ROUNDS; i++) {
-      // Another body size each round: a new revision, which the probe waits for.
+      // Another body size each round: a real change.
       const t0 = performance.now();
       await platform.routes.setRoute(routed._id, { kind: 'up', port: routed.port, maxBodySize: `${100 + (i % 2)}m` });
       times.push(performance.now() - t0);
-      reloads.push(platform.routes.stats().lastReloadMs);
+      reloads.push(platform.routes.stats().lastChangeMs);
     }
     await platform.routes.setRoute(routed._id, { kind: 'up', port: routed.port });
     return { times, reloads };
   };
   const few = await applyRoutes();
-  rows.push({ metric: `route apply, p50 (${(await platform.routes.listRoutes()).length} route files)`, value: pct(few.times, 50), unit: 'ms', samples: few.times });
-  rows.push({ metric: '  of which nginx -t + reload + old workers retired, p50', value: pct(few.reloads, 50), unit: 'ms' });
+  rows.push({ metric: `route apply, p50 (${(await platform.routes.listRoutes()).length} routes)`, value: pct(few.times, 50), unit: 'ms', samples: few.times });
+  rows.push({ metric: '  of which control request + table write, p50', value: pct(few.reloads, 50), unit: 'ms' });
 
-  const template = await readFile(path.join(ROOT_DIR, 'proxy-config/route.conf'), 'utf8');
   const extra = Array.from({ length: ROUTES - TENANTS }, (_, i) => `bo${tag}-r${String(i).padStart(4, '0')}`);
   for (const [i, slug] of extra.entries()) {
     const route: RouteSpec = { kind: 'up', port: STAND_IN_PORT + i };
-    await extraRoutes.put(slug, renderRoute(template, { slug, baseDomain: config.baseDomain, httpPort: config.nginx.httpPort, route }));
+    await platform.routes.setRoute(slug, route);
   }
-  await extraRoutes.sync();
-  await platform.routes.resync();
   const many = await applyRoutes();
   const present = (await platform.routes.listRoutes()).length;
-  rows.push({ metric: `route apply, p50 (${present} route files)`, value: pct(many.times, 50), unit: 'ms', target: 150, samples: many.times });
-  rows.push({ metric: '  of which nginx -t + reload + old workers retired, p50', value: pct(many.reloads, 50), unit: 'ms' });
+  rows.push({ metric: `route apply, p50 (${present} routes)`, value: pct(many.times, 50), unit: 'ms', target: 150, samples: many.times });
+  rows.push({ metric: '  of which control request + table write, p50', value: pct(many.reloads, 50), unit: 'ms' });
   const nginxT: number[] = [];
   for (let i = 0; i < 5; i++) {
     const t0 = performance.now();
@@ -184,9 +180,7 @@ async function main(tp: TestPlatform, extraRoutes: RouteFiles, fakeSlugs: string
     nginxT.push(performance.now() - t0);
   }
   rows.push({ metric: '  of which nginx -t alone, p50', value: pct(nginxT, 50), unit: 'ms' });
-  for (const slug of extra) await extraRoutes.put(slug, null);
-  await extraRoutes.sync();
-  await platform.routes.resync();
+  for (const slug of extra) await platform.routes.removeRoute(slug);
 
   // 4. GET /api/v1/tenants with 1,000 registered tenants (990 stopped stand-ins in the registry).
   const model = await platform.repo.mustGet(slugs[0]!);
@@ -240,16 +234,15 @@ function report(): string {
 // free ports, and two platforms can pick the same one between check and start.
 const slice = 29_000 + 100 * Math.floor(Math.random() * 9);
 const tp = await startTestPlatform('orchbench', { portRange: { from: slice, to: slice + 99 } });
-const extraRoutes = new RouteFiles(tp.config.nginx.routesDir);
 const fakeSlugs: string[] = [];
 let failure: unknown;
 try {
-  await main(tp, extraRoutes, fakeSlugs);
+  await main(tp, fakeSlugs);
 } catch (err) {
   failure = err;
 } finally {
   // The stand-ins have no containers; taking them out of the registry spares
-  // close() a Docker clean-up call per slug. Route files live in the platform's
+  // close() a Docker clean-up call per slug. The route table lives in the platform's
   // temporary home, which close() removes with nginx and the database.
   await tp.platform.db.db.collection<{ _id: string }>('tenants').deleteMany({ _id: { $in: fakeSlugs } }).catch(() => {});
   await tp.close();
