@@ -1,6 +1,6 @@
 // How many connections host processes (nginx's workers) hold open to a port
 // on 127.0.0.1, read from the kernel's socket tables (Linux /proc/net/tcp and
-// tcp6). nginx opens one upstream connection per proxied request (route.conf
+// tcp6). nginx opens one upstream connection per proxied request (nginx.conf
 // sets no upstream keepalive) and closes it when the response is done, so
 // this is the number of requests, WebSockets and streams still in flight to
 // an app's published port: what an upgrade waits on before it stops the old

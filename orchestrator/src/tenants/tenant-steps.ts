@@ -118,11 +118,10 @@ export class TenantSteps {
   }
 
   /**
-   * The "being set up" page is a courtesy: a slow reload must not fail the
-   * create (the final route is checked, and the reconciler mends routes), nor
-   * hold up the stack, which starts while nginx reloads (a whole batch, about
-   * 0.4 s, was spent before the network step). One slug's changes apply in
-   * order, last write wins: the final route wins.
+   * The "being set up" page is a courtesy: nginx restarting at that moment
+   * must not fail the create (the final route is checked, and the reconciler
+   * mends routes), nor hold up the stack. One slug's changes apply in the
+   * order they were asked for: the final route wins.
    */
   showProvisioning(slug: string): void {
     void this.d.router.setRoute(slug, { kind: 'down', state: 'provisioning' }).catch((err: Error) => {

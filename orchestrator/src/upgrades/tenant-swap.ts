@@ -1,7 +1,7 @@
 // One tenant's zero-downtime upgrade, as a tenant operation of kind
 // 'upgrade': start the new app container in the other slot, on a second host
 // port, beside the old one; wait for its /healthz through that port; point
-// nginx at it (test, graceful reload, probe); wait until nginx holds no more
+// nginx at it (one route-table entry, no reload); wait until nginx holds no more
 // connections to the old one; stop it gracefully and remove it. The registry
 // switches to the new version, slot and port the moment the route does.
 // A new container that fails its health gate is removed and the old one keeps
@@ -212,7 +212,7 @@ export class TenantSwap {
     const info = await this.d.runtime.inspectContainer(next.container.name);
     const healthy = !!info?.running && (await runProbe(this.d.runtime, next.container.name, next.probe, plan.to.port)).ok;
     if (healthy && (await this.d.router.isCurrent(doc._id, { kind: 'up', port: plan.to.port }))) {
-      // Killed between the reload and recording it: the new container serves; keep it.
+      // Killed between the route switch and recording it: the new container serves; keep it.
       await step('resume:finish');
       await this.commit(doc._id, op.id, plan);
       await this.retire(doc, plan, step);
