@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { silentLogger } from '../../orchestrator/src/log.js';
 import { RouteManager } from '../../orchestrator/src/proxy/route-manager.js';
-import { NGINX_BIN, startNginx, type TestNginx } from '../../orchestrator/test/helpers/nginx.js';
+import { startNginx, type TestNginx } from '../../orchestrator/test/helpers/nginx.js';
 import { freePort, startApp, stackEnv, type RunningApp } from './helpers/app.js';
 import { seedMember } from './helpers/client.js';
 import { startServices, type Services } from './helpers/services.js';
@@ -32,10 +32,7 @@ t.before(async () => {
   const env = stackEnv(services, 'team');
   await seedMember(env.MONGO_URL, 'ben@example.com', 'ben password 1');
   app = await startApp({ ...env, ORIGIN: origin, OWNER_EMAIL: 'olga@example.com', OWNER_SETUP_TOKEN: ownerToken }, { port: await freePort() });
-  const routes = new RouteManager({
-    nginxBin: NGINX_BIN, prefix: nginx.prefix, confFile: nginx.confFile, routesDir: nginx.routesDir,
-    httpPort: nginx.port, baseDomain: DOMAIN, log: silentLogger
-  });
+  const routes = new RouteManager({ controlSocket: nginx.controlSocket, tableFile: nginx.tableFile, baseDomain: DOMAIN, log: silentLogger });
   await routes.setRoute(services.slug, { kind: 'up', port: app.port });
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
