@@ -1,6 +1,15 @@
 // The registry: desired state of every tenant, in the control plane's MongoDB.
 // The operation lock lives on the document, so "one operation per tenant" holds
 // across processes and survives a crash (the reconciler finds it).
+//
+// The orchestrator is the registry's only writer (Berth runs one orchestrator
+// per platform database; nothing else writes tenants), so reads are answered
+// from memory:
+// every document is loaded once at init() and every write goes to MongoDB
+// first and then replaces the cached document with the one MongoDB returned.
+// Listing 2,000 tenants costs a sort in memory instead of a FerretDB scan
+// (167 ms at 1,000 before). Cached documents are frozen: a caller that wants
+// to change one makes a copy, so the cache never drifts from the database.
 import type { Collection, Db, UpdateFilter } from 'mongodb';
 import { BerthError } from '../errors.js';
 import { isDuplicateKey } from '../db/mongo.js';
@@ -14,9 +23,19 @@ export interface RetainedSecrets {
   deletedAt: Date;
 }
 
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
 export class TenantsRepository {
   private readonly tenants: Collection<TenantDoc>;
   private readonly retained: Collection<RetainedSecrets>;
+  /** slug -> the document as MongoDB last returned it (frozen). */
+  private readonly cache = new Map<string, TenantDoc>();
 
   constructor(db: Db) {
     this.tenants = db.collection<TenantDoc>('tenants');
@@ -38,12 +57,22 @@ export class TenantsRepository {
   async init(): Promise<void> {
     await this.tenants.createIndex({ port: 1 }, { unique: true });
     await this.tenants.createIndex({ phase: 1 });
+    this.cache.clear();
+    for (const doc of await this.tenants.find({}).toArray()) this.cache.set(doc._id, deepFreeze(doc));
+  }
+
+  /** Keeps what MongoDB answered; null (no match) changes nothing. */
+  private remember(doc: TenantDoc | null): TenantDoc | null {
+    if (doc) this.cache.set(doc._id, deepFreeze(doc));
+    return doc;
   }
 
   /** Inserts a new tenant; TENANT_EXISTS when the slug is taken, 'port-taken' when the port is. */
   async insert(doc: TenantDoc): Promise<'ok' | 'port-taken'> {
     try {
       await this.tenants.insertOne(doc);
+      // Read back: the cache holds what MongoDB stored (undefined fields, types), not our object.
+      this.remember(await this.tenants.findOne({ _id: doc._id }));
       return 'ok';
     } catch (err) {
       if (!isDuplicateKey(err)) throw err;
@@ -54,7 +83,7 @@ export class TenantsRepository {
   }
 
   async get(slug: string): Promise<TenantDoc | null> {
-    return this.tenants.findOne({ _id: slug });
+    return this.cache.get(slug) ?? null;
   }
 
   async mustGet(slug: string): Promise<TenantDoc> {
@@ -64,23 +93,25 @@ export class TenantsRepository {
   }
 
   async list(filter: { phase?: Phase } = {}): Promise<TenantDoc[]> {
-    return this.tenants.find(filter.phase ? { phase: filter.phase } : {}).sort({ _id: 1 }).toArray();
+    const docs = [...this.cache.values()].filter((d) => !filter.phase || d.phase === filter.phase);
+    return docs.sort((a, b) => (a._id < b._id ? -1 : a._id > b._id ? 1 : 0));
   }
 
   /** Ports tenants publish on, and those upgrades in progress are about to. */
   async usedPorts(): Promise<Set<number>> {
-    const docs = await this.tenants.find({}, { projection: { port: 1, nextPort: 1 } }).toArray();
-    return new Set(docs.flatMap((d) => (d.nextPort ? [d.port, d.nextPort] : [d.port])));
+    return new Set([...this.cache.values()].flatMap((d) => (d.nextPort ? [d.port, d.nextPort] : [d.port])));
   }
 
   /** Whether a tenant other than `slug` publishes on, or is about to take, `port`. */
   async portTakenByOther(port: number, slug: string): Promise<boolean> {
-    return (await this.tenants.countDocuments({ _id: { $ne: slug }, $or: [{ port }, { nextPort: port }] })) > 0;
+    for (const d of this.cache.values()) if (d._id !== slug && (d.port === port || d.nextPort === port)) return true;
+    return false;
   }
 
   async countByPhase(): Promise<Record<string, number>> {
-    const rows = await this.tenants.aggregate<{ _id: string; n: number }>([{ $group: { _id: '$phase', n: { $sum: 1 } } }]).toArray();
-    return Object.fromEntries(rows.map((r) => [r._id, r.n]));
+    const counts: Record<string, number> = {};
+    for (const d of this.cache.values()) counts[d.phase] = (counts[d.phase] ?? 0) + 1;
+    return counts;
   }
 
   /**
@@ -88,11 +119,11 @@ export class TenantsRepository {
    * allows; returns the updated document, or throws 404 / 409.
    */
   async beginOperation(slug: string, op: Operation, allowed: readonly Phase[], set: Partial<TenantDoc> = {}): Promise<TenantDoc> {
-    const doc = await this.tenants.findOneAndUpdate(
+    const doc = this.remember(await this.tenants.findOneAndUpdate(
       { _id: slug, operation: { $exists: false }, phase: { $in: [...allowed] } },
       { $set: { ...set, operation: op, updatedAt: new Date() } },
       { returnDocument: 'after' }
-    );
+    ));
     if (doc) return doc;
     const current = await this.mustGet(slug);
     if (current.operation) {
@@ -102,25 +133,25 @@ export class TenantsRepository {
   }
 
   async setStep(slug: string, opId: string, step: string): Promise<void> {
-    await this.tenants.updateOne({ _id: slug, 'operation.id': opId }, { $set: { 'operation.step': step, updatedAt: new Date() } });
+    this.remember(await this.tenants.findOneAndUpdate({ _id: slug, 'operation.id': opId }, { $set: { 'operation.step': step, updatedAt: new Date() } }, { returnDocument: 'after' }));
   }
 
   /** An update that applies only while operation `opId` holds the tenant; false when it no longer does. */
   async updateUnderOperation(slug: string, opId: string, update: UpdateFilter<TenantDoc>): Promise<boolean> {
-    const res = await this.tenants.updateOne({ _id: slug, 'operation.id': opId }, { ...update, $currentDate: { updatedAt: true } });
-    return res.matchedCount > 0;
+    return this.remember(await this.tenants.findOneAndUpdate({ _id: slug, 'operation.id': opId }, { ...update, $currentDate: { updatedAt: true } }, { returnDocument: 'after' })) !== null;
   }
 
   async endOperation(slug: string, opId: string, update: UpdateFilter<TenantDoc>): Promise<void> {
     // The caller's own $unset (e.g. lastError after a success) is kept, not replaced.
-    await this.tenants.updateOne({ _id: slug, 'operation.id': opId }, { ...update, $unset: { ...update.$unset, operation: '' }, $currentDate: { updatedAt: true } });
+    this.remember(await this.tenants.findOneAndUpdate({ _id: slug, 'operation.id': opId }, { ...update, $unset: { ...update.$unset, operation: '' }, $currentDate: { updatedAt: true } }, { returnDocument: 'after' }));
   }
 
   async update(slug: string, update: UpdateFilter<TenantDoc>): Promise<TenantDoc | null> {
-    return this.tenants.findOneAndUpdate({ _id: slug }, { ...update, $currentDate: { updatedAt: true } }, { returnDocument: 'after' });
+    return this.remember(await this.tenants.findOneAndUpdate({ _id: slug }, { ...update, $currentDate: { updatedAt: true } }, { returnDocument: 'after' }));
   }
 
   async remove(slug: string, opId: string): Promise<void> {
-    await this.tenants.deleteOne({ _id: slug, 'operation.id': opId });
+    const res = await this.tenants.deleteOne({ _id: slug, 'operation.id': opId });
+    if (res.deletedCount > 0) this.cache.delete(slug);
   }
 }

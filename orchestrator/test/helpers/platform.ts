@@ -10,6 +10,7 @@ import type { Logger } from '../../src/log.js';
 import { createPlatform, type Platform } from '../../src/platform/platform.js';
 import { ensurePlatformDb, removePlatformDb } from '../../src/platform/platform-db.js';
 import { downStack } from '../../src/stacks/stack-runner.js';
+import type { TenantDoc } from '../../src/tenants/tenant.types.js';
 import { freePort, startNginx, type TestNginx } from './nginx.js';
 import { runtime } from './docker.js';
 import { testLogger } from './test-log.js';
@@ -128,4 +129,13 @@ export async function startTestPlatform(
       }
     }
   } as TestPlatform;
+}
+
+/**
+ * A tenant as the platform database holds it now. The in-process platform's
+ * repository answers from its own memory, so a test that lets another
+ * orchestrator process write (crash tests) reads the database itself.
+ */
+export async function storedTenant(tp: TestPlatform, slug: string): Promise<TenantDoc | null> {
+  return tp.platform.db.db.collection<TenantDoc>('tenants').findOne({ _id: slug });
 }

@@ -8,7 +8,7 @@ import { names } from '../../src/names.js';
 import { docker, testSlug } from '../helpers/docker.js';
 import { freePort } from '../helpers/nginx.js';
 import { startOrchestrator } from '../helpers/orchestrator-process.js';
-import { platformEnv, startTestPlatform } from '../helpers/platform.js';
+import { platformEnv, startTestPlatform, storedTenant } from '../helpers/platform.js';
 import { until } from '../helpers/wait.js';
 
 const tp = await startTestPlatform('crash');
@@ -18,7 +18,8 @@ t.teardown(async () => {
   for (const child of children) child.kill('SIGKILL');
   await tp.close();
 });
-const { repo } = tp.platform;
+// Another process writes the registry here: read the database, not the in-process platform's memory.
+const repo = { get: (slug: string) => storedTenant(tp, slug) };
 const c = tp.config;
 const env = platformEnv(c, { BERTH_API_PORT: String(apiPort), BERTH_RECONCILE_INTERVAL_MS: '60000' });
 

@@ -12,7 +12,7 @@ import { removeVersions, tagVersion, testVersion } from '../helpers/app-versions
 import { docker, testSlug } from '../helpers/docker.js';
 import { freePort } from '../helpers/nginx.js';
 import { kill, startOrchestrator } from '../helpers/orchestrator-process.js';
-import { platformEnv, startTestPlatform } from '../helpers/platform.js';
+import { platformEnv, startTestPlatform, storedTenant } from '../helpers/platform.js';
 import { operationEnd, until } from '../helpers/wait.js';
 
 const tp = await startTestPlatform('upcrash');
@@ -25,7 +25,8 @@ t.teardown(async () => {
   await tp.close();
   await removeVersions(V2);
 });
-const { repo } = tp.platform;
+// Another process writes the registry here: read the database, not the in-process platform's memory.
+const repo = { get: (slug: string) => storedTenant(tp, slug) };
 const c = tp.config;
 const env = platformEnv(c, { BERTH_API_PORT: String(apiPort), BERTH_RECONCILE_INTERVAL_MS: '60000' });
 const slugs = Array.from({ length: 3 }, (_, i) => testSlug(`k${i}`)).sort();
