@@ -2,7 +2,7 @@
 // every kind of write, what it answers equals what the database holds, a fresh
 // repository (an orchestrator restart) loads the same, and a cached document
 // cannot be changed behind the database's back. Real FerretDB.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { TenantsRepository } from '../../src/tenants/tenants.repository.js';
 import type { TenantDoc } from '../../src/tenants/tenant.types.js';
 import { startFerretDb } from '../helpers/ferretdb.js';
@@ -21,7 +21,7 @@ function doc(slug: string, port: number): TenantDoc {
   };
 }
 
-async function same(t: Tap.Test, slug: string, what: string): Promise<void> {
+async function same(t: Test, slug: string, what: string): Promise<void> {
   t.same(await repo.get(slug), await stored(slug), `${what}: memory equals the database`);
 }
 
