@@ -6,6 +6,7 @@
 import type { PlatformConfig } from '../config/config.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { Logger } from '../log.js';
+import type { EdgeLimits } from '../proxy/route-entry.js';
 import type { ContainerRuntime } from '../runtime/types.js';
 import { downStack, upStack, type StackStep } from '../stacks/stack-runner.js';
 import type { StorageUse } from '../storage/storage-use.js';
@@ -14,7 +15,9 @@ import type { TenantStacks } from './tenant-stacks.js';
 import type { Phase, TenantDoc } from './tenant.types.js';
 import type { TenantsRepository } from './tenants.repository.js';
 
-export type RouteState = { kind: 'up'; port: number } | { kind: 'down'; state: Exclude<Phase, 'running'> };
+/** An `up` route as TenantStacks.upRoute makes it: port, body size and edge limits of the plan. */
+export type UpRoute = { kind: 'up'; port: number; maxBodySize: string; limits: EdgeLimits };
+export type RouteState = UpRoute | { kind: 'down'; state: Exclude<Phase, 'running'> };
 
 /** The slice of the nginx route manager the lifecycle needs. */
 export interface TenantRouter {
@@ -65,7 +68,7 @@ export class TenantSteps {
     }
     await this.limitStorage(doc, step);
     await step('route');
-    await this.d.router.setRoute(doc._id, { kind: 'up', port: doc.port });
+    await this.d.router.setRoute(doc._id, this.d.stacks.upRoute(doc));
     return 'running';
   }
 
