@@ -23,14 +23,13 @@ export interface EdgeLimits {
 }
 
 export type RouteSpec =
+  /** Without `limits`, nginx limits neither rate nor connections (tenants' routes always carry their plan's). */
   | { kind: 'up'; port: number; maxBodySize?: string; limits?: EdgeLimits }
   | { kind: 'down'; state: DownState }
   /** nginx hands the request, Host and all, to the orchestrator at `wake` (ipv4:port), which wakes the team. */
   | { kind: 'sleeping'; wake: string };
 
 export const DEFAULT_MAX_BODY_SIZE = '100m';
-/** A plan that states no edge limits: 20 requests a second, 40 more in a burst, 30 in flight. */
-export const DEFAULT_EDGE: EdgeLimits = { ratePerMinute: 1200, burst: 40, connections: 30 };
 /** The largest value of each (berth_routes.lua checks the same bounds again). */
 export const MAX_EDGE: EdgeLimits = { ratePerMinute: 6_000_000, burst: 100_000, connections: 100_000 };
 /** nginx.conf's global client_max_body_size: the cap for bodies sent without a Content-Length. */
@@ -92,8 +91,9 @@ export function entryLine(baseDomain: string, slug: string, route: RouteSpec): s
     const r = route as { port: unknown; maxBodySize?: unknown };
     if (!portOk(r.port)) throw invalid(slug, 'port', `must be an integer from 1 to 65535, got ${String(r.port).slice(0, 40)}`);
     const bytes = bodySizeBytes(slug, r.maxBodySize ?? DEFAULT_MAX_BODY_SIZE);
-    const limits = edgeFields(slug, (route as { limits?: unknown }).limits ?? DEFAULT_EDGE);
-    return `${host} ${slug} up ${r.port} ${bytes} ${limits}`;
+    // No limits: a route set by hand or by a test (every tenant's route has its plan's).
+    const limits = (route as { limits?: unknown }).limits;
+    return `${host} ${slug} up ${r.port} ${bytes}${limits === undefined ? '' : ` ${edgeFields(slug, limits)}`}`;
   }
   if (kind === 'down') {
     const state = (route as { state: unknown }).state;

@@ -4,7 +4,7 @@
 // this module turns the template's words into the numbers a route entry
 // carries, and says what is wrong with a bad value. Pure.
 import { BerthError } from '../errors.js';
-import { bodySizeBytes, DEFAULT_EDGE, DEFAULT_MAX_BODY_SIZE, MAX_EDGE, type EdgeLimits } from '../proxy/route-entry.js';
+import { bodySizeBytes, DEFAULT_MAX_BODY_SIZE, MAX_EDGE, type EdgeLimits } from '../proxy/route-entry.js';
 import type { LoadedTemplate, PlanEdge } from './template.schema.js';
 
 export interface PlanEdgeRoute {
@@ -12,13 +12,12 @@ export interface PlanEdgeRoute {
   limits: EdgeLimits;
 }
 
-/** What a plan without an `edge` block (or without one of its fields) gets. */
-export const DEFAULT_PLAN_EDGE = {
-  rate: `${DEFAULT_EDGE.ratePerMinute / 60}r/s`,
-  burst: DEFAULT_EDGE.burst,
-  connections: DEFAULT_EDGE.connections,
-  max_body_size: DEFAULT_MAX_BODY_SIZE
-} as const;
+/**
+ * What a plan without an `edge` block (or without one of its fields) gets:
+ * enough for a few people's browsers (a cold page load is a burst of a few
+ * dozen requests), not enough for one team to crowd the edge out.
+ */
+export const DEFAULT_PLAN_EDGE = { rate: '50r/s', burst: 100, connections: 50, max_body_size: DEFAULT_MAX_BODY_SIZE } as const;
 
 const RATE = /^([1-9][0-9]{0,6})r\/([sm])$/;
 
@@ -56,7 +55,7 @@ export function planEdge(loaded: LoadedTemplate, plan: string): PlanEdgeRoute {
   return {
     maxBodySize: edge.max_body_size ?? DEFAULT_PLAN_EDGE.max_body_size,
     limits: {
-      ratePerMinute: ratePerMinute(edge.rate ?? DEFAULT_PLAN_EDGE.rate) ?? DEFAULT_EDGE.ratePerMinute,
+      ratePerMinute: ratePerMinute(edge.rate ?? DEFAULT_PLAN_EDGE.rate)!,
       burst: edge.burst ?? DEFAULT_PLAN_EDGE.burst,
       connections: edge.connections ?? DEFAULT_PLAN_EDGE.connections
     }

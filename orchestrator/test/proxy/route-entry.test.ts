@@ -7,10 +7,11 @@ import { DOWN_STATES, entryLine, parseTable, tableText, type RouteSpec } from '.
 const D = 'berth.test';
 
 t.test('each kind of route is one line', async (t) => {
-  t.equal(entryLine(D, 'acme', { kind: 'up', port: 20001 }), 'acme.berth.test acme up 20001 104857600 1200 40 30', 'default body size 100m and default edge limits');
-  t.equal(entryLine(D, 'acme', { kind: 'up', port: 20001, maxBodySize: '512k' }), 'acme.berth.test acme up 20001 524288 1200 40 30');
-  t.equal(entryLine(D, 'acme', { kind: 'up', port: 1, maxBodySize: '1g' }), 'acme.berth.test acme up 1 1073741824 1200 40 30');
+  t.equal(entryLine(D, 'acme', { kind: 'up', port: 20001 }), 'acme.berth.test acme up 20001 104857600', 'default body size 100m, no edge limits');
+  t.equal(entryLine(D, 'acme', { kind: 'up', port: 20001, maxBodySize: '512k' }), 'acme.berth.test acme up 20001 524288');
+  t.equal(entryLine(D, 'acme', { kind: 'up', port: 1, maxBodySize: '1g' }), 'acme.berth.test acme up 1 1073741824');
   t.equal(entryLine(D, 'acme', { kind: 'up', port: 80, limits: { ratePerMinute: 1, burst: 0, connections: 1 } }), 'acme.berth.test acme up 80 104857600 1 0 1', 'the smallest limits');
+  t.equal(entryLine(D, 'acme', { kind: 'up', port: 80, maxBodySize: '1m', limits: { ratePerMinute: 1200, burst: 40, connections: 30 } }), 'acme.berth.test acme up 80 1048576 1200 40 30');
   for (const state of DOWN_STATES) t.equal(entryLine(D, 'acme', { kind: 'down', state }), `acme.berth.test acme down ${state}`);
   t.equal(entryLine(D, 'acme', { kind: 'sleeping', wake: '127.0.0.1:7300' }), 'acme.berth.test acme sleeping 127.0.0.1:7300');
 });
