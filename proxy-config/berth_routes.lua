@@ -233,8 +233,11 @@ function M.limit(slug, edge)
   local dict = ngx.shared.berth_limits
   local per_minute, burst, conn = edge:match('^(%d+) (%d+) (%d+)$')
   if not dict or not per_minute then return end
-  local upgrade = ngx.var.http_upgrade
-  if upgrade and #upgrade == 9 and upgrade:lower() == 'websocket' then return end
+  -- A WebSocket handshake (RFC 6455 4.1: a GET with Upgrade and a key). A
+  -- client can forge one to pass the limits, but only with a GET, which an
+  -- app that does not upgrade answers like any GET.
+  local upgrade, key = ngx.var.http_upgrade, ngx.var.http_sec_websocket_key
+  if upgrade and key and #upgrade == 9 and upgrade:lower() == 'websocket' and ngx.req.get_method() == 'GET' then return end
   local wait = leak(dict, slug, tonumber(per_minute), tonumber(burst))
   if wait > 0 then
     return page(429, slug .. ' is busy', "<h1>Too many requests</h1>\n<p>This team's space gets more requests than its plan allows. Please try again in a moment.</p>", wait)

@@ -74,6 +74,8 @@ t.test('with nginx running', async (t) => {
     t.equal(ws.status, 101, 'a WebSocket upgrade passes while the team is over its rate');
     t.equal(await ws.echo('still talking'), 'still talking');
     ws.close();
+    const forged = await request(nginx.port, host('rata'), { method: 'POST', headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==' } });
+    t.equal(forged.status, 429, 'a POST dressed as an upgrade is no handshake: still limited');
 
     await routes.setRoute('rata', { kind: 'up', port: app.port });
     t.equal((await request(nginx.port, host('rata'))).status, 200, 'no limits in the entry: served at once');
