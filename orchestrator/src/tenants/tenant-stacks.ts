@@ -12,8 +12,12 @@ import { otherSlot, renderStack, type StackSpec } from '../stacks/render.js';
 import { LABEL } from '../runtime/labels.js';
 import type { LoadedTemplate } from '../stacks/template.schema.js';
 import { planEdge } from '../stacks/plan-edge.js';
-import type { UpRoute } from './tenant-steps.js';
+import type { EdgeLimits } from '../proxy/route-entry.js';
+
 import type { TenantDoc } from './tenant.types.js';
+
+/** An `up` route as TenantStacks.upRoute makes it: port, body size and edge limits of the plan. */
+export type UpRoute = { kind: 'up'; port: number; maxBodySize: string; limits: EdgeLimits };
 
 export interface StacksDeps {
   config: PlatformConfig;

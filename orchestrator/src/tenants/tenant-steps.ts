@@ -6,17 +6,14 @@
 import type { PlatformConfig } from '../config/config.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { Logger } from '../log.js';
-import type { EdgeLimits } from '../proxy/route-entry.js';
 import type { ContainerRuntime } from '../runtime/types.js';
 import { downStack, upStack, type StackStep } from '../stacks/stack-runner.js';
 import type { StorageUse } from '../storage/storage-use.js';
 import { allocatePort, isPortTaken } from './port-allocator.js';
-import type { TenantStacks } from './tenant-stacks.js';
+import type { TenantStacks, UpRoute } from './tenant-stacks.js';
 import type { Phase, TenantDoc } from './tenant.types.js';
 import type { TenantsRepository } from './tenants.repository.js';
 
-/** An `up` route as TenantStacks.upRoute makes it: port, body size and edge limits of the plan. */
-export type UpRoute = { kind: 'up'; port: number; maxBodySize: string; limits: EdgeLimits };
 export type RouteState = UpRoute | { kind: 'down'; state: Exclude<Phase, 'running'> };
 
 /** The slice of the nginx route manager the lifecycle needs. */
