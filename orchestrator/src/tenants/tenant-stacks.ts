@@ -13,7 +13,6 @@ import { LABEL } from '../runtime/labels.js';
 import type { LoadedTemplate } from '../stacks/template.schema.js';
 import { planEdge } from '../stacks/plan-edge.js';
 import type { EdgeLimits } from '../proxy/route-entry.js';
-
 import type { TenantDoc } from './tenant.types.js';
 
 /** An `up` route as TenantStacks.upRoute makes it: port, body size and edge limits of the plan. */
