@@ -8,7 +8,7 @@
 --
 -- One entry is one line of space-separated fields; the orchestrator writes
 -- the same format (orchestrator/src/proxy/route-entry.ts):
---   <host> <slug> up <port> <max body bytes> <rate per minute> <burst> <connections>
+--   <host> <slug> up <port> <max body bytes> [<rate per minute> <burst> <connections>]
 --   <host> <slug> down <state>
 --   <host> <slug> sleeping <ipv4>:<port>   (handed to the orchestrator, which wakes the team)
 -- Everything is checked here too: the control socket is root-only, but a bad
@@ -52,7 +52,7 @@ function M.parse(line)
   if not host or not host_ok(host) then return nil, 'host: not a valid host name' end
   if not slug or not slug_ok(slug) then return nil, 'slug: not a valid tenant slug' end
   if kind == 'up' then
-    -- 5 fields: an entry written before plans set edge limits (no limits).
+    -- 5 fields: no edge limits (a route set without a plan, or written before plans had them).
     if #f ~= 8 and #f ~= 5 then return nil, 'up: expected <port> <max body bytes> <rate per minute> <burst> <connections>' end
     if not port_ok(f[4]) then return nil, 'port: must be an integer from 1 to 65535' end
     if #f[5] > 12 or not f[5]:find('^[1-9][0-9]*$') then return nil, 'maxBodyBytes: must be a positive integer' end
@@ -181,7 +181,8 @@ end
 -- A WebSocket upgrade passes both: it is refused by no rate, and an open
 -- WebSocket (a board left open for hours) does not hold one of the team's
 -- connection slots, else 50 open boards would lock the team out of its own
--- space. Its handshake still counts in the team's activity.
+-- space. A worker that dies mid-request leaves its slot taken until nginx
+-- restarts (the dict is kept across reloads); the bounds are generous.
 local MAX_RATE, MAX_BURST, MAX_CONN = 6000000, 100000, 100000
 
 local function int_in(text, min, max)
