@@ -8,7 +8,7 @@
 --
 -- One entry is one line of space-separated fields; the orchestrator writes
 -- the same format (orchestrator/src/proxy/route-entry.ts):
---   <host> <slug> up <port> <max body bytes>
+--   <host> <slug> up <port> <max body bytes> [<rate per minute> <burst> <connections>]
 --   <host> <slug> down <state>
 --   <host> <slug> sleeping <ipv4>:<port>   (handed to the orchestrator, which wakes the team)
 -- Everything is checked here too: the control socket is root-only, but a bad
@@ -52,9 +52,14 @@ function M.parse(line)
   if not host or not host_ok(host) then return nil, 'host: not a valid host name' end
   if not slug or not slug_ok(slug) then return nil, 'slug: not a valid tenant slug' end
   if kind == 'up' then
-    if #f ~= 5 then return nil, 'up: expected <port> <max body bytes>' end
+    -- 5 fields: no edge limits (a route set without a plan, or written before plans had them).
+    if #f ~= 8 and #f ~= 5 then return nil, 'up: expected <port> <max body bytes> <rate per minute> <burst> <connections>' end
     if not port_ok(f[4]) then return nil, 'port: must be an integer from 1 to 65535' end
     if #f[5] > 12 or not f[5]:find('^[1-9][0-9]*$') then return nil, 'maxBodyBytes: must be a positive integer' end
+    if #f == 8 then
+      local problem = M.limits_problem(f[6], f[7], f[8])
+      if problem then return nil, problem end
+    end
   elseif kind == 'down' then
     if #f ~= 4 then return nil, 'down: expected <state>' end
     if not DOWN[f[4]] then return nil, 'state: unknown down state' end
@@ -163,6 +168,109 @@ local function page(status, title, text, retry)
   return ngx.exit(status)
 end
 
+-- ---- Per-team limits at the edge ----
+-- Fields 6-8 of an `up` entry: <rate per minute> <burst> <connections>, from
+-- the team's plan (orchestrator/src/stacks/plan-edge.ts). Their state lives in
+-- lua_shared_dict berth_limits, which every worker shares:
+--   r:<slug>  the leaky bucket "<excess> <last ms>": lua-resty-limit-traffic's
+--             resty.limit.req algorithm (nginx limit_req's), without delay:
+--             `burst` requests over the rate are served at once, then 429
+--   l:<slug>  a lock of a few ms around the bucket's read-modify-write
+--             (dict:add is atomic across workers; a get then a set is not)
+--   c:<slug>  requests in flight (dict:incr is atomic), lowered in the log phase
+-- A WebSocket upgrade passes both: it is refused by no rate, and an open
+-- WebSocket (a board left open for hours) does not hold one of the team's
+-- connection slots, else 50 open boards would lock the team out of its own
+-- space. A worker that dies mid-request leaves its slot taken until nginx
+-- restarts (the dict is kept across reloads); the bounds are generous.
+local MAX_RATE, MAX_BURST, MAX_CONN = 6000000, 100000, 100000
+
+local function int_in(text, min, max)
+  if #text > 7 or not (text == '0' or text:find('^[1-9][0-9]*$')) then return false end
+  local n = tonumber(text)
+  return n >= min and n <= max
+end
+
+-- nil, or "<field>: <problem>" for fields 6-8 of an up entry.
+function M.limits_problem(rate, burst, conn)
+  if not int_in(rate, 1, MAX_RATE) then return 'ratePerMinute: must be an integer from 1 to ' .. MAX_RATE end
+  if not int_in(burst, 0, MAX_BURST) then return 'burst: must be an integer from 0 to ' .. MAX_BURST end
+  if not int_in(conn, 1, MAX_CONN) then return 'connections: must be an integer from 1 to ' .. MAX_CONN end
+end
+
+-- One request into the team's bucket: 0, or the seconds until one would pass.
+local function leak(dict, slug, per_minute, burst)
+  local key, lock = 'r:' .. slug, 'l:' .. slug
+  -- The lock expires by itself (10 ms) should a worker die holding it; after
+  -- 20 tries the request goes on unlocked: a rare lost update beats a stall.
+  local locked = false
+  for _ = 1, 20 do
+    locked = dict:add(lock, true, 0.01)
+    if locked then break end
+    ngx.sleep(0.001)
+  end
+  local now = ngx.now() * 1000
+  local rate = per_minute / 60000 -- requests per ms
+  local excess = 0
+  local held = dict:get(key)
+  if held then
+    local e, last = held:match('^(%S+) (%S+)$')
+    excess = math.max((tonumber(e) or 0) - rate * math.max(now - (tonumber(last) or now), 0) + 1, 0)
+  end
+  local wait = 0
+  if excess > burst then
+    wait = math.max(math.ceil((excess - burst) / rate / 1000), 1)
+  else
+    -- Gone once drained (plus a second): an idle team holds nothing.
+    dict:set(key, excess .. ' ' .. now, excess / rate / 1000 + 1)
+  end
+  if locked then dict:delete(lock) end
+  return wait
+end
+
+-- In M.route, for a team that is up; `edge` is "<rate> <burst> <connections>".
+-- Answers 429 itself when the team is over either limit.
+function M.limit(slug, edge)
+  local dict = ngx.shared.berth_limits
+  local per_minute, burst, conn = edge:match('^(%d+) (%d+) (%d+)$')
+  if not dict or not per_minute then return end
+  -- A WebSocket handshake (RFC 6455 4.1: a GET with Upgrade and a key). A
+  -- client can forge one to pass the limits, but only with a GET, which an
+  -- app that does not upgrade answers like any GET.
+  local upgrade, key = ngx.var.http_upgrade, ngx.var.http_sec_websocket_key
+  if upgrade and key and #upgrade == 9 and upgrade:lower() == 'websocket' and ngx.req.get_method() == 'GET' then return end
+  local wait = leak(dict, slug, tonumber(per_minute), tonumber(burst))
+  if wait > 0 then
+    return page(429, slug .. ' is busy', "<h1>Too many requests</h1>\n<p>This team's space gets more requests than its plan allows. Please try again in a moment.</p>", wait)
+  end
+  local key = 'c:' .. slug
+  local n, err = dict:incr(key, 1, 0)
+  if not n then
+    ngx.log(ngx.ERR, 'berth: connection count of ', slug, ' not kept: ', err)
+    return
+  end
+  if n > tonumber(conn) then
+    dict:incr(key, -1)
+    return page(429, slug .. ' is busy', "<h1>Too many requests at once</h1>\n<p>This team's space is answering as many requests as its plan allows at once. Please try again in a moment.</p>", 1)
+  end
+  -- A variable, not ngx.ctx: it survives error_page's jump to @berth_unavailable.
+  ngx.var.berth_limit_conn = slug
+end
+
+-- Log phase: the request no longer holds its connection slot.
+function M.log_limits()
+  local slug = ngx.var.berth_limit_conn
+  if slug and slug ~= '' then
+    ngx.shared.berth_limits:incr('c:' .. slug, -1)
+  end
+end
+
+-- log_by_lua of the team locations (location / and @berth_unavailable): once
+-- per request, in whichever of the two it ends.
+function M.log()
+  M.log_limits()
+end
+
 -- access_by_lua of every team request: the one place a request's host is
 -- looked up. Sets $berth_upstream for proxy_pass, or answers itself.
 function M.route()
@@ -179,9 +287,10 @@ function M.route()
     ngx.print('No team lives at this address.\n')
     return ngx.exit(404)
   end
-  local slug, kind, a, b = value:match('^(%S+) (%S+) (%S+) ?(%S*)$')
+  local slug, kind, a, b, edge = value:match('^(%S+) (%S+) (%S+) ?(%S*) ?(.*)$')
   ngx.var.berth_slug = slug
   if kind == 'up' then
+    if edge ~= '' then M.limit(slug, edge) end
     -- client_max_body_size cannot change per request; Content-Length is
     -- checked here against the team's limit, and the global
     -- client_max_body_size caps bodies sent without one (chunked).

@@ -10,13 +10,28 @@ import { slugProblem } from '../contract/slug.js';
 export const DOWN_STATES = ['stopped', 'failed', 'provisioning', 'upgrading', 'deleting', 'degraded', 'hibernated'] as const;
 export type DownState = (typeof DOWN_STATES)[number];
 
+/**
+ * A team's limits at the edge, enforced by berth_routes.lua per team: a leaky
+ * bucket of `ratePerMinute` with `burst` requests of slack (nginx limit_req's
+ * algorithm, nodelay), and at most `connections` requests in flight at once.
+ * Its plan sets them (stacks/plan-edge.ts).
+ */
+export interface EdgeLimits {
+  ratePerMinute: number;
+  burst: number;
+  connections: number;
+}
+
 export type RouteSpec =
-  | { kind: 'up'; port: number; maxBodySize?: string }
+  /** Without `limits`, nginx limits neither rate nor connections (tenants' routes always carry their plan's). */
+  | { kind: 'up'; port: number; maxBodySize?: string; limits?: EdgeLimits }
   | { kind: 'down'; state: DownState }
   /** nginx hands the request, Host and all, to the orchestrator at `wake` (ipv4:port), which wakes the team. */
   | { kind: 'sleeping'; wake: string };
 
 export const DEFAULT_MAX_BODY_SIZE = '100m';
+/** The largest value of each (berth_routes.lua checks the same bounds again). */
+export const MAX_EDGE: EdgeLimits = { ratePerMinute: 6_000_000, burst: 100_000, connections: 100_000 };
 /** nginx.conf's global client_max_body_size: the cap for bodies sent without a Content-Length. */
 export const MAX_BODY_CAP = 1024 ** 3;
 const BODY_SIZE = /^([0-9]{1,10})([kmg]?)$/;
@@ -53,6 +68,20 @@ export function bodySizeBytes(slug: string, size: unknown): number {
   return bytes;
 }
 
+/** "<rate per minute> <burst> <connections>", each an integer in its bounds. */
+function edgeFields(slug: string, limits: unknown): string {
+  if (typeof limits !== 'object' || limits === null) throw invalid(slug, 'limits', 'must be { ratePerMinute, burst, connections }');
+  const l = limits as Record<string, unknown>;
+  const bounds: Array<[keyof EdgeLimits, number]> = [['ratePerMinute', 1], ['burst', 0], ['connections', 1]];
+  return bounds.map(([field, min]) => {
+    const v = l[field];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > MAX_EDGE[field]) {
+      throw invalid(slug, field, `must be an integer from ${min} to ${MAX_EDGE[field]}, got ${String(v).slice(0, 40)}`);
+    }
+    return String(v);
+  }).join(' ');
+}
+
 /** The table line of one route, every value checked. */
 export function entryLine(baseDomain: string, slug: string, route: RouteSpec): string {
   assertRouteSlug(slug);
@@ -61,7 +90,10 @@ export function entryLine(baseDomain: string, slug: string, route: RouteSpec): s
   if (kind === 'up') {
     const r = route as { port: unknown; maxBodySize?: unknown };
     if (!portOk(r.port)) throw invalid(slug, 'port', `must be an integer from 1 to 65535, got ${String(r.port).slice(0, 40)}`);
-    return `${host} ${slug} up ${r.port} ${bodySizeBytes(slug, r.maxBodySize ?? DEFAULT_MAX_BODY_SIZE)}`;
+    const bytes = bodySizeBytes(slug, r.maxBodySize ?? DEFAULT_MAX_BODY_SIZE);
+    // No limits: a route set by hand or by a test (every tenant's route has its plan's).
+    const limits = (route as { limits?: unknown }).limits;
+    return `${host} ${slug} up ${r.port} ${bytes}${limits === undefined ? '' : ` ${edgeFields(slug, limits)}`}`;
   }
   if (kind === 'down') {
     const state = (route as { state: unknown }).state;

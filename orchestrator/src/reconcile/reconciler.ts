@@ -106,7 +106,7 @@ export class Reconciler {
             report.stopped.push(c.name);
           }
         }
-        const route = desiredRoute(doc);
+        const route = desiredRoute(doc, this.stacks);
         if (!(await this.routes.isCurrent(doc._id, route))) {
           await this.routes.setRoute(doc._id, route);
           report.routesFixed.push(doc._id);
@@ -143,7 +143,7 @@ export class Reconciler {
   }
 }
 
-export function desiredRoute(doc: TenantDoc): RouteState {
-  if (doc.phase === 'running' || doc.phase === 'degraded') return { kind: 'up', port: doc.port };
+export function desiredRoute(doc: TenantDoc, stacks: Pick<TenantStacks, 'upRoute'>): RouteState {
+  if (doc.phase === 'running' || doc.phase === 'degraded') return stacks.upRoute(doc);
   return { kind: 'down', state: doc.phase };
 }

@@ -10,6 +10,7 @@ import { templateSchema, type LoadedTemplate, type StackTemplate } from './templ
 import { dependencies, serviceOrder } from './service-order.js';
 import { refusedAsks } from './hardening.js';
 import { parseMemory } from './render.js';
+import { planEdgeProblems } from './plan-edge.js';
 
 export interface TemplateProblem {
   path: string;
@@ -116,7 +117,8 @@ function checkMeaning(t: StackTemplate): TemplateProblem[] {
   } else if (x.storage?.service === x.route.service) {
     problems.push({ path: '/x-berth/storage/service', message: 'the routed service moves between two containers during upgrades; keep the files in another service' });
   }
-  for (const [plan, { limits, allow, storage_quota: quota }] of Object.entries(x.plans)) {
+  for (const [plan, { limits, allow, storage_quota: quota, edge }] of Object.entries(x.plans)) {
+    for (const [field, message] of planEdgeProblems(plan, edge)) problems.push({ path: `/x-berth/plans/${plan}/edge/${field}`, message });
     if (x.storage && quota === undefined) {
       problems.push({ path: `/x-berth/plans/${plan}`, message: `plan "${plan}" states no storage_quota, which x-berth.storage needs (e.g. storage_quota: 1g)` });
     }

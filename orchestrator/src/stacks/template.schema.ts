@@ -22,6 +22,19 @@ const limits = {
   }
 } as const;
 
+// Limits at the edge (stacks/plan-edge.ts checks the meaning: rate and size
+// formats); here types and lengths only, so no pattern ever runs on a long value.
+const edge = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    rate: { type: 'string', maxLength: 12, description: 'requests per team, e.g. 20r/s or 300r/m' },
+    burst: { type: 'integer', minimum: 0, maximum: 100000, description: 'requests over the rate answered at once before 429' },
+    connections: { type: 'integer', minimum: 1, maximum: 100000, description: 'requests a team may have in flight at once' },
+    max_body_size: { type: 'string', maxLength: 12, description: 'the largest request body, e.g. 100m' }
+  }
+} as const;
+
 const probe = {
   type: 'object',
   additionalProperties: false,
@@ -135,6 +148,7 @@ export const templateSchema = {
               description: { type: 'string' },
               storage_quota: { type: 'string', pattern: sizePattern, description: 'the most the team may store, e.g. 1g' },
               limits: { type: 'object', additionalProperties: limits },
+              edge,
               // What this plan's services may have beyond the runtime's defaults.
               allow: { type: 'array', uniqueItems: true, items: { enum: [...ALLOWANCES] } }
             }
@@ -160,6 +174,13 @@ export interface Limits {
   memory: string;
   cpus: number;
   pids: number;
+}
+/** x-berth.plans.<plan>.edge: every field optional (stacks/plan-edge.ts fills defaults). */
+export interface PlanEdge {
+  rate?: string;
+  burst?: number;
+  connections?: number;
+  max_body_size?: string;
 }
 export type Probe = { exec: string[] } | { http: { path: string } };
 export interface TemplateService {
@@ -192,7 +213,7 @@ export interface StackTemplate {
     /** Where the team's files live: run in that service's container, `usage` prints their bytes, `limit` caps them. */
     storage?: StorageSpec;
     default_plan: string;
-    plans: Record<string, { description?: string; storage_quota?: string; limits: Record<string, Limits>; allow?: Allowance[] }>;
+    plans: Record<string, { description?: string; storage_quota?: string; limits: Record<string, Limits>; edge?: PlanEdge; allow?: Allowance[] }>;
   };
   services: Record<string, TemplateService>;
   volumes?: Record<string, Record<string, never> | null>;

@@ -29,10 +29,17 @@ export const templateSchema = {
       additionalProperties: {
         type: 'object',
         additionalProperties: false,
-        required: ['description', 'services'],
+        required: ['description', 'services', 'edge'],
         properties: {
           description: { type: 'string' },
           storageQuotaBytes: { type: 'integer', description: 'the most a team on this plan may store' },
+          edge: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['ratePerMinute', 'burst', 'connections', 'maxBodyBytes'],
+            description: 'what nginx allows each team on this plan (defaults filled in)',
+            properties: { ratePerMinute: { type: 'integer' }, burst: { type: 'integer' }, connections: { type: 'integer' }, maxBodyBytes: { type: 'integer' } }
+          },
           services: { type: 'object', additionalProperties: limits }
         }
       }

@@ -3,6 +3,8 @@
 // here (image names are configuration, so they are filled in, not guessed).
 import { parseMemory, storageQuotaBytes } from '../stacks/render.js';
 import type { LoadedTemplate } from '../stacks/template.schema.js';
+import { planEdge } from '../stacks/plan-edge.js';
+import { bodySizeBytes } from '../proxy/route-entry.js';
 import type { TemplateView } from './templates.schema.js';
 
 /** `images` fills ${IMAGE_APP}, ${IMAGE_DB}, ${IMAGE_STORAGE} and ${APP_VERSION}; other variables stay as written. */
@@ -15,7 +17,13 @@ export function templateView(loaded: LoadedTemplate, images: Record<string, stri
       services[service] = { memory: limits.memory, memoryBytes: parseMemory(limits.memory), cpus: limits.cpus, pids: limits.pids };
     }
     const quota = storageQuotaBytes(loaded, plan);
-    plans[plan] = { description: spec.description ?? '', ...(quota === undefined ? {} : { storageQuotaBytes: quota }), services };
+    const edge = planEdge(loaded, plan);
+    plans[plan] = {
+      description: spec.description ?? '',
+      ...(quota === undefined ? {} : { storageQuotaBytes: quota }),
+      edge: { ...edge.limits, maxBodyBytes: bodySizeBytes(plan, edge.maxBodySize) },
+      services
+    };
   }
   return {
     name: loaded.name,

@@ -11,7 +11,12 @@ import { names, type Slot } from '../names.js';
 import { otherSlot, renderStack, type StackSpec } from '../stacks/render.js';
 import { LABEL } from '../runtime/labels.js';
 import type { LoadedTemplate } from '../stacks/template.schema.js';
+import { planEdge } from '../stacks/plan-edge.js';
+import type { EdgeLimits } from '../proxy/route-entry.js';
 import type { TenantDoc } from './tenant.types.js';
+
+/** An `up` route as TenantStacks.upRoute makes it: port, body size and edge limits of the plan. */
+export type UpRoute = { kind: 'up'; port: number; maxBodySize: string; limits: EdgeLimits };
 
 export interface StacksDeps {
   config: PlatformConfig;
@@ -45,6 +50,16 @@ export class TenantStacks {
       ownerSetupExpiresAt: doc.ownerEmail ? this.ownerLinkExpiry(doc).toISOString() : undefined,
       mail: this.d.mail?.tenantMail(doc._id)
     });
+  }
+
+  /**
+   * The one place a tenant's `up` route is made: its app's port (another one
+   * during an upgrade) and its plan's limits at the edge. Every writer of the
+   * route and the reconciler's comparison use it, so a plan change shows as a
+   * stale route.
+   */
+  upRoute(doc: TenantDoc, port: number = doc.port): UpRoute {
+    return { kind: 'up', port, ...planEdge(this.templateOf(doc), doc.plan) };
   }
 
   templateOf(doc: TenantDoc): LoadedTemplate {

@@ -123,7 +123,7 @@ export class TenantSwap {
     }
     await step('healthy');
     await step('route');
-    await this.d.router.setRoute(doc._id, { kind: 'up', port: plan.to.port });
+    await this.d.router.setRoute(doc._id, this.d.stacks.upRoute(doc, plan.to.port));
     await this.commit(doc._id, op.id, plan);
     await this.retire(doc, plan, step);
     return 'running';
@@ -188,7 +188,7 @@ export class TenantSwap {
       return phase;
     }
     if ((doc.appSlot ?? 'a') === plan.to.slot) return 'running'; // committed: the new one serves, the old one is the reconciler's to remove
-    const oldRoute: RouteState = { kind: 'up', port: plan.from.port };
+    const oldRoute: RouteState = this.d.stacks.upRoute(doc, plan.from.port);
     if (!(await this.d.router.isCurrent(slug, oldRoute))) {
       await upStack(this.d.runtime, this.d.stacks.specFor(doc), { healthTimeoutMs: this.d.config.upgrades.healthTimeoutMs });
       await this.d.router.setRoute(slug, oldRoute);
@@ -204,14 +204,14 @@ export class TenantSwap {
     if (!plan) return this.undo(doc._id, op.id, 'running'); // died before anything was started
     if ((doc.appSlot ?? 'a') === plan.to.slot) {
       await step('resume:finish');
-      await this.d.router.setRoute(doc._id, { kind: 'up', port: plan.to.port });
+      await this.d.router.setRoute(doc._id, this.d.stacks.upRoute(doc, plan.to.port));
       await this.retire(doc, plan, step);
       return 'running';
     }
     const next = routedOf(this.d.stacks.specFor(doc, { appVersion: plan.to.version, slot: plan.to.slot, port: plan.to.port }));
     const info = await this.d.runtime.inspectContainer(next.container.name);
     const healthy = !!info?.running && (await runProbe(this.d.runtime, next.container.name, next.probe, plan.to.port)).ok;
-    if (healthy && (await this.d.router.isCurrent(doc._id, { kind: 'up', port: plan.to.port }))) {
+    if (healthy && (await this.d.router.isCurrent(doc._id, this.d.stacks.upRoute(doc, plan.to.port)))) {
       // Killed between the route switch and recording it: the new container serves; keep it.
       await step('resume:finish');
       await this.commit(doc._id, op.id, plan);

@@ -7,9 +7,11 @@ import { DOWN_STATES, entryLine, parseTable, tableText, type RouteSpec } from '.
 const D = 'berth.test';
 
 t.test('each kind of route is one line', async (t) => {
-  t.equal(entryLine(D, 'acme', { kind: 'up', port: 20001 }), 'acme.berth.test acme up 20001 104857600', 'default body size 100m');
+  t.equal(entryLine(D, 'acme', { kind: 'up', port: 20001 }), 'acme.berth.test acme up 20001 104857600', 'default body size 100m, no edge limits');
   t.equal(entryLine(D, 'acme', { kind: 'up', port: 20001, maxBodySize: '512k' }), 'acme.berth.test acme up 20001 524288');
   t.equal(entryLine(D, 'acme', { kind: 'up', port: 1, maxBodySize: '1g' }), 'acme.berth.test acme up 1 1073741824');
+  t.equal(entryLine(D, 'acme', { kind: 'up', port: 80, limits: { ratePerMinute: 1, burst: 0, connections: 1 } }), 'acme.berth.test acme up 80 104857600 1 0 1', 'the smallest limits');
+  t.equal(entryLine(D, 'acme', { kind: 'up', port: 80, maxBodySize: '1m', limits: { ratePerMinute: 1200, burst: 40, connections: 30 } }), 'acme.berth.test acme up 80 1048576 1200 40 30');
   for (const state of DOWN_STATES) t.equal(entryLine(D, 'acme', { kind: 'down', state }), `acme.berth.test acme down ${state}`);
   t.equal(entryLine(D, 'acme', { kind: 'sleeping', wake: '127.0.0.1:7300' }), 'acme.berth.test acme sleeping 127.0.0.1:7300');
 });
@@ -29,6 +31,14 @@ t.test('a bad value is refused naming the field, without echoing a huge value', 
     ['body size word', 'acme', { kind: 'up', port: 80, maxBodySize: '10mb' }, 'maxBodySize'],
     ['body size over the cap', 'acme', { kind: 'up', port: 80, maxBodySize: '2g' }, 'maxBodySize'],
     ['body size 1 MB', 'acme', { kind: 'up', port: 80, maxBodySize: huge }, 'maxBodySize'],
+    ['rate 0', 'acme', { kind: 'up', port: 80, limits: { ratePerMinute: 0, burst: 1, connections: 1 } }, 'ratePerMinute'],
+    ['rate as text', 'acme', { kind: 'up', port: 80, limits: { ratePerMinute: '20r/s' as unknown as number, burst: 1, connections: 1 } }, 'ratePerMinute'],
+    ['rate 1 MB', 'acme', { kind: 'up', port: 80, limits: { ratePerMinute: huge as unknown as number, burst: 1, connections: 1 } }, 'ratePerMinute'],
+    ['negative burst', 'acme', { kind: 'up', port: 80, limits: { ratePerMinute: 60, burst: -1, connections: 1 } }, 'burst'],
+    ['fractional burst', 'acme', { kind: 'up', port: 80, limits: { ratePerMinute: 60, burst: 1.5, connections: 1 } }, 'burst'],
+    ['no connections', 'acme', { kind: 'up', port: 80, limits: { ratePerMinute: 60, burst: 1, connections: 0 } }, 'connections'],
+    ['connections over the bound', 'acme', { kind: 'up', port: 80, limits: { ratePerMinute: 60, burst: 1, connections: 1e9 } }, 'connections'],
+    ['limits not an object', 'acme', { kind: 'up', port: 80, limits: 'fast' as never }, 'limits'],
     ['unknown state', 'acme', { kind: 'down', state: 'running' as 'stopped' }, 'state'],
     ['wake not an address', 'acme', { kind: 'sleeping', wake: 'example.com:80' }, 'wake'],
     ['wake octet', 'acme', { kind: 'sleeping', wake: '300.0.0.1:80' }, 'wake'],

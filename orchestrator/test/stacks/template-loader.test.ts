@@ -4,6 +4,7 @@ import { BerthError } from '../../src/errors.js';
 import { loadTemplate, loadTemplates, parseTemplate, type TemplateProblem } from '../../src/stacks/template-loader.js';
 import { ROOT_DIR } from '../../src/config/config.js';
 import { renderStack } from '../../src/stacks/render.js';
+import { planEdge } from '../../src/stacks/plan-edge.js';
 
 const templatesDir = path.join(ROOT_DIR, 'templates');
 
@@ -165,4 +166,48 @@ t.test('service and volume names are one name segment: no dot, at most 31 charac
     ['an unknown allowance', allowing(base, 'everything'), /\/x-berth\/plans\/starter\/allow\/0: must be one of "cap_add", "privileged", "security_opt", "root_user", "writable_rootfs"/]
   ];
   for (const [name, text, expected] of cases) t.match((await problemsOf(text)).err.message, expected, name);
+});
+
+// ---- limits at the edge: x-berth.plans.<plan>.edge ----
+
+t.test('each plan\'s edge limits load, defaults fill what a plan leaves out', async (t) => {
+  const loaded = parseTemplate(await good(), 'templates/tenant.yaml');
+  t.same(planEdge(loaded, 'starter'), { maxBodySize: '100m', limits: { ratePerMinute: 3000, burst: 100, connections: 50 } });
+  t.same(planEdge(loaded, 'team'), { maxBodySize: '500m', limits: { ratePerMinute: 60_000, burst: 2000, connections: 200 } });
+  const bare = parseTemplate((await good()).replace(/ {6}edge: \{[^\n]*\n/g, ''), 't.yaml');
+  t.same(planEdge(bare, 'starter'), { maxBodySize: '100m', limits: { ratePerMinute: 3000, burst: 100, connections: 50 } }, 'no edge block: the defaults');
+  const some = parseTemplate((await good()).replace('edge: { rate: 50r/s, burst: 100, connections: 50, max_body_size: 100m }', 'edge: { rate: 300r/m }'), 't.yaml');
+  t.same(planEdge(some, 'starter'), { maxBodySize: '100m', limits: { ratePerMinute: 300, burst: 100, connections: 50 } }, 'per minute; the rest defaulted');
+  t.throws(() => planEdge(loaded, 'gold'), { code: 'PLAN_UNKNOWN' });
+});
+
+t.test('a bad edge limit is refused naming the plan and the field', async (t) => {
+  const base = await good();
+  const starter = 'edge: { rate: 50r/s, burst: 100, connections: 50, max_body_size: 100m }';
+  const huge = 'x'.repeat(1 << 20);
+  const cases: [string, string, RegExp][] = [
+    ['a rate that is not one', 'edge: { rate: abc }', /\/x-berth\/plans\/starter\/edge\/rate: plan "starter": rate must be requests per second or minute, such as 20r\/s/],
+    ['a rate of nothing', 'edge: { rate: 0r/s }', /\/x-berth\/plans\/starter\/edge\/rate: plan "starter": rate must be/],
+    ['a negative rate', 'edge: { rate: -5r/s }', /\/x-berth\/plans\/starter\/edge\/rate: plan "starter": rate must be/],
+    ['a rate with a separator', 'edge: { rate: "20r/s 1 1" }', /\/x-berth\/plans\/starter\/edge\/rate: plan "starter": rate must be/],
+    ['a rate with a newline', 'edge: { rate: "20r/s\\nx" }', /\/x-berth\/plans\/starter\/edge\/rate: plan "starter": rate must be/],
+    ['a rate over the bound', 'edge: { rate: 200000r/s }', /\/x-berth\/plans\/starter\/edge\/rate: plan "starter": rate must be .* at most 100000r\/s/],
+    ['a 1 MB rate', `edge: { rate: ${huge} }`, /\/x-berth\/plans\/starter\/edge\/rate: must NOT have more than 12 characters/],
+    ['a negative burst', 'edge: { burst: -1 }', /\/x-berth\/plans\/starter\/edge\/burst: must be >= 0/],
+    ['a burst as text', 'edge: { burst: many }', /\/x-berth\/plans\/starter\/edge\/burst: must be integer/],
+    ['no connections', 'edge: { connections: 0 }', /\/x-berth\/plans\/starter\/edge\/connections: must be >= 1/],
+    ['fractional connections', 'edge: { connections: 2.5 }', /\/x-berth\/plans\/starter\/edge\/connections: must be integer/],
+    ['a body size that is not one', 'edge: { max_body_size: 10mb }', /\/x-berth\/plans\/starter\/edge\/max_body_size: plan "starter": max_body_size must be a size from 1k to 1g/],
+    ['a body size over 1g', 'edge: { max_body_size: 2g }', /\/x-berth\/plans\/starter\/edge\/max_body_size: plan "starter": max_body_size must be/],
+    ['a 1 MB body size', `edge: { max_body_size: ${huge} }`, /\/x-berth\/plans\/starter\/edge\/max_body_size: must NOT have more than 12 characters/],
+    ['an unknown field', 'edge: { rate: 20r/s, per_ip: true }', /\/x-berth\/plans\/starter\/edge\/per_ip: "per_ip" is not allowed here/]
+  ];
+  for (const [name, edge, expected] of cases) {
+    const text = base.replace(starter, edge);
+    t.not(text, base, `${name}: the case changes the template`);
+    const { err } = await problemsOf(text, 'templates/tenant.yaml');
+    t.equal(err.code, 'TEMPLATE_INVALID', name);
+    t.match(err.message, expected, name);
+    t.ok(err.message.length < 2000, `${name}: the message does not echo a huge value`);
+  }
 });

@@ -40,7 +40,7 @@ t.test('a missing or stale route is rewritten', async (t) => {
   // the reconciler reads what nginx holds, not what it last said.
   const host = `${slug}.${tp.config.baseDomain}`;
   const good = (await control(tp.nginx.controlSocket, 'GET', `/entries/${host}`, undefined, 5000)).body.trim();
-  t.match(good, new RegExp(`^${host} ${slug} up \\d+ \\d+$`));
+  t.match(good, new RegExp(`^${host} ${slug} up \\d+ \\d+ \\d+ \\d+ \\d+$`), 'port, body size, rate, burst, connections');
   t.equal((await control(tp.nginx.controlSocket, 'DELETE', `/entries/${host}`, undefined, 5000)).status, 204);
   t.same((await reconciler.pass()).routesFixed, [slug], 'missing route');
   t.equal((await viaNginx()).status, 200);
