@@ -50,7 +50,7 @@ export type EdgeEnv = Record<string, string>;
  * files nginx.conf includes (and with local-ca, the CA under <home>/tls).
  */
 export async function renderEdge(home: string, env: EdgeEnv): Promise<void> {
-  await run('bash', [path.join(ROOT_DIR, 'scripts/nginx-edge')], { env: { PATH: process.env.PATH ?? '', BERTH_HOME: home, ...env } });
+  await run('bash', [path.join(ROOT_DIR, 'scripts/nginx-edge')], { env: { ...process.env, BERTH_HOME: home, ...env } });
 }
 
 export async function startNginx(home: string, options: { start?: boolean; edge?: EdgeEnv } = {}): Promise<TestNginx> {
