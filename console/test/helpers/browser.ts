@@ -11,11 +11,12 @@ export const CHROMIUM = '/usr/bin/chromium';
  * folder (printed when the test fails): a step that never showed is explained
  * by the requests, statuses and page errors before it.
  */
-export async function launchBrowser(): Promise<Browser> {
+export async function launchBrowser(options: { env?: NodeJS.ProcessEnv; args?: string[] } = {}): Promise<Browser> {
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run']
+    ...(options.env ? { env: options.env } : {}),
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', ...(options.args ?? [])]
   });
   const file = testLogFile('browser');
   const write = (line: string) => appendFileSync(file, `${new Date().toISOString()} ${line}\n`);

@@ -47,7 +47,8 @@ export async function startConsole(env: { BERTH_API_URL: string; PORT: number; O
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`console exited with ${child.exitCode}:\n${output.join('')}`);
-    const res = await fetch(`${url}/login`).catch(() => null);
+    // Where it listens: its origin may be an https name only nginx serves.
+    const res = await fetch(`http://127.0.0.1:${env.PORT}/login`).catch(() => null);
     if (res?.status === 200) break;
     if (Date.now() > deadline) throw new Error(`console did not answer within ${timeoutMs} ms:\n${output.join('')}`);
     await new Promise((r) => setTimeout(r, 100));

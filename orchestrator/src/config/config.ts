@@ -7,6 +7,7 @@ import path from 'node:path';
 import { BerthError } from '../errors.js';
 import { PLATFORM_NAME } from '../names.js';
 import { readOnboardingConfig, type OnboardingConfig } from './onboarding.config.js';
+import { publicOrigin, readTlsConfig, type TlsConfig } from './tls.config.js';
 
 export interface PlatformConfig {
   rootDir: string;
@@ -42,8 +43,13 @@ export interface PlatformConfig {
   reconcileIntervalMs: number;
   /** controlSocket and tableFile: the route table's control endpoint and file (proxy-config/berth_routes.lua). */
   nginx: { bin: string; prefix: string; confFile: string; controlSocket: string; tableFile: string; httpPort: number };
-  /** The operator console's base URL: setup links are `${consoleUrl}/setup/<token>`. */
+  /**
+   * The operator console's base URL: setup links are `${consoleUrl}/setup/<token>`.
+   * With TLS on, its public address (https://<console host>), else BERTH_CONSOLE_URL.
+   */
   consoleUrl: string;
+  /** TLS at the edge; publicScheme(tls) is the scheme of every public URL (tls.config.ts). */
+  tls: TlsConfig;
   terminal: { idleMs: number };
   stats: { intervalMs: number; concurrency: number };
   /** Teams' storage use: how old a figure may be before a tenant's read measures again. */
@@ -116,13 +122,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, rootDir = ROOT_
   // nginx's route control socket lives at <home>/nginx/control/control.sock,
   // and a unix socket's path has at most 107 bytes (sun_path).
   if (Buffer.byteLength(home) > 80) throw new BerthError('CONFIG_INVALID', `BERTH_HOME must be at most 80 bytes long (nginx's control socket lives under it), got ${Buffer.byteLength(home)}`);
+  const baseDomain = get('BERTH_BASE_DOMAIN');
+  const httpPort = int('BERTH_HTTP_PORT', 1, 65535);
+  const tls = readTlsConfig({ get, optional, int }, baseDomain);
   const appPackage = JSON.parse(readFileSync(path.join(rootDir, 'tenant-app/package.json'), 'utf8')) as { version: string };
   return {
     rootDir,
     logLevel: env.BERTH_LOG_LEVEL || 'info',
     platformId: get('BERTH_PLATFORM_ID'),
     home,
-    baseDomain: get('BERTH_BASE_DOMAIN'),
+    baseDomain,
     templatesDir: path.resolve(rootDir, get('BERTH_TEMPLATES_DIR')),
     images: {
       db: get('BERTH_IMAGE_DB'),
@@ -154,9 +163,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, rootDir = ROOT_
       confFile: path.join(home, 'nginx/conf/nginx.conf'),
       controlSocket: path.join(home, 'nginx/control/control.sock'),
       tableFile: path.join(home, 'nginx/control/routes.table'),
-      httpPort: int('BERTH_HTTP_PORT', 1, 65535)
+      httpPort
     },
-    consoleUrl: consoleUrl.replace(/\/+$/, ''),
+    consoleUrl: tls.mode === 'off' ? consoleUrl.replace(/\/+$/, '') : publicOrigin(tls, httpPort, tls.consoleHost),
+    tls,
     terminal: { idleMs: int('BERTH_TERMINAL_IDLE_MS', 1000, 86_400_000) },
     stats: { intervalMs: int('BERTH_STATS_INTERVAL_MS', 1000, 3_600_000), concurrency: int('BERTH_STATS_CONCURRENCY', 1, 64) },
     storage: { maxAgeMs: int('BERTH_STORAGE_MAX_AGE_MS', 0, 86_400_000) },

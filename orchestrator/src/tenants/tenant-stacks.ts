@@ -2,6 +2,7 @@
 // its public address, and its owner's setup-link expiry. Pure reads of the
 // tenant's document and the loaded templates: no database, no engine.
 import type { PlatformConfig } from '../config/config.js';
+import { publicOrigin } from '../config/tls.config.js';
 import type { SecretBox } from '../crypto/secret-box.js';
 import { BerthError } from '../errors.js';
 import type { TenantMail } from './tenant.types.js';
@@ -89,9 +90,10 @@ export class TenantStacks {
     return secrets;
   }
 
+  /** https:// when nginx terminates TLS: the app's cookies are Secure exactly then (tenant-app sessions). */
   publicUrl(slug: string): string {
-    const port = this.d.config.nginx.httpPort;
-    return `http://${slug}.${this.d.config.baseDomain}${port === 80 ? '' : `:${port}`}`;
+    const { tls, nginx, baseDomain } = this.d.config;
+    return publicOrigin(tls, nginx.httpPort, `${slug}.${baseDomain}`);
   }
 
   ownerLinkExpiry(doc: TenantDoc): Date {

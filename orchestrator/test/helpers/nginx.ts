@@ -36,12 +36,26 @@ export interface TestNginx {
   controlSocket: string;
   tableFile: string;
   port: number;
+  /** With TLS on: where HTTPS is served (the port above then redirects to it). */
+  httpsPort: number;
   pid(): Promise<number>;
   stop(): Promise<void>;
 }
 
-export async function startNginx(home: string, options: { start?: boolean } = {}): Promise<TestNginx> {
+/** TLS for a test's nginx: the settings scripts/nginx-edge reads (BERTH_TLS_MODE, ...), by name. */
+export type EdgeEnv = Record<string, string>;
+
+/**
+ * scripts/nginx-edge, as scripts/nginx-up runs it: writes the listen and TLS
+ * files nginx.conf includes (and with local-ca, the CA under <home>/tls).
+ */
+export async function renderEdge(home: string, env: EdgeEnv): Promise<void> {
+  await run('bash', [path.join(ROOT_DIR, 'scripts/nginx-edge')], { env: { ...process.env, BERTH_HOME: home, ...env } });
+}
+
+export async function startNginx(home: string, options: { start?: boolean; edge?: EdgeEnv } = {}): Promise<TestNginx> {
   const port = await freePort();
+  const httpsPort = await freePort();
   const prefix = path.join(home, 'nginx');
   const confFile = path.join(prefix, 'conf/nginx.conf');
   const control = path.join(prefix, 'control');
@@ -54,6 +68,7 @@ export async function startNginx(home: string, options: { start?: boolean } = {}
   // 500 for any upload). Traverse only: they still cannot list it.
   await chmod(home, 0o711);
   const template = await readFile(path.join(ROOT_DIR, 'proxy-config/nginx.conf'), 'utf8');
+  await renderEdge(home, { BERTH_HTTP_PORT: String(port), BERTH_HTTPS_PORT: String(httpsPort), ...options.edge });
   await writeFile(confFile, template.replaceAll('__BERTH_HOME__', home).replaceAll('__BERTH_HTTP_PORT__', String(port)));
   const pidFile = path.join(prefix, 'nginx.pid');
   const pid = async () => Number((await readFile(pidFile, 'utf8')).trim());
@@ -66,7 +81,7 @@ export async function startNginx(home: string, options: { start?: boolean } = {}
     await until(async () => (master = (await runningMasterPid(pidFile)) ?? 0) > 0, 10_000, 'nginx to write its pid file', 20);
   }
   return {
-    home, prefix, confFile, controlSocket, tableFile, port, pid,
+    home, prefix, confFile, controlSocket, tableFile, port, httpsPort, pid,
     async stop() {
       // The master it started, and the one Berth's supervisor may have started
       // after a test killed that one.

@@ -11,7 +11,7 @@ import { createPlatform, type Platform } from '../../src/platform/platform.js';
 import { ensurePlatformDb, removePlatformDb } from '../../src/platform/platform-db.js';
 import { downStack } from '../../src/stacks/stack-runner.js';
 import type { TenantDoc } from '../../src/tenants/tenant.types.js';
-import { freePort, startNginx, type TestNginx } from './nginx.js';
+import { freePort, startNginx, type EdgeEnv, type TestNginx } from './nginx.js';
 import { runtime } from './docker.js';
 import { testLogger } from './test-log.js';
 
@@ -59,13 +59,17 @@ export async function startTestPlatform(
   tag: string,
   overrides: Partial<PlatformConfig> = {},
   log?: Logger,
-  options: Pick<NonNullable<Parameters<typeof createPlatform>[2]>, 'wrapRuntime' | 'beforeSerialize' | 'clock'> = {}
+  options: Pick<NonNullable<Parameters<typeof createPlatform>[2]>, 'wrapRuntime' | 'beforeSerialize' | 'clock'> & {
+    /** nginx's TLS settings (scripts/nginx-edge), e.g. { BERTH_TLS_MODE: 'local-ca' }; config.tls follows them. */
+    edge?: EdgeEnv;
+  } = {}
 ): Promise<TestPlatform> {
+  const { edge, ...platformOptions } = options;
   const id = `${tag}-${randomBytes(3).toString('hex')}`;
   const logger = log ?? testLogger(`t-${id}`).log;
   const home = await mkdtemp(path.join(os.tmpdir(), `berth-${id}-`));
-  const nginx = await startNginx(home);
-  const base = loadConfig();
+  const nginx = await startNginx(home, { edge });
+  const base = loadConfig({ ...process.env, ...edge, BERTH_HTTPS_PORT: String(nginx.httpsPort), BERTH_HTTP_PORT: String(nginx.port) });
   const config: PlatformConfig = {
     ...base,
     home,
@@ -87,7 +91,7 @@ export async function startTestPlatform(
   let platform: Platform;
   try {
     await ensurePlatformDb(runtime, config);
-    platform = await createPlatform(config, logger, { healthTimeoutMs: 60_000, ...options });
+    platform = await createPlatform(config, logger, { healthTimeoutMs: 60_000, ...platformOptions });
   } catch (err) {
     // Nothing of a platform that never came up is left behind, nginx included
     // when the engine is what failed (and so fails this removal too).
@@ -106,7 +110,7 @@ export async function startTestPlatform(
     nginx,
     token,
     async restart() {
-      platform = await createPlatform(config, logger, { healthTimeoutMs: 60_000, ...options });
+      platform = await createPlatform(config, logger, { healthTimeoutMs: 60_000, ...platformOptions });
       return platform;
     },
     async close() {

@@ -114,7 +114,7 @@ t.test('nginx-up: starts on its own prefix, then reloads without restarting; a b
 });
 
 t.test('every script answers --help', async (t) => {
-  for (const name of ['docker-up', 'nginx-up', 'build-images', 'platform-up', 'test']) {
+  for (const name of ['docker-up', 'nginx-up', 'nginx-edge', 'build-images', 'platform-up', 'test']) {
     const { stdout } = await run('bash', [script(name), '--help']);
     t.match(stdout, /^Usage: scripts\//, name);
   }
