@@ -234,12 +234,21 @@ function M.limit(slug, edge)
   local dict = ngx.shared.berth_limits
   local per_minute, burst, conn = edge:match('^(%d+) (%d+) (%d+)$')
   if not dict or not per_minute then return end
-  -- A WebSocket handshake (RFC 6455 4.1: a GET with Upgrade and a key). A
-  -- client can forge one to pass the limits, but only with a GET, which an
-  -- app that does not upgrade answers like any GET.
-  local upgrade, key = ngx.var.http_upgrade, ngx.var.http_sec_websocket_key
-  if upgrade and key and #upgrade == 9 and upgrade:lower() == 'websocket' and ngx.req.get_method() == 'GET' then return end
-  local wait = leak(dict, slug, tonumber(per_minute), tonumber(burst))
+  -- A WebSocket handshake (RFC 6455 4.1: a GET with Upgrade and a key)
+  -- passes a team whose plain requests are over their rate: it draws on a
+  -- bucket of its own (same rate and burst), so live boards keep connecting
+  -- while the team is busy, and a flood of GETs dressed as handshakes is still
+  -- limited. An open WebSocket holds no connection slot: fifty open boards
+  -- must not lock a team out.
+  local upgrade, wskey = ngx.var.http_upgrade, ngx.var.http_sec_websocket_key
+  local handshake = upgrade and wskey and #upgrade == 9 and upgrade:lower() == 'websocket' and ngx.req.get_method() == 'GET'
+  local wait = leak(dict, handshake and 'ws:' .. slug or slug, tonumber(per_minute), tonumber(burst))
+  if handshake then
+    if wait > 0 then
+      return page(429, slug .. ' is busy', "<h1>Too many requests</h1>\n<p>This team's space gets more WebSocket connections than its plan allows. Please try again in a moment.</p>", wait)
+    end
+    return
+  end
   if wait > 0 then
     return page(429, slug .. ' is busy', "<h1>Too many requests</h1>\n<p>This team's space gets more requests than its plan allows. Please try again in a moment.</p>", wait)
   end

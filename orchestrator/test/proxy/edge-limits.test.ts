@@ -2,8 +2,9 @@
 // the Lua route table, own prefix, free loopback port): a team over its rate
 // gets a 429 page with Retry-After while another team is served; a team over
 // its requests in flight gets 429 until one ends; WebSocket upgrades pass
-// both; the slot of a request that ended in the 503 page is given back; a bad
-// limit in an entry is refused by nginx, naming the field, changing nothing.
+// both (handshakes draw on a rate bucket of their own, so a flood of them is
+// limited too); the slot of a request that ended in the 503 page is given
+// back; a bad limit in an entry is refused by nginx, naming the field, changing nothing.
 import t, { type Test } from 'tap';
 import http from 'node:http';
 import net from 'node:net';
@@ -74,6 +75,15 @@ t.test('with nginx running', async (t) => {
     t.equal(ws.status, 101, 'a WebSocket upgrade passes while the team is over its rate');
     t.equal(await ws.echo('still talking'), 'still talking');
     ws.close();
+    // Handshakes draw on a bucket of their own (same rate and burst): a flood
+    // of GETs dressed as handshakes is limited too.
+    const handshakes: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const w = await openTunnel(t, nginx.port, host('rata'));
+      handshakes.push(w.status);
+      w.close();
+    }
+    t.same(handshakes, [101, 101, 429], 'after the first handshake, two more fit the burst of 2; the next is refused');
     const forged = await request(nginx.port, host('rata'), { method: 'POST', headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==' } });
     t.equal(forged.status, 429, 'a POST dressed as an upgrade is no handshake: still limited');
 
