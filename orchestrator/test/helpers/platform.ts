@@ -115,7 +115,10 @@ export async function startTestPlatform(
     },
     async close() {
       // A test may have broken the registry's database on purpose (security tests).
-      const slugs = await platform.repo.list().then((docs) => docs.map((d) => d._id), () => []);
+      // The database, not the registry's memory: a second platform in the
+      // test (another orchestrator on the same registry) may have made some.
+      const slugs = await platform.db.db.collection<TenantDoc>('tenants').find({}, { projection: { _id: 1 } }).toArray()
+        .then((docs) => docs.map((d) => d._id), () => []);
       await platform.close().catch(() => {});
       // Every container first: a network two teams came to share (a name
       // collision test) can go only once neither is attached. Stacks the
