@@ -264,7 +264,9 @@ function M.control()
   elseif method == 'DELETE' and uri:find('^/entries/') then
     local host = uri:sub(#'/entries/' + 1)
     if not host_ok(host) then return reply(400, 'host: not a valid host name') end
+    local old = dict:get(host)
     dict:delete(host)
+    if old then M.forget_activity(old:match('^%S+')) end
     return ngx.exit(204)
   elseif uri == '/table' and method == 'PUT' then
     local map, problem = M.parse_table(body())
@@ -306,6 +308,13 @@ function M.log_activity()
   if status >= 500 then dict:incr('e:' .. slug, 1, 0) end
   if status == 101 then dict:incr('w:' .. slug, -1, 0) end
   dict:set('t:' .. slug, math.floor(ngx.now() * 1000))
+end
+
+-- A team's route is gone (deleted): so are its counters, so that a new team
+-- taking the slug later starts from 0.
+function M.forget_activity(slug)
+  local dict = ngx.shared.berth_activity
+  for _, kind in ipairs({ 'r:', 'e:', 'w:', 't:' }) do dict:delete(kind .. slug) end
 end
 
 -- log_by_lua of the team server: every log-phase job in one call.

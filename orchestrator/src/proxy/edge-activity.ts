@@ -4,7 +4,8 @@
 // stats loop calls it once per pass) and keeps the latest here. nginx's
 // counters start again from 0 when nginx restarts (its "boot" changes): what
 // was counted before is carried as a base, so totals never go down while the
-// orchestrator runs, and the last request time never goes backwards.
+// orchestrator runs, and the last request time never goes backwards. When a
+// team's route is deleted nginx drops its counters, and so does this module.
 // The sleep-when-idle work reads activity(slug).
 import type { Logger } from '../log.js';
 import { slugProblem } from '../contract/slug.js';
@@ -167,9 +168,14 @@ export class EdgeActivity {
     }
     for (const [slug, s] of this.slots) {
       if (reported.has(slug)) continue;
-      // Not in nginx's memory: nginx restarted and the team had no traffic since.
-      this.carry(s);
-      s.openWebSockets = 0;
+      if (restarted) {
+        // nginx started again and the team had no traffic since.
+        this.carry(s);
+        s.openWebSockets = 0;
+      } else {
+        // nginx dropped the counters with the team's route (deleted).
+        this.slots.delete(slug);
+      }
     }
     this.lastRead = this.clock();
     return this.all().filter(([slug, a]) => before.get(slug) !== JSON.stringify(a)).map(([slug]) => slug);

@@ -110,6 +110,20 @@ t.test('with nginx running', async (t) => {
     t.equal(activity.activity('act-ws').errors, 0);
   });
 
+  t.test('a deleted route takes its counters along: a new team with the slug starts from 0', async (t) => {
+    await routes.setRoute('act-gone2', { kind: 'up', port: appPort });
+    t.equal((await request(nginx.port, host('act-gone2'))).status, 200);
+    await settle('act-gone2 counted', () => activity.activity('act-gone2').requests === 1);
+    await routes.removeRoute('act-gone2');
+    await settle('act-gone2 forgotten', () => activity.activity('act-gone2').requests === 0);
+    t.notOk(parseActivity((await rawReport(nginx)).body).lines.some((l) => l.slug === 'act-gone2'), 'nginx dropped its keys');
+    t.equal(activity.activity('act-a').requests, 6, 'another team keeps its counts');
+    await routes.setRoute('act-gone2', { kind: 'up', port: appPort });
+    t.equal((await request(nginx.port, host('act-gone2'))).status, 200);
+    await settle('the new act-gone2 counted', () => activity.activity('act-gone2').requests === 1);
+    t.equal(activity.activity('act-gone2').requests, 1, 'from 0, not from the old team\'s count');
+  });
+
   t.test('an nginx restart: counters start again in nginx, the totals carry on and the last request does not go back', async (t) => {
     await activity.refresh();
     const before = activity.activity('act-a');
