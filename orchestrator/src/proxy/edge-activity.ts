@@ -84,6 +84,8 @@ interface Slot {
   errors: number;
   lastRequestMs: number;
   openWebSockets: number;
+  /** In nginx's last report (false: carried over an nginx restart, no traffic since). */
+  reported: boolean;
 }
 
 export interface EdgeActivityOptions {
@@ -156,7 +158,7 @@ export class EdgeActivity {
     const reported = new Set<string>();
     for (const line of report.lines) {
       reported.add(line.slug);
-      const s = this.slots.get(line.slug) ?? { baseRequests: 0, baseErrors: 0, requests: 0, errors: 0, lastRequestMs: 0, openWebSockets: 0 };
+      const s = this.slots.get(line.slug) ?? { baseRequests: 0, baseErrors: 0, requests: 0, errors: 0, lastRequestMs: 0, openWebSockets: 0, reported: true };
       // A count below the last one: nginx started again even if the boot
       // stamp were to look the same.
       if (restarted || line.requests < s.requests || line.errors < s.errors) this.carry(s);
@@ -164,6 +166,7 @@ export class EdgeActivity {
       s.errors = line.errors;
       s.lastRequestMs = Math.max(s.lastRequestMs, line.lastRequestMs);
       s.openWebSockets = line.openWebSockets;
+      s.reported = true;
       this.slots.set(line.slug, s);
     }
     for (const [slug, s] of this.slots) {
@@ -172,8 +175,10 @@ export class EdgeActivity {
         // nginx started again and the team had no traffic since.
         this.carry(s);
         s.openWebSockets = 0;
-      } else {
-        // nginx dropped the counters with the team's route (deleted).
+        s.reported = false;
+      } else if (s.reported) {
+        // In the last report, gone from this one: nginx dropped the counters
+        // with the team's route (deleted).
         this.slots.delete(slug);
       }
     }

@@ -137,6 +137,8 @@ t.test('with nginx running', async (t) => {
     t.ok(activity.activity('act-a').lastRequestAt!.getTime() >= before.lastRequestAt!.getTime(), 'the last request time did not go back');
     t.same(activity.activity('act-b'), { lastRequestAt: null, requests: 0, errors: 0, openWebSockets: 0 });
     t.equal(activity.activity('act-down').requests, 1, 'a team with no traffic since keeps its total');
+    await activity.refresh();
+    t.equal(activity.activity('act-down').requests, 1, 'and keeps it at the next read (absent from nginx, but not deleted)');
   });
 });
 
