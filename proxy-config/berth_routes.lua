@@ -274,10 +274,11 @@ function M.log_limits()
   end
 end
 
--- log_by_lua of the team locations (location / and @berth_unavailable): once
+-- log_by_lua of the team server (location / and @berth_unavailable inherit it): once
 -- per request, in whichever of the two it ends.
 function M.log()
   M.log_limits()
+  M.log_activity()
 end
 
 -- access_by_lua of every team request: the one place a request's host is
@@ -354,6 +355,7 @@ end
 function M.control()
   local dict = ngx.shared.berth_routes
   local method, uri = ngx.req.get_method(), ngx.var.uri
+  if uri == '/activity' and method == 'GET' then return M.activity_report() end
   if uri == '/entries' and method == 'PUT' then
     local length = tonumber(ngx.var.http_content_length or '')
     if length and length > MAX_LINE + 1 then return reply(400, 'entry: longer than ' .. MAX_LINE .. ' bytes') end
@@ -381,7 +383,9 @@ function M.control()
   elseif method == 'DELETE' and uri:find('^/entries/') then
     local host = uri:sub(#'/entries/' + 1)
     if not host_ok(host) then return reply(400, 'host: not a valid host name') end
+    local old = dict:get(host)
     dict:delete(host)
+    if old then M.forget_activity(old:match('^%S+')) end
     return ngx.exit(204)
   elseif uri == '/table' and method == 'PUT' then
     local map, problem = M.parse_table(body())
@@ -391,6 +395,73 @@ function M.control()
     return ngx.exit(204)
   end
   return reply(404, 'unknown control request ' .. method .. ' ' .. uri)
+end
+
+-- Activity from the edge: per team, in the lua_shared_dict "berth_activity",
+-- four keys: r:<slug> requests, e:<slug> errors, w:<slug> open WebSockets,
+-- t:<slug> last request (ms since the epoch). The slug is the one M.route
+-- found in the route table ($berth_slug), never a header: a host no team owns
+-- (404) is not counted. An error is any answer with status >= 500, Berth's
+-- own 503 pages included (a team that is down, or an app that did not answer):
+-- that is what the visitor got. A request is counted when it ends (log phase),
+-- a WebSocket when it ends too; it is an open WebSocket from its 101 until then.
+-- Counters start at 0 whenever nginx starts (the dict is new); the boot key
+-- tells the reader so.
+
+-- header_filter_by_lua: a 101 went out, the connection is now a WebSocket.
+function M.count_upgrade()
+  if ngx.status ~= 101 then return end
+  local slug = ngx.var.berth_slug
+  if slug == nil or slug == '' then return end
+  ngx.shared.berth_activity:incr('w:' .. slug, 1, 0)
+end
+
+-- Log phase of every team request; for a WebSocket it runs when the
+-- connection closes. Atomic incr with init: no lock, no read-modify-write.
+function M.log_activity()
+  local slug = ngx.var.berth_slug
+  if slug == nil or slug == '' then return end
+  local dict = ngx.shared.berth_activity
+  local status = ngx.status
+  dict:incr('r:' .. slug, 1, 0)
+  if status >= 500 then dict:incr('e:' .. slug, 1, 0) end
+  if status == 101 then dict:incr('w:' .. slug, -1, 0) end
+  dict:set('t:' .. slug, math.floor(ngx.now() * 1000))
+end
+
+-- A team's route is gone (deleted): so are its counters, so that a new team
+-- taking the slug later starts from 0.
+function M.forget_activity(slug)
+  local dict = ngx.shared.berth_activity
+  for _, kind in ipairs({ 'r:', 'e:', 'w:', 't:' }) do dict:delete(kind .. slug) end
+end
+
+
+local function activity_boot(dict)
+  -- Set by the first read after nginx started (add never overwrites): a new
+  -- value means every counter started again from 0.
+  dict:add('boot', string.format('%d-%d', math.floor(ngx.now() * 1000), ngx.worker.pid()))
+  return dict:get('boot')
+end
+
+-- GET /activity on the control socket: every team in one answer.
+--   berth-activity 1 <boot>
+--   <slug> <last request ms, 0 if none> <requests> <errors> <open websockets>
+function M.activity_report()
+  local dict = ngx.shared.berth_activity
+  local out = { 'berth-activity 1 ', activity_boot(dict), '\n' }
+  local seen = {}
+  for _, key in ipairs(dict:get_keys(0)) do
+    local slug = key:match('^[rewt]:(.+)$')
+    if slug and not seen[slug] then
+      seen[slug] = true
+      local ws = dict:get('w:' .. slug) or 0
+      out[#out + 1] = table.concat({ slug, dict:get('t:' .. slug) or 0, dict:get('r:' .. slug) or 0,
+        dict:get('e:' .. slug) or 0, ws > 0 and ws or 0 }, ' ') .. '\n'
+    end
+  end
+  ngx.header['Content-Type'] = 'text/plain'
+  ngx.print(out)
 end
 
 return M

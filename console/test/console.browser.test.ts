@@ -19,6 +19,7 @@ import { berth } from '../../orchestrator/test/helpers/berth-cli.js';
 import { testSlug } from '../../orchestrator/test/helpers/docker.js';
 import { freePort } from '../../orchestrator/test/helpers/nginx.js';
 import { platformEnv, startTestPlatform, type TestPlatform } from '../../orchestrator/test/helpers/platform.js';
+import { throughNginx } from '../../orchestrator/test/helpers/through-nginx.js';
 import { launchBrowser, visit } from './helpers/browser.js';
 import { requireConsoleBuild, ROOT, startConsole, type RunningConsole } from './helpers/console.js';
 
@@ -155,6 +156,23 @@ t.test('a tenant created with the CLI appears on the dashboard live, without a r
   await page.screenshot({ path: path.join(SHOTS, 'dashboard.png') });
   await page.fill('#q', '');
   await page.selectOption('#phase', '');
+});
+
+t.test('the Activity column and the team page show requests through nginx, live', async (t) => {
+  for (let i = 0; i < 3; i++) t.equal((await throughNginx(tp, slug, 'GET', '/healthz')).status, 200);
+  const cell = page.locator(`[data-slug="${slug}"] [data-testid=activity]`);
+  // The stats loop reads nginx every BERTH_STATS_INTERVAL_MS and publishes tenant.activity.
+  await page.waitForFunction((sel) => /\d+ s ago · [1-9]\d* req/.test(document.querySelector(sel)?.textContent ?? ''),
+    `[data-slug="${slug}"] [data-testid=activity]`, { timeout: 60_000 });
+  t.match(await cell.innerText(), /^\d+ s ago · [1-9]\d* req/, 'last request and requests, without a reload');
+  const requests = tp.platform.activity.activity(slug).requests;
+  t.ok(requests >= 3, `${requests} requests counted`);
+  await visit(page, `${web.url}/tenants/${slug}`);
+  t.equal(Number(await page.locator('[data-testid=activity-requests]').innerText()), requests);
+  t.equal((await page.locator('[data-testid=activity-websockets]').innerText()).trim(), '0');
+  t.match(await page.locator('[data-testid=activity-last]').innerText(), /s ago$/);
+  await visit(page, `${web.url}/`);
+  await page.locator('[data-testid=live-status][data-status=open]').waitFor();
 });
 
 t.test('a terminal in the app container: type a command, read its output from the page', async (t) => {

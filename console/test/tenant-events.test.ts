@@ -4,6 +4,7 @@ import t from 'tap';
 import { applyEvent, listEffect, placeholder } from '../src/lib/tenant-events.js';
 import type { BerthEvent } from '../../orchestrator/src/contract/index.js';
 import type { Tenant } from '../src/lib/tenant.js';
+import { activityLine, ago } from '../src/lib/format.js';
 
 let seq = 1;
 const ev = (type: string, data: Record<string, unknown> = {}, extra: Partial<BerthEvent> = {}): BerthEvent => ({ seq: seq++, at: new Date().toISOString(), type, tenant: 'acme', data, ...extra });
@@ -54,6 +55,21 @@ t.test('stats replace the figures; a deleted operation end does not invent a pha
   applyEvent(x, ev('operation.succeeded', { kind: 'delete', phase: 'deleted' }));
   t.equal(x.phase, 'running');
   t.equal(applyEvent(x, ev('something.new')), false, 'unknown events change nothing');
+});
+
+t.test('activity from the edge: the event replaces the figures, and the Activity column reads them', async (t) => {
+  const x = tenant();
+  const now = Date.parse('2026-01-01T12:00:00Z');
+  t.equal(activityLine(x.activity, now), '—', 'not read yet');
+  t.equal(applyEvent(x, ev('tenant.activity', { lastRequestAt: '2026-01-01T11:59:48Z', requests: 340, errors: 2, openWebSockets: 1, readAt: '2026-01-01T11:59:50Z' })), true);
+  t.match(x.activity, { requests: 340, errors: 2, openWebSockets: 1 });
+  t.equal(activityLine(x.activity, now), '12 s ago · 340 req · 2 err · 1 ws');
+  applyEvent(x, ev('tenant.activity', { lastRequestAt: '2026-01-01T11:55:00Z', requests: 341, errors: 0, openWebSockets: 0, readAt: '2026-01-01T11:59:55Z' }));
+  t.equal(activityLine(x.activity, now), '5 min ago · 341 req', 'no errors, no WebSockets: left out');
+  t.equal(activityLine({ requests: 0, errors: 0, openWebSockets: 0 }, now), 'no requests · 0 req');
+  t.equal(ago(undefined, now), 'never');
+  t.equal(ago('2025-12-29T12:00:00Z', now), '3 d ago');
+  t.equal(ago('not a time', now), '—');
 });
 
 t.test('what the list does: add on created, remove on deleted, read once at an operation end or for a stranger', async (t) => {

@@ -19,6 +19,27 @@ export function duration(ms: number): string {
   return `${Math.floor(h / 24)}d ${h % 24}h`;
 }
 
+/** "12 s ago", "3 min ago", … from an ISO time; "never" when there is none. */
+export function ago(iso: string | undefined, now: number): string {
+  if (!iso) return 'never';
+  const ms = now - Date.parse(iso);
+  if (!Number.isFinite(ms)) return '—';
+  const s = Math.max(0, Math.floor(ms / 1000));
+  if (s < 60) return `${s} s ago`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ago`;
+  if (s < 48 * 3600) return `${Math.floor(s / 3600)} h ago`;
+  return `${Math.floor(s / 86400)} d ago`;
+}
+
+/** The dashboard's one-line activity: last request, requests, errors, open WebSockets. */
+export function activityLine(a: { lastRequestAt?: string; requests: number; errors: number; openWebSockets: number } | undefined, now: number): string {
+  if (!a) return '—';
+  const parts = [a.lastRequestAt ? ago(a.lastRequestAt, now) : 'no requests', `${a.requests} req`];
+  if (a.errors > 0) parts.push(`${a.errors} err`);
+  if (a.openWebSockets > 0) parts.push(`${a.openWebSockets} ws`);
+  return parts.join(' · ');
+}
+
 export function percent(n: number | undefined): string {
   return n === undefined || !Number.isFinite(n) ? '—' : `${n < 10 ? n.toFixed(1) : Math.round(n)}%`;
 }

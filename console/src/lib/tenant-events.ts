@@ -1,7 +1,7 @@
 // How one live event changes what the console shows about a tenant. Pure and
 // in place (works on Svelte's $state proxies and on plain objects alike), so
 // the dashboard, the tenant page, the tests and the bench share it.
-import type { BerthEvent, Phase, TenantStats } from '$contract';
+import type { BerthEvent, Phase, TenantActivity, TenantStats } from '$contract';
 import type { Tenant } from './tenant';
 
 /** What the list around the tenant must do about an event, beyond updating it. */
@@ -87,6 +87,9 @@ export function applyEvent(t: Tenant, e: BerthEvent): boolean {
       return true;
     case 'tenant.stats':
       t.stats = d as unknown as TenantStats;
+      return true;
+    case 'tenant.activity':
+      t.activity = d as unknown as TenantActivity;
       return true;
     default:
       return false;

@@ -1,5 +1,6 @@
 // Prometheus text exposition, by hand: a few counters and summaries do not
-// need a client library. Gauges are read at scrape time from their sources.
+// need a client library. Gauges, and counters kept elsewhere (nginx's), are
+// read at scrape time from their sources.
 
 type LabelSet = Record<string, string>;
 
@@ -21,7 +22,7 @@ class Series {
 export class Metrics {
   private readonly counters = new Map<string, { help: string; series: Series }>();
   private readonly summaries = new Map<string, { help: string; sum: Series; count: Series }>();
-  private readonly gauges: { name: string; help: string; read: () => Promise<[LabelSet, number][]> }[] = [];
+  private readonly gauges: { name: string; help: string; type: 'gauge' | 'counter'; read: () => Promise<[LabelSet, number][]> }[] = [];
 
   inc(name: string, help: string, labels: LabelSet = {}, by = 1): void {
     let c = this.counters.get(name);
@@ -37,14 +38,19 @@ export class Metrics {
   }
 
   gauge(name: string, help: string, read: () => Promise<[LabelSet, number][]>): void {
-    this.gauges.push({ name, help, read });
+    this.gauges.push({ name, help, type: 'gauge', read });
+  }
+
+  /** A counter another module keeps (it must never go down), read at scrape time. */
+  counterFrom(name: string, help: string, read: () => Promise<[LabelSet, number][]>): void {
+    this.gauges.push({ name, help, type: 'counter', read });
   }
 
   async render(): Promise<string> {
     const out: string[] = [];
     const line = (name: string, labels: string, value: number) => out.push(`${name}${labels ? `{${labels}}` : ''} ${value}`);
     for (const g of this.gauges) {
-      out.push(`# HELP ${g.name} ${g.help}`, `# TYPE ${g.name} gauge`);
+      out.push(`# HELP ${g.name} ${g.help}`, `# TYPE ${g.name} ${g.type}`);
       for (const [labels, value] of await g.read()) line(g.name, key(labels), value);
     }
     for (const [name, c] of this.counters) {

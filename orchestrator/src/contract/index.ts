@@ -17,6 +17,7 @@ export type {
 } from '../tenants/tenants.schema.js';
 export type { StorageView as TenantStorage } from '../storage/storage.schema.js';
 export type { TenantStats } from '../stats/stats.schema.js';
+export type { ActivityView as TenantActivity } from '../proxy/edge-activity.schema.js';
 export type { BerthEvent } from '../events/event.schema.js';
 
 export * as upgrades from '../upgrades/upgrades.schema.js';

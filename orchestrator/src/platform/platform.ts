@@ -15,6 +15,7 @@ import { EventBus } from '../events/event-bus.js';
 import { HealthMonitor } from '../health/monitor.js';
 import type { Logger } from '../log.js';
 import { withDeadlines } from '../runtime/deadlines.js';
+import { EdgeActivity, type Activity } from '../proxy/edge-activity.js';
 import { NginxSupervisor } from '../proxy/nginx-supervisor.js';
 import { RouteManager } from '../proxy/route-manager.js';
 import { Reconciler } from '../reconcile/reconciler.js';
@@ -59,6 +60,8 @@ export interface Platform {
   tokens: TokensService;
   audit: AuditRepository;
   routes: RouteManager;
+  /** Every team's traffic at the edge, read from nginx once per stats pass. */
+  activity: EdgeActivity;
   monitor: HealthMonitor;
   reconciler: Reconciler;
   metrics: Metrics;
@@ -112,13 +115,14 @@ export async function createPlatform(
     log,
     restore: () => routes.restore()
   });
+  const activity = new EdgeActivity({ controlSocket: config.nginx.controlSocket, log, clock: options.clock });
   const storage = new StorageUse(runtime, log, { maxAgeMs: config.storage.maxAgeMs, timeoutMs: STORAGE_EXEC_TIMEOUT_MS });
   // A relay that cannot start (bad BERTH_MAIL_FROM, port taken) must not leave the database client holding the process open.
   const mail = await startMailRelay(config, runtime, box, repo, log).catch(async (err: unknown) => {
     await db.close();
     throw err;
   });
-  const t = createTenantsModule({ config, repo, runtime, templates, router: routes, events, box, metrics, storage, log, instanceId, mail, healthTimeoutMs: options.healthTimeoutMs, clock: options.clock });
+  const t = createTenantsModule({ config, repo, runtime, templates, router: routes, events, box, metrics, storage, activity: (slug) => activity.view(slug), log, instanceId, mail, healthTimeoutMs: options.healthTimeoutMs, clock: options.clock });
   const { commands: tenants, views: tenantViews, logs: tenantLogs, stacks, operations } = t;
   const monitor = new HealthMonitor(repo, runtime, stacks, operations, events, metrics, log, {
     intervalMs: config.health.intervalMs,
@@ -147,7 +151,7 @@ export async function createPlatform(
     home: config.home,
     clock: options.clock
   });
-  const stats = new StatsCollector(repo, runtime, events, log, { platformId: config.platformId, ...config.stats });
+  const stats = new StatsCollector(repo, runtime, events, log, { platformId: config.platformId, ...config.stats }, activity);
   const onboarding = createOnboardingModule({ db: db.db, config, box, tenants: { commands: tenants, views: tenantViews, stacks }, events, templates, log, clock: options.clock });
   await onboarding.init();
 
@@ -156,6 +160,12 @@ export async function createPlatform(
   metrics.gauge('berth_route_changes_total', 'Route changes nginx took since start', async () => [[{}, routes.stats().changes]]);
   metrics.gauge('berth_route_change_failures_total', 'Route changes refused or not delivered', async () => [[{}, routes.stats().failures]]);
   metrics.gauge('berth_route_change_seconds_total', 'Time spent applying route changes', async () => [[{}, routes.stats().totalChangeMs / 1000]]);
+  const perTenant = (pick: (a: Activity) => number) => async () => activity.all().map(([tenant, a]): [Record<string, string>, number] => [{ tenant }, pick(a)]);
+  metrics.counterFrom('berth_tenant_requests_total', 'Requests nginx answered for each team (counted when they end)', perTenant((a) => a.requests));
+  metrics.counterFrom('berth_tenant_request_errors_total', 'Answers with status >= 500 for each team, Berth\'s own 503 pages included', perTenant((a) => a.errors));
+  metrics.gauge('berth_tenant_open_websockets', 'WebSockets open through nginx for each team', perTenant((a) => a.openWebSockets));
+  metrics.gauge('berth_tenant_last_request_timestamp_seconds', 'When each team\'s last request ended', async () =>
+    activity.all().flatMap(([tenant, a]): [Record<string, string>, number][] => (a.lastRequestAt ? [[{ tenant }, a.lastRequestAt.getTime() / 1000]] : [])));
   metrics.gauge('berth_nginx_restarts_total', 'nginx masters the supervisor restarted', async () => [[{}, nginxSupervisor.restarts]]);
 
   const version = config.defaultAppVersion;
@@ -164,7 +174,7 @@ export async function createPlatform(
   const app = await buildApp({ db: db.db, tenants, tenantViews, tenantLogs, events, tokens, audit, metrics, version, operators, terminal, stats, templates, templateImages, upgrades: upgrades.service, appRepo: config.images.appRepo, onboarding: { module: onboarding, config: config.onboarding } }, options.fastify, { beforeSerialize: options.beforeSerialize });
   let loops = false;
   return {
-    app, db, runtime, repo, tenants, tenantViews, tenantLogs, stacks, operations, events, tokens, audit, routes, monitor, reconciler, metrics, operators, terminal, stats, storage, onboarding, upgrades, mail, instanceId,
+    app, db, runtime, repo, tenants, tenantViews, tenantLogs, stacks, operations, events, tokens, audit, routes, activity, monitor, reconciler, metrics, operators, terminal, stats, storage, onboarding, upgrades, mail, instanceId,
     async startLoops() {
       // nginx may have started from an older table (a corrupt file's last good
       // copy); the reconciler compares with ours, so nginx must hold ours first.

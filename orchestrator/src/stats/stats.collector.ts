@@ -3,7 +3,9 @@
 // updates live without polling. One list call finds the containers (by label,
 // as everywhere); the stats calls run a few at a time, and the next pass is
 // scheduled only when this one has ended, so a slow engine never piles passes
-// up.
+// up. Each pass first reads every team's activity from the edge (one call to
+// nginx) and publishes a `tenant.activity` event for each team whose numbers
+// changed, before the slow container reads.
 //
 // Docker quirk: a non-streamed stats read waits for a second sample (~1-2 s
 // per container on Docker 20.10) so that it can compute CPU %; `one-shot`
@@ -14,6 +16,7 @@ import type { EventBus } from '../events/event-bus.js';
 import type { Logger } from '../log.js';
 import type { ContainerRuntime, ContainerSummary } from '../runtime/types.js';
 import { LABEL } from '../runtime/labels.js';
+import type { EdgeActivity } from '../proxy/edge-activity.js';
 import type { TenantsRepository } from '../tenants/tenants.repository.js';
 import { mapLimit } from './map-limit.js';
 import type { TenantStats } from './stats.schema.js';
@@ -34,7 +37,8 @@ export class StatsCollector {
     private readonly runtime: ContainerRuntime,
     private readonly events: EventBus,
     private readonly log: Logger,
-    private readonly options: StatsOptions
+    private readonly options: StatsOptions,
+    private readonly activity?: EdgeActivity
   ) {}
 
   /** Fresh numbers for one tenant; 404 when there is no such tenant. */
@@ -46,6 +50,7 @@ export class StatsCollector {
 
   /** One pass over every tenant with running containers: one event each. */
   async pass(): Promise<number> {
+    await this.publishActivity();
     const containers = await this.runtime.listContainers({ [LABEL.platform]: this.options.platformId });
     const byTenant = new Map<string, ContainerSummary[]>();
     for (const c of containers) {
@@ -64,6 +69,22 @@ export class StatsCollector {
       }
     });
     return tenants.length;
+  }
+
+  /** Reads the edge's activity once; a failed read keeps the last numbers and is logged. */
+  private async publishActivity(): Promise<void> {
+    if (!this.activity) return;
+    let changed: string[];
+    try {
+      changed = await this.activity.refresh();
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'activity not read from nginx');
+      return;
+    }
+    for (const tenant of changed) {
+      const data = this.activity.view(tenant);
+      if (data) await this.events.publish({ type: 'tenant.activity', tenant, data: { ...data } }, { store: false });
+    }
   }
 
   start(): void {

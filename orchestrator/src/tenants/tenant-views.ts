@@ -9,6 +9,7 @@ import type { LoadedTemplate } from '../stacks/template.schema.js';
 import type { StorageUse } from '../storage/storage-use.js';
 import type { TenantStacks } from './tenant-stacks.js';
 import type { Phase, TenantDoc } from './tenant.types.js';
+import type { ActivityView } from '../proxy/edge-activity.schema.js';
 import type { TenantView } from './tenants.schema.js';
 import type { TenantsRepository } from './tenants.repository.js';
 
@@ -19,6 +20,8 @@ export interface ViewsDeps {
   templates: Map<string, LoadedTemplate>;
   stacks: TenantStacks;
   storage: StorageUse;
+  /** The team's activity from the edge as last read (undefined before the first read). */
+  activity?: (slug: string) => ActivityView | undefined;
   clock: () => Date;
 }
 
@@ -33,7 +36,8 @@ export class TenantViews {
     const containers = await this.d.runtime.listContainers({ [LABEL.platform]: this.d.config.platformId, [LABEL.tenant]: slug });
     const services = this.servicesOf(doc, containers);
     const storage = options.measureStorage ? await this.measuredStorage(doc, services) : this.storageOf(doc);
-    return { ...this.view(doc), services, ...(storage ? { storage } : {}) };
+    const activity = this.d.activity?.(slug);
+    return { ...this.view(doc), services, ...(storage ? { storage } : {}), ...(activity ? { activity } : {}) };
   }
 
   /** Every tenant with the live state of its services, from one Docker list call; storage use as last measured. */
@@ -42,7 +46,8 @@ export class TenantViews {
     const byTenant = groupByTenant(containers);
     return docs.map((doc) => {
       const storage = this.storageOf(doc);
-      return { ...this.view(doc), services: this.servicesOf(doc, byTenant.get(doc._id) ?? []), ...(storage ? { storage } : {}) };
+      const activity = this.d.activity?.(doc._id);
+      return { ...this.view(doc), services: this.servicesOf(doc, byTenant.get(doc._id) ?? []), ...(storage ? { storage } : {}), ...(activity ? { activity } : {}) };
     });
   }
 

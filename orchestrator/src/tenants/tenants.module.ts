@@ -10,6 +10,7 @@ import type { TenantMail } from './tenant.types.js';
 import type { ContainerRuntime } from '../runtime/types.js';
 import type { LoadedTemplate } from '../stacks/template.schema.js';
 import type { StorageUse } from '../storage/storage-use.js';
+import type { ActivityView } from '../proxy/edge-activity.schema.js';
 import { Operations } from './operations.js';
 import { TenantLogs } from './tenant-logs.js';
 import { TenantStacks } from './tenant-stacks.js';
@@ -37,6 +38,8 @@ export function createTenantsModule(deps: {
   box: SecretBox;
   metrics: Metrics;
   storage: StorageUse;
+  /** The team's activity from the edge, for the views. */
+  activity?: (slug: string) => ActivityView | undefined;
   log: Logger;
   /** Identifies this process as the owner of the operations it starts. */
   instanceId: string;
@@ -48,7 +51,7 @@ export function createTenantsModule(deps: {
   const { config, repo, runtime, templates, events, log } = deps;
   const clock = deps.clock ?? (() => new Date());
   const stacks = new TenantStacks({ config, templates, box: deps.box, mail: deps.mail });
-  const views = new TenantViews({ config, repo, runtime, templates, stacks, storage: deps.storage, clock });
+  const views = new TenantViews({ config, repo, runtime, templates, stacks, storage: deps.storage, activity: deps.activity, clock });
   const logs = new TenantLogs({ repo, runtime, stacks });
   const steps = new TenantSteps({ config, repo, runtime, stacks, router: deps.router, storage: deps.storage, events, log, healthTimeoutMs: deps.healthTimeoutMs });
   const operations = new Operations({ config, repo, runtime, stacks, steps, events, metrics: deps.metrics, log, instanceId: deps.instanceId, clock });

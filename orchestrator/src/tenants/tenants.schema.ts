@@ -2,6 +2,7 @@ import type { FromSchema } from 'json-schema-to-ts';
 import { eventSchema } from '../events/event.schema.js';
 import { EMAIL_MAX } from '../formats.js';
 import { storageSchema } from '../storage/storage.schema.js';
+import { activitySchema } from '../proxy/edge-activity.schema.js';
 import type { LoadedTemplate } from '../stacks/template.schema.js';
 import { RESERVED_PREFIX, RESERVED_SLUGS } from '../contract/reserved.js';
 import { SLUG_RULE, SLUG_SCHEMA_PATTERN } from '../contract/slug.js';
@@ -121,6 +122,7 @@ export const tenantSchema = {
     },
     services: { type: 'object', description: 'service name → container state, from the engine\'s list call (get and list only)', additionalProperties: { type: 'string' } },
     storage: storageSchema,
+    activity: activitySchema,
     createdAt: { type: 'string' },
     updatedAt: { type: 'string' }
   }

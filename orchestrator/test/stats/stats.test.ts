@@ -7,6 +7,7 @@ import { StatsCollector } from '../../src/stats/stats.collector.js';
 import { testSlug } from '../helpers/docker.js';
 import { startTestPlatform } from '../helpers/platform.js';
 import { testLogger } from '../helpers/test-log.js';
+import { throughNginx } from '../helpers/through-nginx.js';
 import { operationEnd, until } from '../helpers/wait.js';
 
 const tp = await startTestPlatform('stats');
@@ -50,6 +51,40 @@ t.test('a collector pass publishes one tenant.stats event per running tenant; th
   t.equal(got[0]!.tenant, slug);
   t.match(got[0]!.data, { cpuPercent: Number, memoryBytes: Number, memoryLimitBytes: Number, services: { app: { memoryBytes: Number }, db: {}, storage: {} } });
 
+});
+
+t.test('activity from the edge: requests through nginx show in the tenant views, a tenant.activity event and /metrics', async (t) => {
+  const got: BerthEvent[] = [];
+  const unsubscribe = events.subscribe((e) => e.type === 'tenant.activity' && e.tenant === slug && got.push(e));
+  t.teardown(unsubscribe);
+  await tp.platform.stats.pass();
+  const viewOf = async () => (await app.inject({ method: 'GET', url: `/api/v1/tenants/${slug}`, headers: auth })).json().activity;
+  const before = await viewOf();
+  t.match(before, { requests: Number, errors: Number, openWebSockets: 0, readAt: String }, 'read once: the view carries it');
+  const started = Date.now();
+  for (let i = 0; i < 3; i++) t.equal((await throughNginx(tp, slug, 'GET', '/healthz')).status, 200);
+  // Not a team's host, whatever the headers claim: counted for nobody.
+  t.equal((await throughNginx(tp, 'tnobody-0000', 'GET', '/', { 'X-Berth-Route': slug, 'X-Forwarded-Host': `${slug}.${tp.config.baseDomain}` })).status, 404);
+  const seen = await until(async () => {
+    await tp.platform.stats.pass();
+    const a = await viewOf();
+    return a.requests >= before.requests + 3 && a;
+  }, 30_000, 'the three requests in the tenant view');
+  t.equal(seen.requests, before.requests + 3, 'exactly our three requests');
+  t.equal(seen.errors, before.errors);
+  t.ok(Date.parse(seen.lastRequestAt) >= started - 1000, `last request ${seen.lastRequestAt}, just now`);
+  t.same(tp.platform.activity.activity(slug), { lastRequestAt: new Date(seen.lastRequestAt), requests: seen.requests, errors: seen.errors, openWebSockets: 0 },
+    'activity(slug), what the sleep-when-idle work reads');
+  const event = got.at(-1);
+  t.match(event?.data, { requests: seen.requests, errors: seen.errors, openWebSockets: 0, lastRequestAt: seen.lastRequestAt }, 'the pass published it live');
+  const list = (await app.inject({ method: 'GET', url: '/api/v1/tenants', headers: auth })).json();
+  t.same(list.tenants.find((x: { slug: string }) => x.slug === slug).activity, seen, 'the list shows the same');
+  const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+  t.match(metrics, `# TYPE berth_tenant_requests_total counter\nberth_tenant_requests_total{tenant="${slug}"} ${seen.requests}\n`);
+  t.match(metrics, `berth_tenant_request_errors_total{tenant="${slug}"} ${seen.errors}\n`);
+  t.match(metrics, `berth_tenant_open_websockets{tenant="${slug}"} 0\n`);
+  t.match(metrics, `berth_tenant_last_request_timestamp_seconds{tenant="${slug}"} ${Date.parse(seen.lastRequestAt) / 1000}\n`);
+  t.notMatch(metrics, /tenant="tnobody/, 'no series for a host no team owns');
 });
 
 t.test('stop waits for the pass under way: its reads have ended and its event is out when stop returns', async (t) => {
