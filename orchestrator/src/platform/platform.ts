@@ -156,6 +156,7 @@ export async function createPlatform(
   metrics.gauge('berth_route_changes_total', 'Route changes nginx took since start', async () => [[{}, routes.stats().changes]]);
   metrics.gauge('berth_route_change_failures_total', 'Route changes refused or not delivered', async () => [[{}, routes.stats().failures]]);
   metrics.gauge('berth_route_change_seconds_total', 'Time spent applying route changes', async () => [[{}, routes.stats().totalChangeMs / 1000]]);
+  metrics.gauge('berth_route_table_write_failures_total', 'Route table file writes that failed (nginx would start from an older table)', async () => [[{}, routes.stats().writeFailures]]);
   metrics.gauge('berth_nginx_restarts_total', 'nginx masters the supervisor restarted', async () => [[{}, nginxSupervisor.restarts]]);
 
   const version = config.defaultAppVersion;
@@ -191,6 +192,8 @@ export async function createPlatform(
       await onboarding.close();
       await upgrades.runner.stop();
       await operations.settled();
+      // The table file follows route changes behind them: the last ones go to disk before the process ends.
+      await routes.flush().catch((err: unknown) => log.error({ err: (err as Error).message }, 'route table file not written at shutdown'));
       await mail?.stop();
       await db.close();
     }
