@@ -30,8 +30,11 @@ import { operationEnd } from '../orchestrator/test/helpers/wait.js';
 
 const REAL = 3;
 const LEVELS = [10, 1_000, 10_000];
-const ROUNDS = 200;
+const ROUNDS = 300;
+/** Between two measured changes: spreads a level's samples over 15 s, half a production reconcile interval. */
+const PAUSE_MS = 50;
 const CHANGES_UNDER_LOAD = 1_000;
+const PAUSE_UNDER_LOAD_MS = 10;
 /** Stand-ins' ports: outside BERTH_PORT_RANGE; nothing listens (their entries are "stopped" pages). */
 const STAND_IN_PORT = 40_000;
 
@@ -52,8 +55,21 @@ async function main(tp: TestPlatform, standIns: string[]): Promise<void> {
     `platform: loops on (nginx supervisor every 1 s, reconciler every ${config.reconcileIntervalMs} ms, health every ${config.health.intervalMs} ms, ` +
       `stats every ${config.stats.intervalMs} ms), route control deadline 10000 ms, nginx ${config.nginx.bin}, table file ${config.nginx.tableFile}`,
     `entries: ${REAL} real teams (created through the API, containers running) + stand-ins (stopped teams in the registry, no containers, entry "down stopped")`,
-    `measured: ${ROUNDS} setRoute calls per level on the real teams (body size ${DEFAULT_MAX_BODY_SIZE} <-> 101m), one after another`
+    `measured: ${ROUNDS} setRoute calls per level on the real teams (body size ${DEFAULT_MAX_BODY_SIZE} <-> 101m), one after another, ${PAUSE_MS} ms apart; ` +
+      'each sample also tagged by whether a reconciler pass was running (at 10,000 teams a pass checks every entry with nginx)'
   );
+  // Counts reconcile passes in flight (the loop calls this.pass(), which finds this wrapper first): for tagging samples only.
+  let passing = 0;
+  const passes: number[] = [];
+  const pass = platform.reconciler.pass.bind(platform.reconciler);
+  platform.reconciler.pass = () => {
+    passing++;
+    const t0 = performance.now();
+    return pass().finally(() => {
+      passing--;
+      passes.push(performance.now() - t0);
+    });
+  };
   await platform.startLoops();
 
   const tag = randomBytes(3).toString('hex');
@@ -89,19 +105,24 @@ async function main(tp: TestPlatform, standIns: string[]): Promise<void> {
   };
 
   let flip = 0;
+  let duringPass = false;
   const change = async () => {
     const slug = real[flip % REAL]!;
     const maxBodySize = Math.floor(flip / REAL) % 2 === 0 ? '101m' : DEFAULT_MAX_BODY_SIZE;
     flip++;
     const t0 = performance.now();
+    duringPass = passing > 0;
     await platform.routes.setRoute(slug, { kind: 'up', port: ports.get(slug)!, maxBodySize });
+    duringPass ||= passing > 0;
     return performance.now() - t0;
   };
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
   const settleBodySizes = async () => {
     for (const slug of real) await platform.routes.setRoute(slug, { kind: 'up', port: ports.get(slug)!, maxBodySize: DEFAULT_MAX_BODY_SIZE });
   };
 
   const p50s = new Map<number, number>();
+  const quietP50s = new Map<number, number>();
   for (const level of LEVELS) {
     const t0 = performance.now();
     await grow(level);
@@ -109,22 +130,42 @@ async function main(tp: TestPlatform, standIns: string[]): Promise<void> {
     const file = (await readFile(config.nginx.tableFile)).length;
     notes.push(`level ${level}: ${held} entries in nginx, table file ${file} bytes, filled in ${round((performance.now() - t0) / 1000, 1)} s; load ${await loadavg()}`);
     const times: number[] = [];
-    for (let i = 0; i < ROUNDS; i++) times.push(await change());
+    const quiet: number[] = [];
+    const busy: number[] = [];
+    const writesBefore = platform.routes.stats().writes;
+    passes.length = 0;
+    for (let i = 0; i < ROUNDS; i++) {
+      const ms = await change();
+      times.push(ms);
+      (duringPass ? busy : quiet).push(ms);
+      await sleep(PAUSE_MS);
+    }
+    const { writes, lastWriteMs } = platform.routes.stats();
     await settleBodySizes();
     samples[`apply@${level}`] = times.map((x) => round(x));
     p50s.set(level, pct(times, 50));
     rows.push({ metric: `route apply p50, ${held} entries`, value: pct(times, 50), unit: 'ms', target: '≤ 5 ms', met: pct(times, 50) <= 5 });
     rows.push({ metric: `route apply p95, ${held} entries`, value: pct(times, 95), unit: 'ms' });
+    if (quiet.length > 0) quietP50s.set(level, pct(quiet, 50));
+    if (quiet.length > 0) rows.push({ metric: `  no reconcile pass running: p50 / p95 (${quiet.length} samples)`, value: pct(quiet, 50), unit: `ms / ${round(pct(quiet, 95))} ms` });
+    if (busy.length > 0) rows.push({ metric: `  a reconcile pass running: p50 / p95 (${busy.length} samples)`, value: pct(busy, 50), unit: `ms / ${round(pct(busy, 95))} ms` });
+    notes.push(`level ${level}: ${writes - writesBefore} table file writes behind the ${ROUNDS} changes (last took ${round(lastWriteMs)} ms); reconcile passes ended meanwhile: ${passes.map((ms) => `${round(ms / 1000, 1)} s`).join(', ') || 'none'}`);
   }
   const ratio = p50s.get(LEVELS[LEVELS.length - 1]!)! / p50s.get(LEVELS[0]!)!;
   rows.push({ metric: `flatness: p50 at ${LEVELS[LEVELS.length - 1]} / p50 at ${LEVELS[0]}`, value: ratio, unit: '×', target: '≤ 1.5', met: ratio <= 1.5 });
+  const top = quietP50s.get(LEVELS[LEVELS.length - 1]!);
+  const bottom = quietP50s.get(LEVELS[0]!);
+  if (top !== undefined && bottom !== undefined) rows.push({ metric: '  the same, samples with no reconcile pass running', value: top / bottom, unit: '×' });
 
   // 2. Route changes under a steady request stream to every real team.
-  const streams = real.map((slug) => startStream({ port: tp.nginx.port, host: `${slug}.${config.baseDomain}`, path: '/healthz', lanes: 4, pauseMs: 5, maxMs: 600_000 }));
+  const streams = real.map((slug) => startStream({ port: tp.nginx.port, host: `${slug}.${config.baseDomain}`, path: '/version', lanes: 4, pauseMs: 5, maxMs: 600_000 }));
   await new Promise((r) => setTimeout(r, 1000)); // every lane has a kept-alive connection open
   const t0 = performance.now();
   const times: number[] = [];
-  for (let i = 0; i < CHANGES_UNDER_LOAD; i++) times.push(await change());
+  for (let i = 0; i < CHANGES_UNDER_LOAD; i++) {
+    times.push(await change());
+    await sleep(PAUSE_UNDER_LOAD_MS);
+  }
   const seconds = (performance.now() - t0) / 1000;
   await settleBodySizes();
   await new Promise((r) => setTimeout(r, 1000)); // requests after the last change too
@@ -133,7 +174,7 @@ async function main(tp: TestPlatform, standIns: string[]): Promise<void> {
   samples.underLoad = times.map((x) => round(x));
   const held = (await platform.routes.listRoutes()).length;
   notes.push(`under load: ${CHANGES_UNDER_LOAD} changes on the ${REAL} streamed teams in ${round(seconds, 1)} s at ${held} entries; ` +
-    `${REAL} streams × 4 lanes (2 keep-alive, 2 new connection each), 5 ms pause, GET /healthz, no client retry; load ${await loadavg()}`);
+    `${REAL} streams × 4 lanes (2 keep-alive, 2 new connection each), 5 ms pause, GET /version, no client retry; changes ${PAUSE_UNDER_LOAD_MS} ms apart; load ${await loadavg()}`);
   rows.push({ metric: `route apply p50 under load, ${held} entries`, value: pct(times, 50), unit: 'ms' });
   rows.push({ metric: `route apply p95 under load, ${held} entries`, value: pct(times, 95), unit: 'ms' });
   rows.push({ metric: 'requests during the changes', value: sum((r) => r.total), unit: '' });
