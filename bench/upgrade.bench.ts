@@ -45,7 +45,8 @@ try {
   const retried = reports.reduce((n, r) => n + r.retried, 0);
   const bothVersions = reports.filter((r) => Object.keys(r.versions).length === 2).length;
   const swaps = (job.tenants as { startedAt: string; endedAt: string }[]).map((e) => (Date.parse(e.endedAt) - Date.parse(e.startedAt)) / 1000).sort((a, b) => a - b);
-  console.log(`job ${job.state}: ${job.counts.succeeded}/${TENANTS} tenants upgraded at concurrency ${CONCURRENCY}`);
+  console.log(`job ${job.state}: ${job.counts.succeeded}/${TENANTS} tenants upgraded at concurrency ${CONCURRENCY}${job.reason ? ` (${job.reason})` : ''}`);
+  for (const e of job.tenants as { slug: string; state: string; error?: { code: string; message: string } }[]) if (e.error) console.log(`  ${e.slug} ${e.state}: ${e.error.code} ${e.error.message.slice(0, 200)}`);
   console.log(`total upgrade time: ${seconds.toFixed(1)} s (target ≤ 45 s)`);
   console.log(`one tenant's swap: median ${swaps[Math.floor(swaps.length / 2)]!.toFixed(1)} s, max ${swaps[swaps.length - 1]!.toFixed(1)} s`);
   const resets = reports.reduce((n, r) => n + r.resets, 0);
