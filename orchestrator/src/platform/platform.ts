@@ -166,6 +166,7 @@ export async function createPlatform(
   metrics.gauge('berth_tenant_open_websockets', 'WebSockets open through nginx for each team', perTenant((a) => a.openWebSockets));
   metrics.gauge('berth_tenant_last_request_timestamp_seconds', 'When each team\'s last request ended', async () =>
     activity.all().flatMap(([tenant, a]): [Record<string, string>, number][] => (a.lastRequestAt ? [[{ tenant }, a.lastRequestAt.getTime() / 1000]] : [])));
+  metrics.gauge('berth_route_table_write_failures_total', 'Route table file writes that failed (nginx would start from an older table)', async () => [[{}, routes.stats().writeFailures]]);
   metrics.gauge('berth_nginx_restarts_total', 'nginx masters the supervisor restarted', async () => [[{}, nginxSupervisor.restarts]]);
 
   const version = config.defaultAppVersion;
@@ -201,6 +202,8 @@ export async function createPlatform(
       await onboarding.close();
       await upgrades.runner.stop();
       await operations.settled();
+      // The table file follows route changes behind them: the last ones go to disk before the process ends.
+      await routes.flush().catch((err: unknown) => log.error({ err: (err as Error).message }, 'route table file not written at shutdown'));
       await mail?.stop();
       await db.close();
     }

@@ -125,7 +125,9 @@ export class Reconciler {
       await this.events.publish({ type: 'reconcile.orphan_removed', tenant: slug });
     }
     for (const slug of await this.routes.listRoutes()) {
-      if (!known.has(slug)) {
+      // A tenant registered after this pass read the registry already has its
+      // route: ask the registry again before taking a route away.
+      if (!known.has(slug) && !(await this.repo.get(slug))) {
         await this.routes.removeRoute(slug);
         report.routesFixed.push(slug);
       }

@@ -61,7 +61,9 @@ t.test('a corrupt table file is refused at start with a clear error; the last go
   const routes = managerFor(nginx);
   await routes.init();
   await routes.setRoute('alpha', { kind: 'up', port: app.port });
-  await routes.setRoute('bravo', { kind: 'up', port: app.port }); // the table now holds both; its last good copy, alpha only
+  await routes.flush();
+  await routes.setRoute('bravo', { kind: 'up', port: app.port });
+  await routes.flush(); // the table now holds both; its last good copy, alpha only
   await nginx.stop();
 
   for (const [what, corrupt] of [

@@ -115,6 +115,7 @@ t.test('with nginx running', async (t) => {
 
   t.test('a bad entry is refused by both sides, naming the field, and changes nothing else', async (t) => {
     const before = (await control(nginx.controlSocket, 'GET', '/entries', undefined, 5000)).body;
+    await routes.flush();
     const fileBefore = await readFile(nginx.tableFile, 'utf8');
     await t.rejects(routes.setRoute('../../etc', { kind: 'up', port: 80 }), { code: 'ROUTE_INVALID', details: { field: 'slug' } });
     await t.rejects(routes.setRoute('x'.repeat(1 << 20), { kind: 'up', port: 80 }), { code: 'ROUTE_INVALID', details: { field: 'slug' } });
@@ -141,6 +142,7 @@ t.test('with nginx running', async (t) => {
     }
     t.equal((await control(nginx.controlSocket, 'PUT', '/table', 'berth-routes 1\nend 5 0\n', 5000)).status, 400, 'a bad bulk table too');
     t.equal((await control(nginx.controlSocket, 'GET', '/entries', undefined, 5000)).body, before, 'nginx holds exactly what it held');
+    await routes.flush();
     t.equal(await readFile(nginx.tableFile, 'utf8'), fileBefore, 'the table file is unchanged');
     const res = await request(nginx.port, host('alpha'));
     t.equal(res.status, 200, 'another team\'s traffic is untouched');
@@ -189,6 +191,7 @@ t.test('with nginx running', async (t) => {
   });
 
   t.test('every change is in the table file, which a new manager reads back', async (t) => {
+    await routes.flush();
     const lines = parseTable(await readFile(nginx.tableFile, 'utf8'));
     t.same(lines, (await control(nginx.controlSocket, 'GET', '/entries', undefined, 5000)).body.split('\n').filter(Boolean), 'file and nginx agree');
     const again = managerFor(nginx);
@@ -207,6 +210,7 @@ t.test('with no nginx running, setRoute fails with PROXY_CONTROL_FAILED and chan
   const stopped = await startNginx(t, false);
   const idle = managerFor(stopped, 300);
   await t.rejects(idle.setRoute('alpha', { kind: 'up', port: 8080 }), { code: 'PROXY_CONTROL_FAILED', message: /did not answer PUT \/entries within 300 ms/ });
+  await idle.flush();
   await t.rejects(readFile(stopped.tableFile), { code: 'ENOENT' }, 'no table written');
   t.equal(idle.stats().changes, 0);
   t.equal(idle.stats().failures, 1);

@@ -3,6 +3,8 @@
 // and volumes of unknown tenants are never touched.
 import t from 'tap';
 import { control } from '../../src/proxy/route-control.js';
+import { Reconciler } from '../../src/reconcile/reconciler.js';
+import { silentLogger } from '../../src/log.js';
 import { httpGet } from '../../src/runtime/http-get.js';
 import { names } from '../../src/names.js';
 import { docker, runtime, testSlug } from '../helpers/docker.js';
@@ -77,4 +79,36 @@ t.test('what belongs to another platform id is left alone', async (t) => {
   const report = await reconciler.pass();
   t.same(report.orphansRemoved, []);
   t.equal(await docker('network', 'ls', '-q', '--filter', `label=berth.tenant=${other}`) !== '', true);
+});
+
+t.test('a route with no tenant goes, but not that of a tenant registered while the pass runs', async (t) => {
+  // The real engine, with the pass's container listing held until the new tenant is in: the pass read the registry before it.
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  let listing!: () => void;
+  const listed = new Promise<void>((r) => (listing = r));
+  const slow = Object.create(tp.platform.runtime) as typeof tp.platform.runtime;
+  slow.listContainers = async (labels) => {
+    listing();
+    await held;
+    return tp.platform.runtime.listContainers(labels);
+  };
+  const { stacks, operations, routes } = tp.platform;
+  const racing = new Reconciler(repo, slow, stacks, operations, routes, events, silentLogger, { platformId: tp.config.platformId, instanceId: 'race', intervalMs: 3_600_000 });
+  const late = testSlug('late');
+  const ghost = testSlug('ghostroute');
+  await routes.setRoute(ghost, { kind: 'down', state: 'stopped' });
+  const pass = racing.pass();
+  await listed;
+  const { operation: _none, ...model } = await repo.mustGet(slug);
+  const now = new Date();
+  await repo.insert({ ...model, _id: late, displayName: 'late', phase: 'stopped', desired: 'stopped', port: 40_999, createdAt: now, updatedAt: now });
+  t.teardown(() => tp.platform.db.db.collection<{ _id: string }>('tenants').deleteOne({ _id: late }).then(() => routes.removeRoute(late)));
+  await routes.setRoute(late, { kind: 'down', state: 'stopped' });
+  release();
+  const report = await pass;
+  t.same(report.routesFixed, [ghost], 'the route of no tenant is removed, the new tenant\'s is not');
+  const held2 = (await control(tp.nginx.controlSocket, 'GET', '/entries', undefined, 5000)).body;
+  t.match(held2, `${late}.${tp.config.baseDomain} ${late} down stopped`, 'nginx still serves the new tenant\'s entry');
+  t.notMatch(held2, `${ghost}.`, 'and no longer the orphan\'s');
 });

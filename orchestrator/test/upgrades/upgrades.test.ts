@@ -134,7 +134,9 @@ t.test('six tenants: canary 1, approval, then concurrency 2; a request stream se
   t.equal(first.state, 'succeeded', first.reason ?? '');
   t.same(first.counts, { pending: 0, upgrading: 0, succeeded: 6, failed: 0, skipped: 0 });
   t.equal(most, 2, 'at most two tenants starting or switching at once after the canary');
-  t.equal(report.failed, 0, `no request failed during the upgrade (${report.total} requests, ${report.retried} retried on a kept-alive connection an nginx reload closed): ${report.failures.join(' | ')}`);
+  t.equal(report.failed, 0, `no request failed during the upgrade (${report.total} requests, none retried): ${report.failures.join(' | ')}`);
+  t.equal(report.resets, 0, 'no kept-alive connection was closed under a request');
+  t.equal(report.retried, 0, 'the stream retried nothing');
   t.ok(report.total > 50, `the stream ran (${report.total} requests in ${report.seconds.toFixed(1)} s)`);
   t.ok(report.versions[V1]! > 0 && report.versions[V2]! > 0, `answers came from both versions: ${JSON.stringify(report.versions)}`);
 
@@ -158,7 +160,8 @@ t.test('a version whose /healthz fails stops after the canary; every tenant keep
   t.match(job.tenants[0], { slug: slugs[0], state: 'failed', error: { code: 'HEALTH_TIMEOUT' } });
   t.same(await served(), all(V2), 'all still serve the version they had, healthy');
   await assertOneApp(t, slugs[0]!, V2);
-  t.equal(report.failed, 0, `the canary tenant answered throughout (${report.total} requests): ${report.failures.join(' | ')}`);
+  t.equal(report.failed, 0, `the canary tenant answered throughout (${report.total} requests, none retried): ${report.failures.join(' | ')}`);
+  t.equal(report.resets, 0, 'no kept-alive connection was closed under a request');
 });
 
 t.test('rollback: one tenant, then the whole job, each back to the version it had', async (t) => {
