@@ -60,7 +60,7 @@ export class TenantSteps {
         // chose it: move the app to another port (its container is recreated,
         // its config hash names the port) rather than fail the tenant.
         if (!isPortTaken(err) || attempt >= 3) throw err;
-        await this.movePort(doc);
+        doc = await this.movePort(doc);
       }
     }
     await this.limitStorage(doc, step);
@@ -145,10 +145,12 @@ export class TenantSteps {
     });
   }
 
-  private async movePort(doc: TenantDoc): Promise<void> {
+  /** The tenant as it is now, on its new port (registry documents are never changed in place). */
+  private async movePort(doc: TenantDoc): Promise<TenantDoc> {
     const from = doc.port;
-    doc.port = await allocatePort(this.d.config.portRange, await this.d.repo.usedPorts(), new Set([from]));
-    await this.d.repo.update(doc._id, { $set: { port: doc.port } });
-    this.d.log.warn({ tenant: doc._id, from, to: doc.port }, 'the app port was taken outside Berth; moved to another');
+    const port = await allocatePort(this.d.config.portRange, await this.d.repo.usedPorts(), new Set([from]));
+    const moved = (await this.d.repo.update(doc._id, { $set: { port } })) ?? { ...doc, port };
+    this.d.log.warn({ tenant: doc._id, from, to: port }, 'the app port was taken outside Berth; moved to another');
+    return moved;
   }
 }
