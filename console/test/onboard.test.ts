@@ -24,6 +24,10 @@ t.test('progress: each engine step moves the list on; a failure marks the step i
   t.same(Object.values(states([...more, ev('operation.step', 'route'), ev('operation.succeeded')])), Array(7).fill('done'), 'succeeded: all done');
   t.match(states([...events, ev('operation.failed')]), { volumes: 'done', db: 'failed', storage: 'pending' });
   t.same(Object.values(states(events, 'op2')), Array(7).fill('pending'), 'another operation\'s events are not this one\'s');
+  const endless = [ev('operation.started')];
+  t.match(Object.fromEntries(progressSteps(endless, 'op1', 'failed').map((s) => [s.key, s.state])), { network: 'failed', volumes: 'pending' },
+    'a status that already says failed, before the end event exists: the step it stopped at is marked failed');
+  t.same(progressSteps(endless, 'op1', 'ok').map((s) => s.state), Array(7).fill('done'), 'and one that says ready: all done');
   const a = [ev('operation.step', 'network')];
   t.equal(mergeEvents(a, [...a, ev('operation.step', 'volumes')]).length, 2, 'a snapshot and live events merge by seq');
 });

@@ -50,7 +50,13 @@ export function mergeEvents(a: ProgressEvent[], b: ProgressEvent[]): ProgressEve
   return [...bySeq.values()].sort((x, y) => x.seq - y.seq);
 }
 
-export function progressSteps(events: ProgressEvent[], operationId: string): ProgressStep[] {
+/**
+ * `ended`: the outcome the sign-up's status already knows. The tenant's phase
+ * is written before the operation's end event is published, so a page loaded
+ * in between has a failed status and no operation.failed event yet (and, not
+ * being live, no socket to bring it).
+ */
+export function progressSteps(events: ProgressEvent[], operationId: string, ended?: 'ok' | 'failed'): ProgressStep[] {
   const done = new Set<Key>();
   let active: Key | undefined;
   let outcome: 'ok' | 'failed' | undefined;
@@ -66,6 +72,7 @@ export function progressSteps(events: ProgressEvent[], operationId: string): Pro
     if (e.type === 'operation.succeeded') outcome = 'ok';
     if (e.type === 'operation.failed') outcome = 'failed';
   }
+  outcome ??= ended;
   if (outcome === 'ok') for (const s of STEPS) done.add(s.key);
   return STEPS.map((s) => ({
     key: s.key,
