@@ -37,8 +37,13 @@ t.test('a burst of changes shares a few table writes; the file catches up with n
   const { writes, changes } = routes.stats();
   t.equal(changes, 300);
   t.ok(writes >= 1 && writes < 300, `${changes} changes shared ${writes} table writes`);
+  // The file can hold all 300 while one more write (of the same 300) is still
+  // due: the first flush settles it; a second has nothing new to write.
   await routes.flush();
-  t.equal(routes.stats().writes, writes, 'flush with nothing new writes nothing');
+  const settled = routes.stats().writes;
+  t.ok(settled - writes <= 1, `at most the one write that was due (${settled - writes})`);
+  await routes.flush();
+  t.equal(routes.stats().writes, settled, 'flush with nothing new writes nothing');
 });
 
 t.test('a failed table write is logged and counted, flush says so, and the next change writes again', async (t) => {
