@@ -128,7 +128,8 @@ export async function createPlatform(
     intervalMs: config.health.intervalMs,
     failuresBeforeDegraded: config.health.failuresBeforeDegraded,
     platformId: config.platformId,
-    clock: options.clock
+    clock: options.clock,
+    containers: () => t.live.refresh()
   });
   const upgrades = createUpgradesModule({ db: db.db, config, tenantsRepo: repo, stacks, operations, runtime, router: routes, events, log, instanceId });
   await upgrades.init();
@@ -136,7 +137,8 @@ export async function createPlatform(
     resumeUpgrade: (doc, op) => upgrades.swap.resume(doc, op),
     platformId: config.platformId,
     instanceId,
-    intervalMs: config.reconcileIntervalMs
+    intervalMs: config.reconcileIntervalMs,
+    containers: () => t.live.refresh()
   });
 
   const terminal = new TerminalService({
@@ -151,7 +153,7 @@ export async function createPlatform(
     home: config.home,
     clock: options.clock
   });
-  const stats = new StatsCollector(repo, runtime, events, log, { platformId: config.platformId, ...config.stats }, activity);
+  const stats = new StatsCollector(repo, runtime, events, log, { platformId: config.platformId, ...config.stats, containers: () => t.live.refresh() }, activity);
   const onboarding = createOnboardingModule({ db: db.db, config, box, tenants: { commands: tenants, views: tenantViews, stacks }, events, templates, log, clock: options.clock });
   await onboarding.init();
 
