@@ -322,6 +322,12 @@ export class DockerRuntime implements ContainerRuntime {
     }
   }
 
+  async setCpus(name: string, nanoCpus: number): Promise<void> {
+    this.log.info({ container: name, cpus: nanoCpus / 1e9 }, 'setting cpu limit');
+    // docker update: the engine rewrites the CFS quota of the running cgroup.
+    await this.call(`set the cpu limit of ${name}`, () => this.docker.getContainer(name).update({ NanoCpus: nanoCpus }));
+  }
+
   private async untilGone(name: string, action: string): Promise<void> {
     const deadline = Date.now() + REMOVAL_WAIT_MS;
     while (Date.now() < deadline) {
@@ -349,7 +355,8 @@ export class DockerRuntime implements ContainerRuntime {
       startedAt: c.State.StartedAt,
       exitCode: c.State.ExitCode,
       published,
-      networks: Object.keys(c.NetworkSettings.Networks ?? {})
+      networks: Object.keys(c.NetworkSettings.Networks ?? {}),
+      nanoCpus: c.HostConfig.NanoCpus ?? 0
     };
   }
 

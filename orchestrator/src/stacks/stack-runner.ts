@@ -1,8 +1,12 @@
 // Brings a rendered stack up and takes it down. Up moves a team made under
-// the old names to the new ones, creates the network, the volumes, then each
-// service in dependency order, and moves on only when that service's probe
-// passes (never after a fixed sleep). Every step is idempotent: running it
-// again after a crash finishes the job instead of failing.
+// the old names to the new ones, creates the network, the volumes, then
+// starts every service at once: a service waits only for the services it
+// depends_on to pass their probes (the default template's app waits for its
+// database and storage itself), and each is done when its own probe passes
+// (never after a fixed sleep). A starting service may use more CPU than its
+// plan (options.startCpus) and is held to the plan once healthy. Every step is
+// idempotent: running it again after a crash finishes the job instead of
+// failing, and puts back the plan's CPU limit a crash left raised.
 import { BerthError } from '../errors.js';
 import { runProbe, type ProbeResult } from '../runtime/probes.js';
 import { assertSameOwner } from '../runtime/ownership.js';
@@ -17,9 +21,12 @@ export type StackStep =
   | { step: 'service'; service: string; status: 'starting' | 'healthy' };
 
 export interface UpOptions {
-  /** How long one service may take to pass its probe. */
+  /** How long one service may take to pass its probe, from its start. */
   healthTimeoutMs?: number;
+  /** Between two probes of a starting service. */
   probeIntervalMs?: number;
+  /** CPUs a service may use until its probe passes; never less than its plan's. */
+  startCpus?: number;
   onStep?: (step: StackStep) => void;
 }
 
@@ -30,28 +37,61 @@ export interface StackStatus {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Set when a sibling service failed: the others stop waiting. */
+interface Abort {
+  reason?: unknown;
+}
+
 export async function upStack(runtime: ContainerRuntime, spec: StackSpec, options: UpOptions = {}): Promise<{ publishedPort: number }> {
   const { onStep = () => {} } = options;
   for (const missing of await missingImages(runtime, spec)) {
     throw new BerthError('IMAGE_MISSING', `image ${missing} is not on this host: build it with scripts/build-images`, { image: missing });
   }
+  // Every name is checked before anything is made: with services starting
+  // together, one taken name found late would leave its siblings made.
+  await assertContainersOurs(runtime, spec);
   const moved = await migrateLegacy(runtime, spec);
   if (moved.volumes.length + moved.containersRemoved.length + moved.networksRemoved.length + moved.networksKept.length > 0) {
     onStep({ step: 'migrate', status: 'done', report: moved });
   }
   for (const network of spec.networks) await runtime.ensureNetwork(network);
   onStep({ step: 'network', status: 'done' });
-  for (const volume of spec.volumes) await runtime.ensureVolume(volume);
+  await Promise.all(spec.volumes.map((volume) => runtime.ensureVolume(volume)));
   onStep({ step: 'volumes', status: 'done' });
-  let publishedPort = 0;
+
+  const abort: Abort = {};
+  const healthy = new Map<string, Promise<number | undefined>>();
+  // spec.services lists each service after its dependencies (render.ts), so
+  // every dependency's promise exists when a dependent asks for it.
   for (const service of spec.services) {
-    onStep({ step: 'service', service: service.name, status: 'starting' });
-    const port = await startService(runtime, service);
-    await waitHealthy(runtime, service, port, options);
-    if (service.name === spec.route.service) publishedPort = port ?? 0;
-    onStep({ step: 'service', service: service.name, status: 'healthy' });
+    const deps = service.dependsOn.map((d) => healthy.get(d)).filter((p): p is Promise<number | undefined> => p !== undefined);
+    const run = (async () => {
+      await Promise.all(deps);
+      if (abort.reason) throw abort.reason;
+      onStep({ step: 'service', service: service.name, status: 'starting' });
+      const port = await startService(runtime, service, options.startCpus);
+      await waitHealthy(runtime, service, port, options, abort);
+      onStep({ step: 'service', service: service.name, status: 'healthy' });
+      return port;
+    })();
+    run.catch((err: unknown) => (abort.reason ??= err));
+    healthy.set(service.name, run);
   }
-  return { publishedPort };
+  // Settled, not just the first failure: nothing of this up may still be
+  // creating or starting a container once it returns (a rollback follows).
+  const results = await Promise.allSettled(healthy.values());
+  if (abort.reason) throw abort.reason;
+  const routed = [...healthy.keys()].indexOf(spec.route.service);
+  const published = results[routed];
+  return { publishedPort: published?.status === 'fulfilled' ? published.value ?? 0 : 0 };
+}
+
+async function assertContainersOurs(runtime: ContainerRuntime, spec: StackSpec): Promise<void> {
+  const found = await Promise.all(spec.services.map((s) => runtime.inspectContainer(s.container.name)));
+  spec.services.forEach((service, i) => {
+    const info = found[i];
+    if (info) assertSameOwner('container', service.container.name, info.labels, service.container.labels);
+  });
 }
 
 async function missingImages(runtime: ContainerRuntime, spec: StackSpec): Promise<string[]> {
@@ -60,8 +100,14 @@ async function missingImages(runtime: ContainerRuntime, spec: StackSpec): Promis
   return images.filter((_, i) => !present[i]);
 }
 
+/** The CPUs a starting service gets: the boost, unless its plan gives more. */
+function startNanoCpus(service: ServiceSpec, startCpus: number | undefined): number {
+  const plan = service.container.limits.nanoCpus;
+  return startCpus ? Math.max(plan, Math.round(startCpus * 1e9)) : plan;
+}
+
 /** Starts the service's container, creating it first when it does not exist. */
-async function startService(runtime: ContainerRuntime, service: ServiceSpec): Promise<number | undefined> {
+async function startService(runtime: ContainerRuntime, service: ServiceSpec, startCpus: number | undefined): Promise<number | undefined> {
   const name = service.container.name;
   let info = await runtime.inspectContainer(name);
   // Someone else's container under this name is neither started nor replaced.
@@ -75,28 +121,38 @@ async function startService(runtime: ContainerRuntime, service: ServiceSpec): Pr
     await runtime.removeContainer(name);
     info = null;
   }
-  if (!info) await runtime.createContainer(service.container);
+  const boost = startNanoCpus(service, startCpus);
+  // The config hash names the plan's limits, not the boost: the container
+  // stays "the same spec" whatever CPU it was started with.
+  if (!info) await runtime.createContainer({ ...service.container, limits: { ...service.container.limits, nanoCpus: boost } });
+  else if (!info.running && info.nanoCpus !== boost) await runtime.setCpus(name, boost);
   if (!info?.running) await runtime.startContainer(name);
   const port = service.container.publish?.containerPort;
   return port ? (await runtime.inspectContainer(name))?.published[port] : undefined;
 }
 
-async function waitHealthy(runtime: ContainerRuntime, service: ServiceSpec, port: number | undefined, options: UpOptions): Promise<void> {
-  const deadline = Date.now() + (options.healthTimeoutMs ?? 90_000);
+async function waitHealthy(runtime: ContainerRuntime, service: ServiceSpec, port: number | undefined, options: UpOptions, abort: Abort): Promise<void> {
+  const timeoutMs = options.healthTimeoutMs ?? 90_000;
+  const deadline = Date.now() + timeoutMs;
   const interval = options.probeIntervalMs ?? 250;
   let last: ProbeResult = { ok: false, detail: 'not probed yet' };
   for (;;) {
+    if (abort.reason) throw abort.reason;
     const info = await runtime.inspectContainer(service.container.name);
     if (!info?.running) {
       const logs = info ? (await runtime.logs(service.container.name, 20)).trim() : '';
       throw new BerthError('HEALTH_TIMEOUT', `service ${service.name} stopped while starting (state ${info?.state ?? 'missing'}, exit ${info?.exitCode ?? '?'})${logs ? `; last log lines:\n${logs}` : ''}`, { service: service.name });
     }
     last = await runProbe(runtime, service.container.name, service.probe, port);
-    if (last.ok) return;
+    if (last.ok) {
+      // Held to its plan from now on (also a container a crash left boosted).
+      if (info.nanoCpus !== service.container.limits.nanoCpus) await runtime.setCpus(service.container.name, service.container.limits.nanoCpus);
+      return;
+    }
     if (Date.now() >= deadline) break;
     await sleep(interval);
   }
-  throw new BerthError('HEALTH_TIMEOUT', `service ${service.name} did not pass its probe within ${options.healthTimeoutMs ?? 90_000} ms; last answer: ${last.detail}`, { service: service.name });
+  throw new BerthError('HEALTH_TIMEOUT', `service ${service.name} did not pass its probe within ${timeoutMs} ms; last answer: ${last.detail}`, { service: service.name });
 }
 
 /** Live state of every service of a stack, probed now. */
