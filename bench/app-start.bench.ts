@@ -97,7 +97,7 @@ try {
     await restartBoosted('db');
     listen.db.push(await listeningAfter('db', /Listening on/i));
     await restartBoosted('storage');
-    listen.storage.push(await listeningAfter('storage', /API: /));
+    listen.storage.push(await listeningAfter('storage', /API: http/));
     for (const s of ['db', 'storage']) await runtime.setCpus(container(s).name, container(s).limits.nanoCpus);
   }
 } finally {
