@@ -74,8 +74,11 @@ export async function upStack(runtime: ContainerRuntime, spec: StackSpec, option
       onStep({ step: 'service', service: service.name, status: 'healthy' });
       return port;
     })();
-    run.catch((err: unknown) => (abort.reason ??= err));
-    healthy.set(service.name, run);
+    const named = run.catch((err: unknown) => {
+      throw (abort.reason ??= atStep(err, service.name));
+    });
+    named.catch(() => {}); // settled below, with its siblings
+    healthy.set(service.name, named);
   }
   // Settled, not just the first failure: nothing of this up may still be
   // creating or starting a container once it returns (a rollback follows).
@@ -84,6 +87,17 @@ export async function upStack(runtime: ContainerRuntime, spec: StackSpec, option
   const routed = [...healthy.keys()].indexOf(spec.route.service);
   const published = results[routed];
   return { publishedPort: published?.status === 'fulfilled' ? published.value ?? 0 : 0 };
+}
+
+/**
+ * The step a service's failure happened at. Services start together, so the
+ * operation's last reported step may be another service's: the error says
+ * which one failed (its own step, unless it carries one, like an operation's
+ * deadline).
+ */
+function atStep(err: unknown, service: string): unknown {
+  if (!(err instanceof BerthError) || err.details?.step !== undefined) return err;
+  return new BerthError(err.code, err.message, { ...err.details, service, step: `${service}:starting` }, { cause: err });
 }
 
 async function assertContainersOurs(runtime: ContainerRuntime, spec: StackSpec): Promise<void> {

@@ -107,7 +107,7 @@ t.test('a service that does not pass its probe in time is named in the error', a
   const err = (await upStack(runtime, broken, { healthTimeoutMs: 1000, probeIntervalMs: 50 }).catch((e: unknown) => e)) as { code?: string; message?: string; details?: unknown };
   t.equal(err.code, 'HEALTH_TIMEOUT');
   t.match(err.message, /^service storage did not pass its probe within 1000 ms; last answer: /);
-  t.same(err.details, { service: 'storage' });
+  t.match(err.details, { service: 'storage', step: 'storage:starting' }, 'the step is the failed service\'s own, whatever its siblings reported last');
 });
 
 t.test('every service runs hardened: no capabilities, no-new-privileges, a pids limit, non-root, read-only root', async (t) => {
