@@ -44,17 +44,19 @@ interface Abort {
 
 export async function upStack(runtime: ContainerRuntime, spec: StackSpec, options: UpOptions = {}): Promise<{ publishedPort: number }> {
   const { onStep = () => {} } = options;
-  for (const missing of await missingImages(runtime, spec)) {
-    throw new BerthError('IMAGE_MISSING', `image ${missing} is not on this host: build it with scripts/build-images`, { image: missing });
-  }
-  // Every name is checked before anything is made: with services starting
+  // Reads first, at once (each engine call counts on a loaded host). Every
+  // name is checked before anything is made: with services starting
   // together, one taken name found late would leave its siblings made.
-  await assertContainersOurs(runtime, spec);
+  const [missing, found] = await Promise.all([missingImages(runtime, spec), ownContainers(runtime, spec)]);
+  for (const image of missing) {
+    throw new BerthError('IMAGE_MISSING', `image ${image} is not on this host: build it with scripts/build-images`, { image });
+  }
+  // Moves only objects under the old names: what `found` says of the new ones stays true.
   const moved = await migrateLegacy(runtime, spec);
   if (moved.volumes.length + moved.containersRemoved.length + moved.networksRemoved.length + moved.networksKept.length > 0) {
     onStep({ step: 'migrate', status: 'done', report: moved });
   }
-  for (const network of spec.networks) await runtime.ensureNetwork(network);
+  await Promise.all(spec.networks.map((network) => runtime.ensureNetwork(network)));
   onStep({ step: 'network', status: 'done' });
   await Promise.all(spec.volumes.map((volume) => runtime.ensureVolume(volume)));
   onStep({ step: 'volumes', status: 'done' });
@@ -69,7 +71,7 @@ export async function upStack(runtime: ContainerRuntime, spec: StackSpec, option
       await Promise.all(deps);
       if (abort.reason) throw abort.reason;
       onStep({ step: 'service', service: service.name, status: 'starting' });
-      const port = await startService(runtime, service, options.startCpus);
+      const port = await startService(runtime, service, found.get(service.name) ?? null, options.startCpus);
       await waitHealthy(runtime, service, port, options, abort);
       onStep({ step: 'service', service: service.name, status: 'healthy' });
       return port;
@@ -100,12 +102,14 @@ function atStep(err: unknown, service: string): unknown {
   return new BerthError(err.code, err.message, { ...err.details, service, step: `${service}:starting` }, { cause: err });
 }
 
-async function assertContainersOurs(runtime: ContainerRuntime, spec: StackSpec): Promise<void> {
+/** Each service's container as it is now (null: none), after checking every one is ours. */
+async function ownContainers(runtime: ContainerRuntime, spec: StackSpec): Promise<Map<string, ContainerInfo | null>> {
   const found = await Promise.all(spec.services.map((s) => runtime.inspectContainer(s.container.name)));
   spec.services.forEach((service, i) => {
     const info = found[i];
     if (info) assertSameOwner('container', service.container.name, info.labels, service.container.labels);
   });
+  return new Map(spec.services.map((s, i) => [s.name, found[i] ?? null]));
 }
 
 async function missingImages(runtime: ContainerRuntime, spec: StackSpec): Promise<string[]> {
@@ -120,12 +124,10 @@ function startNanoCpus(service: ServiceSpec, startCpus: number | undefined): num
   return startCpus ? Math.max(plan, Math.round(startCpus * 1e9)) : plan;
 }
 
-/** Starts the service's container, creating it first when it does not exist. */
-async function startService(runtime: ContainerRuntime, service: ServiceSpec, startCpus: number | undefined): Promise<number | undefined> {
+/** Starts the service's container (`info`: as upStack found it, checked ours), creating it first when it does not exist. */
+async function startService(runtime: ContainerRuntime, service: ServiceSpec, found: ContainerInfo | null, startCpus: number | undefined): Promise<number | undefined> {
   const name = service.container.name;
-  let info = await runtime.inspectContainer(name);
-  // Someone else's container under this name is neither started nor replaced.
-  if (info) assertSameOwner('container', name, info.labels, service.container.labels);
+  let info = found;
   const attached = (i: ContainerInfo) => service.container.networks.every((n) => i.networks.includes(n.name));
   if (info && (info.labels[LABEL.configHash] !== service.container.labels[LABEL.configHash] || !attached(info))) {
     // Ours, but made from another spec (image, settings, secrets) or half
