@@ -53,17 +53,29 @@ async function restartBoosted(service: string): Promise<number> {
   return t0;
 }
 
-/** ms from the container's start to its first log line matching `listening`, by the engine's clock. */
-async function listeningAfter(service: string, listening: RegExp): Promise<number> {
+/** The container's log lines matching `pattern`, oldest first. */
+async function matching(name: string, pattern: RegExp): Promise<string[]> {
+  return (await logsOf(name, '0').catch(() => '')).split('\n').filter((l) => pattern.test(l)).sort();
+}
+
+/**
+ * Restarts a service (start-up CPUs) and returns ms from its container's
+ * start (State.StartedAt) to the new log line matching `listening`, by the
+ * engine's clock. Found as the line past those the earlier runs logged: a
+ * process can log before the engine records StartedAt (then 0).
+ */
+async function listeningAfterRestart(service: string, listening: RegExp): Promise<number> {
   const { name } = container(service);
+  const before = (await matching(name, listening)).length;
+  await restartBoosted(service);
   const deadline = Date.now() + 30_000;
   for (;;) {
-    const startedAt = Date.parse(await docker('inspect', name, '--format', '{{.State.StartedAt}}'));
-    // Whole log, filtered here: the engine's --since rounds and can skip the first lines.
-    const line = (await logsOf(name, '0').catch(() => ''))
-      .split('\n')
-      .find((l) => listening.test(l) && Date.parse(l.split(' ')[0]!) >= startedAt - 1);
-    if (line) return Date.parse(line.split(' ')[0]!) - startedAt;
+    const lines = await matching(name, listening);
+    if (lines.length > before) {
+      const startedAt = Date.parse(await docker('inspect', name, '--format', '{{.State.StartedAt}}'));
+      // Nanosecond timestamps: Date.parse keeps the milliseconds.
+      return Math.max(0, Date.parse(lines[lines.length - 1]!.split(' ')[0]!) - startedAt);
+    }
     if (Date.now() > deadline) throw new Error(`${service} logged nothing matching ${listening} within 30 s`);
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -94,10 +106,8 @@ try {
     if (ms) for (const k of ['loaded', 'db', 'storage', 'ready'] as const) app[k].push(ms[k]);
     await runtime.setCpus(container('app').name, container('app').limits.nanoCpus);
 
-    await restartBoosted('db');
-    listen.db.push(await listeningAfter('db', /Listening on/i));
-    await restartBoosted('storage');
-    listen.storage.push(await listeningAfter('storage', /API: http/));
+    listen.db.push(await listeningAfterRestart('db', /Listening on/i));
+    listen.storage.push(await listeningAfterRestart('storage', /API: http/));
     for (const s of ['db', 'storage']) await runtime.setCpus(container(s).name, container(s).limits.nanoCpus);
   }
 } finally {
