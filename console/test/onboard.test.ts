@@ -32,6 +32,22 @@ t.test('progress: each engine step moves the list on; a failure marks the step i
   t.equal(mergeEvents(a, [...a, ev('operation.step', 'volumes')]).length, 2, 'a snapshot and live events merge by seq');
 });
 
+t.test('progress: services starting together, in any order, never move the list back', async (t) => {
+  const steps = ['network', 'volumes', 'storage:starting', 'app:starting', 'db:starting', 'storage:healthy', 'db:healthy', 'app:healthy', 'storage-limit', 'route'];
+  const rank = { pending: 0, active: 1, done: 2, failed: 2 } as const;
+  const events = [ev('operation.started')];
+  let before = progressSteps(events, 'op1');
+  for (const step of steps) {
+    events.push(ev('operation.step', step));
+    const now = progressSteps(events, 'op1');
+    for (const [i, s] of now.entries()) t.ok(rank[s.state] >= rank[before[i]!.state], `after ${step}: ${s.key} went from ${before[i]!.state} to ${s.state}`);
+    t.ok(now.filter((s) => s.state === 'active').length <= 1, `after ${step}: at most one active step`);
+    before = now;
+  }
+  t.match(states(events.slice(0, 7)), { db: 'active', storage: 'done', app: 'pending' }, 'storage healthy before the db: the db is still the one waited for');
+  t.match(states(events), { health: 'done', route: 'active' });
+});
+
 t.test('proxy: /ws/onboard carries the sign-up cookie upstream as X-Berth-Signup, never the session, and no query', async (t) => {
   const seen: { url?: string; signup?: string; authorization?: string; forwarded?: string }[] = [];
   const upstream = http.createServer();

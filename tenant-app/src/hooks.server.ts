@@ -7,42 +7,18 @@ import { checkApiCsrf } from '$lib/server/http/csrf';
 import { log, loggablePath } from '$lib/server/log';
 import { hub } from '$lib/server/realtime/hub';
 import { SESSION_COOKIE, sessionsService } from '$lib/server/sessions/sessions.service';
-import { prepareEventually, waitPrepared } from '$lib/server/startup';
-import { ensureBucket } from '$lib/server/storage';
-import { storageLedger } from '$lib/server/attachments/quota';
+import { startUp, waitPrepared } from '$lib/server/startup';
 
-const RETRY_MS = 1000;
 /** Routes that must answer even while the database is being prepared. */
 const ALWAYS = new Set(['/healthz', '/version']);
 /** The one route whose body may be large: it streams, and has its own limit. */
 const UPLOAD = /^\/api\/items\/[^/]+\/attachments$/;
 
-// The bucket is made at start. Storage may come up after the app (or be
-// restarted under it), so a failed attempt is retried in the background and
-// /healthz reports "storage" until it succeeds, instead of the app exiting.
-// Then the quota's ledger counts what the bucket holds (a failed count is
-// tried again by the first upload).
-async function ensureBucketEventually(): Promise<void> {
-  for (;;) {
-    try {
-      await ensureBucket();
-      void storageLedger()?.count().then(
-        () => log().info({ used: storageLedger()?.usedBytes, quota: storageLedger()?.quota }, 'storage counted'),
-        (err: Error) => log().warn({ error: err.message }, 'storage not counted')
-      );
-      return;
-    } catch (err) {
-      log().warn({ error: (err as Error).message }, 'bucket not ready, retrying');
-      await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
-    }
-  }
-}
-
 export const init: ServerInit = async () => {
   config(); // fail at start on bad configuration
   log().info({ port: process.env.PORT }, 'starting');
-  void ensureBucketEventually();
-  void prepareEventually();
+  // Not awaited: /healthz answers (503, naming what is missing) meanwhile.
+  void startUp();
 };
 
 /**

@@ -28,19 +28,20 @@ const ORDER: Key[] = STEPS.map((s) => s.key);
 const upTo = (key: Key): Key[] => ORDER.slice(0, ORDER.indexOf(key) + 1);
 
 /**
- * What an engine step name means here: "db:starting" makes Database the
- * active step, "db:healthy" finishes it. The app's health is the wait between
- * "app:starting" and "app:healthy", so that one finishes App and Health at once.
+ * The steps an engine step name finishes: "db:healthy" finishes Database;
+ * the app's health is the wait between "app:starting" and "app:healthy", so
+ * that one finishes App and Health at once. Services start together, so
+ * their steps arrive in any order: a step is done when its own event says
+ * so, and the active one is the first not done yet. Neither ever moves back.
  */
-function advance(step: string): { active: Key; done: Key[] } | undefined {
-  const finish = (key: Key) => ({ active: ORDER[ORDER.indexOf(key) + 1] ?? key, done: upTo(key) });
+function finishes(step: string): Key[] | undefined {
   // The engine reports these two once they are made.
-  if (step === 'network' || step === 'volumes') return finish(step);
-  if (step === 'route') return { active: 'route', done: upTo('health') };
+  if (step === 'network' || step === 'volumes') return [step];
+  if (step === 'route') return upTo('health');
   const [service, status] = step.split(':');
   if (service !== 'db' && service !== 'storage' && service !== 'app') return undefined;
-  if (status !== 'healthy') return { active: service, done: upTo(service).slice(0, -1) };
-  return finish(service === 'app' ? 'health' : service);
+  if (status !== 'healthy') return [];
+  return service === 'app' ? ['app', 'health'] : [service];
 }
 
 /** Merges events by seq (a snapshot's history and live events overlap). */
@@ -58,22 +59,23 @@ export function mergeEvents(a: ProgressEvent[], b: ProgressEvent[]): ProgressEve
  */
 export function progressSteps(events: ProgressEvent[], operationId: string, ended?: 'ok' | 'failed'): ProgressStep[] {
   const done = new Set<Key>();
-  let active: Key | undefined;
+  let begun = false;
   let outcome: 'ok' | 'failed' | undefined;
   for (const e of events) {
     if (e.operation !== operationId) continue;
     if (e.type === 'operation.step' && e.data.step) {
-      const next = advance(e.data.step);
-      if (!next) continue;
-      for (const k of next.done) done.add(k);
-      active = next.active;
+      const finished = finishes(e.data.step);
+      if (!finished) continue;
+      for (const k of finished) done.add(k);
+      begun = true;
     }
-    if (e.type === 'operation.started') active ??= 'network';
+    if (e.type === 'operation.started') begun = true;
     if (e.type === 'operation.succeeded') outcome = 'ok';
     if (e.type === 'operation.failed') outcome = 'failed';
   }
   outcome ??= ended;
   if (outcome === 'ok') for (const s of STEPS) done.add(s.key);
+  const active = begun ? ORDER.find((k) => !done.has(k)) : undefined;
   return STEPS.map((s) => ({
     key: s.key,
     label: s.label,

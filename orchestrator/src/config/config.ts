@@ -40,6 +40,12 @@ export interface PlatformConfig {
   /** Deadlines: one container-engine call (beyond its own wait), and one whole operation. */
   deadlines: { runtimeCallMs: number; operationMs: number };
   health: { intervalMs: number; failuresBeforeDegraded: number };
+  /**
+   * A starting stack: each service may use `cpus` CPUs (more than its plan)
+   * until its probe passes, and is probed every `probeIntervalMs` meanwhile;
+   * then it is held to its plan's cpus. The monitor keeps health.intervalMs.
+   */
+  start: { cpus: number; probeIntervalMs: number };
   reconcileIntervalMs: number;
   /** controlSocket and tableFile: the route table's control endpoint and file (proxy-config/berth_routes.lua). */
   nginx: { bin: string; prefix: string; confFile: string; controlSocket: string; tableFile: string; httpPort: number };
@@ -100,6 +106,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, rootDir = ROOT_
     }
     return value;
   };
+  const decimal = (name: string, min: number, max: number): number => {
+    const raw = get(name);
+    const value = Number(raw);
+    if (!/^\d+(\.\d+)?$/.test(raw) || value < min || value > max) {
+      throw new BerthError('CONFIG_INVALID', `${name} must be a number from ${min} to ${max}, got "${raw}"`);
+    }
+    return value;
+  };
   const range = /^(\d+)-(\d+)$/.exec(get('BERTH_PORT_RANGE'));
   const portRange = range ? { from: Number(range[1]), to: Number(range[2]) } : undefined;
   if (!portRange || portRange.from < 1024 || portRange.to > 65535 || portRange.from > portRange.to) {
@@ -156,6 +170,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, rootDir = ROOT_
     maxParallelOps: int('BERTH_MAX_PARALLEL_OPS', 1, 64),
     deadlines: { runtimeCallMs: int('BERTH_RUNTIME_CALL_TIMEOUT_MS', 100, 3_600_000), operationMs: int('BERTH_OPERATION_TIMEOUT_MS', 1000, 86_400_000) },
     health: { intervalMs: int('BERTH_HEALTH_INTERVAL_MS', 100, 3_600_000), failuresBeforeDegraded: int('BERTH_HEALTH_FAILURES', 1, 100) },
+    start: { cpus: decimal('BERTH_START_CPUS', 0.01, 256), probeIntervalMs: int('BERTH_START_PROBE_INTERVAL_MS', 10, 60_000) },
     reconcileIntervalMs: int('BERTH_RECONCILE_INTERVAL_MS', 100, 3_600_000),
     nginx: {
       bin: get('BERTH_NGINX_BIN'),

@@ -104,6 +104,8 @@ export interface ContainerInfo extends ContainerSummary {
   published: Record<number, number>;
   /** Networks it is attached to. */
   networks: string[];
+  /** Its CPU limit now (a starting service may be above its plan's: see setCpus). */
+  nanoCpus: number;
 }
 
 export interface ContainerStats {
@@ -162,6 +164,11 @@ export interface ContainerRuntime {
   startContainer(name: string): Promise<void>;
   stopContainer(name: string, timeoutSeconds?: number): Promise<void>;
   removeContainer(name: string): Promise<void>;
+  /**
+   * Changes a container's CPU limit in place (running or not): a starting
+   * service gets more than its plan, and is held to the plan once healthy.
+   */
+  setCpus(name: string, nanoCpus: number): Promise<void>;
   /** null when no such container exists. */
   inspectContainer(name: string): Promise<ContainerInfo | null>;
   /** One call for every container carrying all of these labels. */

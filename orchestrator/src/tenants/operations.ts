@@ -258,7 +258,9 @@ export class Operations {
         } catch (err) {
           error = err instanceof BerthError ? err : new BerthError('INTERNAL', (err as Error).message);
           const call = (error.details?.call as string | undefined) ?? watch.call;
-          where = { step: watch.step, ...(call ? { call } : {}) };
+          // A stack's services start together: the failed one names its own step.
+          const step = (error.details?.step as string | undefined) ?? watch.step;
+          where = { step, ...(call ? { call } : {}) };
           this.d.log.warn({ tenant: slug, op: op.kind, code: error.code, err: error.message, ...where }, 'operation failed');
           // The clean-up is bounded too: its runtime calls and route changes are.
           phase = await runWithDeadline({ step: 'clean-up' }, this.d.config.deadlines.operationMs, 0, onFailure).catch((cleanupErr: Error) => {

@@ -46,6 +46,8 @@ export class TenantSteps {
       try {
         await upStack(this.d.runtime, this.d.stacks.specFor(doc), {
           healthTimeoutMs: this.d.healthTimeoutMs,
+          startCpus: this.d.config.start.cpus,
+          probeIntervalMs: this.d.config.start.probeIntervalMs,
           // A step not recorded (the registry's database gone meanwhile) must
           // not become an unhandled rejection, which would end the process.
           onStep: (s: StackStep) => {

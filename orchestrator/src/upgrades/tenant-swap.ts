@@ -110,7 +110,7 @@ export class TenantSwap {
         // Only the routed service: the data services do not change (same
         // config hash), and the new app's /healthz, waited for through its
         // own published port, pings them anyway.
-        await upStack(this.d.runtime, { ...next, services: [routedOf(next)] }, { healthTimeoutMs: options.healthTimeoutMs ?? this.d.config.upgrades.healthTimeoutMs });
+        await upStack(this.d.runtime, { ...next, services: [routedOf(next)] }, { healthTimeoutMs: options.healthTimeoutMs ?? this.d.config.upgrades.healthTimeoutMs, ...this.startOptions() });
         break;
       } catch (err) {
         // Something outside this registry (another installation, any process)
@@ -130,6 +130,11 @@ export class TenantSwap {
   }
 
   /** Picks the new container's port and records the plan on the operation. */
+  /** The new app starts like any service: boosted and finely probed until healthy. */
+  private startOptions(): { startCpus: number; probeIntervalMs: number } {
+    return { startCpus: this.d.config.start.cpus, probeIntervalMs: this.d.config.start.probeIntervalMs };
+  }
+
   private plan(doc: TenantDoc, op: Operation, version: string, job: string | undefined, taken: Set<number>): Promise<SwapPlan> {
     const work = async (): Promise<SwapPlan> => {
       const slot = doc.appSlot ?? 'a';
@@ -190,7 +195,7 @@ export class TenantSwap {
     if ((doc.appSlot ?? 'a') === plan.to.slot) return 'running'; // committed: the new one serves, the old one is the reconciler's to remove
     const oldRoute: RouteState = this.d.stacks.upRoute(doc, plan.from.port);
     if (!(await this.d.router.isCurrent(slug, oldRoute))) {
-      await upStack(this.d.runtime, this.d.stacks.specFor(doc), { healthTimeoutMs: this.d.config.upgrades.healthTimeoutMs });
+      await upStack(this.d.runtime, this.d.stacks.specFor(doc), { healthTimeoutMs: this.d.config.upgrades.healthTimeoutMs, ...this.startOptions() });
       await this.d.router.setRoute(slug, oldRoute);
     }
     const next = routedOf(this.d.stacks.specFor(doc, { appVersion: plan.to.version, slot: plan.to.slot, port: plan.to.port }));

@@ -53,7 +53,7 @@ t.test('renders names, order, labels, limits and the published route', async (t)
   t.same(app.container.relax, {}, 'nothing beyond the runtime\'s defaults');
   t.same(app.container.tmpfs, [{ target: '/tmp', sizeBytes: 16 * 1024 ** 2 }]);
   t.equal(app.container.user, undefined, 'the image\'s own (non-root) user');
-  t.same(app.dependsOn, ['db', 'storage']);
+  t.same(app.dependsOn, [], 'the default template starts its services together: the app waits for db and storage itself');
   const db = spec.services.find((s) => s.name === 'db')!;
   t.equal(db.container.publish, undefined, 'data services are never published');
   t.same(db.container.mounts, [{ volume: 'berth.acme.db-data', target: '/data' }]);

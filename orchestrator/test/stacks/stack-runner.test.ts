@@ -11,6 +11,7 @@ import { generateSecrets } from '../../src/stacks/secrets.js';
 import { downStack, stackStatus, upStack } from '../../src/stacks/stack-runner.js';
 import { loadTemplate } from '../../src/stacks/template-loader.js';
 import { config, docker, runtime, testSlug } from '../helpers/docker.js';
+import { assertStartSteps } from '../helpers/start-steps.js';
 
 const slug = testSlug('stack');
 // Its own platform id: no orchestrator's reconciler takes this stack for an orphan of its own.
@@ -46,12 +47,25 @@ async function untilHealthz(port: number, want: number, deadlineMs = 30_000) {
 
 let port = 0;
 
-t.test('the default stack comes up on its own network, gated on each probe', async (t) => {
+/** The runtime, with every CPU limit it is asked to give recorded (the calls still reach the engine). */
+const cpuCalls: string[] = [];
+const observed = new Proxy(runtime, {
+  get(target, prop, receiver) {
+    if (prop === 'createContainer') return (spec: Parameters<typeof runtime.createContainer>[0]) => (cpuCalls.push(`create ${spec.name} ${spec.limits.nanoCpus}`), target.createContainer(spec));
+    if (prop === 'setCpus') return (name: string, nano: number) => (cpuCalls.push(`set ${name} ${nano}`), target.setCpus(name, nano));
+    return Reflect.get(target, prop, receiver) as unknown;
+  }
+});
+
+t.test('the default stack comes up on its own network, its services started together, each gated on its probe', async (t) => {
   const steps: string[] = [];
-  const up = await upStack(runtime, spec, { onStep: (s) => steps.push(s.step === 'service' ? `${s.service}:${s.status}` : s.step) });
+  const up = await upStack(observed, spec, { startCpus: 2, probeIntervalMs: 50, onStep: (s) => steps.push(s.step === 'service' ? `${s.service}:${s.status}` : s.step) });
   port = up.publishedPort;
   t.ok(port > 0, `app published on 127.0.0.1:${port}`);
-  t.same(steps, ['network', 'volumes', 'db:starting', 'db:healthy', 'storage:starting', 'storage:healthy', 'app:starting', 'app:healthy']);
+  assertStartSteps(t, steps);
+  const lastStarting = Math.max(...spec.services.map((s) => steps.indexOf(`${s.name}:starting`)));
+  const firstHealthy = Math.min(...spec.services.map((s) => steps.indexOf(`${s.name}:healthy`)));
+  t.ok(lastStarting < firstHealthy, `no service waited for another's health: the template has no depends_on (${steps.join(', ')})`);
 
   const members = async (network: string) =>
     Object.values(JSON.parse(await docker('network', 'inspect', network, '--format', '{{json .Containers}}')) as Record<string, { Name: string }>)
@@ -66,6 +80,34 @@ t.test('the default stack comes up on its own network, gated on each probe', asy
   const host = JSON.parse(await docker('inspect', app, '--format', '{{json .HostConfig}}')) as Record<string, unknown>;
   t.equal(host.Memory, 256 * 1024 ** 2, 'memory limit from the plan');
   t.same(host.RestartPolicy, { Name: 'no', MaximumRetryCount: 0 }, 'Docker never restarts it behind Berth');
+});
+
+t.test('a service starts with the start-up CPUs and is held to its plan\'s once healthy', async (t) => {
+  for (const service of spec.services) {
+    const { name, limits } = service.container;
+    t.ok(cpuCalls.includes(`create ${name} ${2e9}`), `${service.name}: created with 2 CPUs`);
+    t.ok(cpuCalls.includes(`set ${name} ${limits.nanoCpus}`), `${service.name}: then set to its plan's`);
+    t.equal(Number(await docker('inspect', name, '--format', '{{.HostConfig.NanoCpus}}')), limits.nanoCpus, `${service.name}: NanoCpus ${limits.nanoCpus} now, as its plan says`);
+  }
+});
+
+t.test('a container a crash left with its start-up CPUs is held to its plan by the next up', async (t) => {
+  // What an orchestrator killed between start and health leaves behind; the
+  // reconciler resumes its operation, which runs this up again.
+  await docker('update', '--cpus', '2', app);
+  t.equal(Number(await docker('inspect', app, '--format', '{{.HostConfig.NanoCpus}}')), 2e9);
+  const before = await docker('inspect', app, '--format', '{{.Id}}');
+  await upStack(runtime, spec);
+  t.equal(await docker('inspect', app, '--format', '{{.Id}}'), before, 'the same container, not recreated');
+  t.equal(Number(await docker('inspect', app, '--format', '{{.HostConfig.NanoCpus}}')), spec.services.find((s) => s.name === 'app')!.container.limits.nanoCpus, 'back to its plan');
+});
+
+t.test('a service that does not pass its probe in time is named in the error', async (t) => {
+  const broken = { ...spec, services: spec.services.map((s) => (s.name === 'storage' ? { ...s, probe: { exec: ['berth-probe', 'http', 'http://127.0.0.1:1/'] } } : s)) };
+  const err = (await upStack(runtime, broken, { healthTimeoutMs: 1000, probeIntervalMs: 50 }).catch((e: unknown) => e)) as { code?: string; message?: string; details?: unknown };
+  t.equal(err.code, 'HEALTH_TIMEOUT');
+  t.match(err.message, /^service storage did not pass its probe within 1000 ms; last answer: /);
+  t.match(err.details, { service: 'storage', step: 'storage:starting' }, 'the step is the failed service\'s own, whatever its siblings reported last');
 });
 
 t.test('every service runs hardened: no capabilities, no-new-privileges, a pids limit, non-root, read-only root', async (t) => {

@@ -19,6 +19,9 @@ async function problemsOf(text: string, file = 'bad.yaml'): Promise<{ err: Berth
 }
 
 const good = async () => (await import('node:fs/promises')).readFile(path.join(templatesDir, 'tenant.yaml'), 'utf8');
+/** The default template's app given a depends_on (the template itself starts its services together). */
+const APP_DEPENDS = '    image: ${IMAGE_APP}\n    depends_on:\n      db: { condition: service_healthy }\n      storage: { condition: service_healthy }\n';
+const withAppDepends = (text: string) => text.replace('    image: ${IMAGE_APP}\n', APP_DEPENDS);
 
 t.test('the default template loads with three services, a route and plans', async (t) => {
   const loaded = await loadTemplate(path.join(templatesDir, 'tenant.yaml'));
@@ -60,7 +63,7 @@ t.test('a wrong type, a missing field and a bad limit are all reported together'
 });
 
 t.test('meaning checks: route, plans, volumes, variables, dependencies', async (t) => {
-  const base = await good();
+  const base = withAppDepends(await good());
   const cases: [string, string, RegExp][] = [
     ['route to a missing service', base.replace('    service: app', '    service: web'), /\/x-berth\/route\/service: routes to "web", which is not a service/],
     ['default plan missing', base.replace('default_plan: starter', 'default_plan: gold'), /\/x-berth\/default_plan: "gold" is not one of the plans/],
@@ -79,7 +82,7 @@ t.test('meaning checks: route, plans, volumes, variables, dependencies', async (
 });
 
 t.test('a dependency cycle is refused', async (t) => {
-  const text = (await good()).replace('  db:\n    image: ${IMAGE_DB}\n', '  db:\n    image: ${IMAGE_DB}\n    depends_on: [app]\n');
+  const text = withAppDepends(await good()).replace('  db:\n    image: ${IMAGE_DB}\n', '  db:\n    image: ${IMAGE_DB}\n    depends_on: [app]\n');
   const { err } = await problemsOf(text);
   t.match(err.message, /dependency cycle: (db → app → db|app → db → app)/);
 });

@@ -32,9 +32,9 @@ t.test('killed mid-create, restarted: the tenant ends running, nothing leaked', 
     body: JSON.stringify({ slug })
   });
   t.equal(res.status, 202);
-  // Kill it once the database is up and storage or the app is being started:
-  // half a stack. Storage can turn healthy within one poll, so the app's
-  // start (the slowest step) counts too; polled often so neither is missed.
+  // Kill it once storage or the app is being started (the services start
+  // together, in any order): half a stack, its services still on their
+  // start-up CPUs. Polled often so the window is not missed.
   await until(async () => {
     const doc = await repo.get(slug);
     if (doc && !doc.operation) throw new Error(`create ended before the kill: ${doc.phase} ${doc.lastError?.code}: ${doc.lastError?.message}`);
@@ -54,6 +54,10 @@ t.test('killed mid-create, restarted: the tenant ends running, nothing leaked', 
   t.equal(done.phase, 'running', `ended running (${done.lastError?.message ?? 'no error'})`);
   const containers = (await docker('ps', '-a', '--filter', `label=berth.tenant=${slug}`, '--format', '{{.Names}} {{.State}}')).split('\n').sort();
   t.same(containers, ['app', 'db', 'storage'].map((s) => `${names.container(slug, s)} running`), 'one of each, no duplicates');
+  // Killed while its services had their start-up CPUs: the resumed create holds each to its plan (starter: 0.5).
+  for (const service of ['app', 'db', 'storage']) {
+    t.equal(await docker('inspect', names.container(slug, service), '--format', '{{.HostConfig.NanoCpus}}'), String(5e8), `${service}: held to its plan's CPUs`);
+  }
   t.equal((await docker('network', 'ls', '-q', '--filter', `label=berth.tenant=${slug}`)).split('\n').length, 2, 'two networks, no extras');
   const page = await httpGet(`http://127.0.0.1:${c.nginx.httpPort}/healthz`, 10_000, { host: `${slug}.${c.baseDomain}` });
   t.equal(page.status, 200, 'routed and healthy');

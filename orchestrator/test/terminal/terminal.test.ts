@@ -80,8 +80,18 @@ t.test('a shell in the app container: echo comes back, resize works, closing kil
   t.equal((await execClients()).length, 1, 'one docker exec client while open');
 
   term.send({ type: 'resize', cols: 101, rows: 33 });
-  term.send({ type: 'input', data: 'stty size\n' });
-  await until(() => /33 101/.test(term.output()), 10_000, 'stty size to show 33 101');
+  // The resize reaches the container's tty asynchronously (the docker CLI
+  // under the pty gets SIGWINCH and calls the engine's exec resize), so a
+  // `stty size` typed at once can run before it on a loaded host: ask again
+  // until the new size shows, within the deadline.
+  let asked = 0;
+  await until(() => {
+    if (/33 101/.test(term.output())) return true;
+    term.send({ type: 'input', data: 'stty size\n' });
+    asked++;
+    return false;
+  }, 10_000, 'stty size to show 33 101', 500);
+  t.comment(`stty size asked ${asked} times`);
   t.pass('stty size shows the new size');
 
   term.ws.close();

@@ -97,6 +97,12 @@ t.test('configuration: bad values are refused by name', async (t) => {
   t.throws(() => loadConfig({ BERTH_PLATFORM_DB_CONTAINER: 'berth.demo.db' }), { code: 'CONFIG_INVALID', message: /BERTH_PLATFORM_DB_CONTAINER must be 1-63 letters, digits, _ and - \(no dot\)/ }, 'a dotted name could be a tenant\'s');
   t.throws(() => loadConfig({ BERTH_PLATFORM_DB_CONTAINER: 'x'.repeat(1 << 20) }), { code: 'CONFIG_INVALID', message: /BERTH_PLATFORM_DB_CONTAINER/ });
   t.throws(() => loadConfig({ BERTH_MAIL_RELAY_PER_HOUR: '0' }), { code: 'CONFIG_INVALID', message: /BERTH_MAIL_RELAY_PER_HOUR must be an integer from 1/ });
+  t.same(loadConfig({}).start, { cpus: 2, probeIntervalMs: 50 }, 'a starting service: 2 CPUs, probed every 50 ms');
+  t.equal(loadConfig({ BERTH_START_CPUS: '1.5' }).start.cpus, 1.5);
+  for (const bad of ['0', '-1', 'two', '1e3', '2.', '']) {
+    t.throws(() => loadConfig({ BERTH_START_CPUS: bad }), { code: 'CONFIG_INVALID', message: /BERTH_START_CPUS/ }, `BERTH_START_CPUS "${bad}" refused`);
+  }
+  t.throws(() => loadConfig({ BERTH_START_PROBE_INTERVAL_MS: '5' }), { code: 'CONFIG_INVALID', message: /BERTH_START_PROBE_INTERVAL_MS must be an integer from 10/ });
   t.same(loadConfig({}).mailRelay, { smtpUrl: '', from: 'Berth <no-reply@berth.localhost>', port: 2525, perHour: 50 }, 'no mail by default');
   const c = loadConfig({ BERTH_HTTP_PORT: '8080', BERTH_HOME: '/srv/berth' });
   t.equal(c.nginx.httpPort, 8080);

@@ -25,6 +25,8 @@ export interface AppConfig {
   version: string;
   /** How long a health dependency may take before it counts as failed. */
   checkTimeoutMs: number;
+  /** How long the app waits at start for its database and storage before it exits naming them. */
+  startupWaitMs: number;
   /** Where members reach the app, for links in mail; else the request's own origin. */
   publicUrl: string | undefined;
   /** Absent: invitations show the link to the owner instead of mailing it. */
@@ -126,6 +128,7 @@ function load(): AppConfig {
     },
     version: env.APP_VERSION || '0.0.0-dev',
     checkTimeoutMs: integer('HEALTH_CHECK_TIMEOUT_MS', 2000),
+    startupWaitMs: integer('STARTUP_WAIT_MS', 60_000),
     publicUrl: publicRaw ? httpUrl(publicEnv.PUBLIC_URL ? 'PUBLIC_URL' : 'ORIGIN', publicRaw).origin : undefined,
     smtp: smtp(),
     attachmentMaxBytes: integer('ATTACHMENT_MAX_BYTES', 25 * 1024 * 1024),

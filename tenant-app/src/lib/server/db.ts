@@ -11,7 +11,10 @@ export function mongo(): MongoClient {
   const { mongoUrl, checkTimeoutMs } = config();
   // A short server-selection timeout makes a dead database show up in
   // /healthz within the probe's budget instead of after the driver's 30 s.
-  client ??= new MongoClient(mongoUrl, { serverSelectionTimeoutMS: checkTimeoutMs, appName: 'berth-tenant-app' });
+  // minHeartbeatFrequencyMS: while an operation waits for a server (the
+  // database starting beside the app), the driver checks again this often
+  // instead of every 500 ms, so the app sees the database the moment it listens.
+  client ??= new MongoClient(mongoUrl, { serverSelectionTimeoutMS: checkTimeoutMs, minHeartbeatFrequencyMS: 50, appName: 'berth-tenant-app' });
   return client;
 }
 
@@ -33,6 +36,16 @@ export async function pingDb(): Promise<void> {
 }
 
 export async function closeDb(): Promise<void> {
-  await client?.close();
+  const closing = client;
   client = undefined;
+  await closing?.close();
+}
+
+/**
+ * Drops the client after a failed first connect: the driver closes its
+ * topology then, and every later call on that client fails with "Topology
+ * is closed", so the next attempt needs a new one.
+ */
+export async function resetDb(): Promise<void> {
+  await closeDb().catch(() => {});
 }

@@ -1,15 +1,44 @@
-// Indexes, created (or confirmed) at every start; createIndex is a no-op when
-// the same index exists. Only unique and plain indexes: FerretDB v1 supports both.
-import type { Db } from 'mongodb';
+// Indexes, as data. Made after the migrations, then recorded with a
+// fingerprint of this list: a start that finds the same fingerprint skips
+// them (creating nine indexes one by one cost a start tens of ms), and a new
+// list (another fingerprint) makes them again. createIndexes is a no-op for
+// an index that exists. Only unique and plain indexes: FerretDB v1 supports both.
+import { createHash } from 'node:crypto';
+import type { Db, IndexDescription } from 'mongodb';
+
+const INDEXES: Record<string, IndexDescription[]> = {
+  members: [
+    { key: { email: 1 }, unique: true, name: 'email_unique' },
+    { key: { tokenHash: 1 }, name: 'token_hash' }
+  ],
+  sessions: [
+    { key: { memberId: 1 }, name: 'member' },
+    { key: { expiresAt: 1 }, name: 'expires' }
+  ],
+  items: [
+    { key: { status: 1, order: 1 }, name: 'column_order' },
+    { key: { assigneeId: 1 }, name: 'assignee' }
+  ],
+  attachments: [{ key: { itemId: 1 }, name: 'item' }],
+  invitations_sent: [{ key: { at: 1 }, name: 'at' }],
+  signin_throttle: [{ key: { lastAt: 1 }, name: 'last_failure' }]
+};
+
+const FINGERPRINT = createHash('sha256').update(JSON.stringify(INDEXES)).digest('hex').slice(0, 16);
+
+interface SchemaMeta {
+  _id: 'indexes';
+  fingerprint: string;
+}
+
+const meta = (db: Db) => db.collection<SchemaMeta>('schema_meta');
+
+/** True when this list of indexes was made already. */
+export async function indexesCurrent(db: Db): Promise<boolean> {
+  return (await meta(db).findOne({ _id: 'indexes' }))?.fingerprint === FINGERPRINT;
+}
 
 export async function ensureIndexes(db: Db): Promise<void> {
-  await db.collection('members').createIndex({ email: 1 }, { unique: true, name: 'email_unique' });
-  await db.collection('members').createIndex({ tokenHash: 1 }, { name: 'token_hash' });
-  await db.collection('sessions').createIndex({ memberId: 1 }, { name: 'member' });
-  await db.collection('sessions').createIndex({ expiresAt: 1 }, { name: 'expires' });
-  await db.collection('items').createIndex({ status: 1, order: 1 }, { name: 'column_order' });
-  await db.collection('items').createIndex({ assigneeId: 1 }, { name: 'assignee' });
-  await db.collection('attachments').createIndex({ itemId: 1 }, { name: 'item' });
-  await db.collection('invitations_sent').createIndex({ at: 1 }, { name: 'at' });
-  await db.collection('signin_throttle').createIndex({ lastAt: 1 }, { name: 'last_failure' });
+  await Promise.all(Object.entries(INDEXES).map(([collection, indexes]) => db.collection(collection).createIndexes(indexes)));
+  await meta(db).updateOne({ _id: 'indexes' }, { $set: { fingerprint: FINGERPRINT } }, { upsert: true });
 }

@@ -3,7 +3,7 @@
 // recorded and changes nothing. A lock document keeps two instances (e.g. old
 // and new during an upgrade) from migrating at once.
 import type { Db } from 'mongodb';
-import { ensureIndexes } from './indexes';
+import { ensureIndexes, indexesCurrent } from './indexes';
 import { MIGRATIONS, type Migration } from './migrations';
 
 export interface MigrationRecord {
@@ -38,6 +38,11 @@ async function acquire(db: Db, holder: string, waitMs: number): Promise<void> {
   }
 }
 
+async function recordedVersions(db: Db): Promise<Set<number>> {
+  const records = db.collection<MigrationRecord>('migrations');
+  return new Set((await records.find({}, { projection: { _id: 1 } }).toArray()).map((r) => r._id));
+}
+
 export interface MigrateResult {
   applied: string[];
   current: number;
@@ -45,12 +50,16 @@ export interface MigrateResult {
 
 export async function migrate(db: Db, appVersion: string, options: { migrations?: Migration[]; lockWaitMs?: number } = {}): Promise<MigrateResult> {
   const migrations = options.migrations ?? MIGRATIONS;
+  const current = Math.max(0, ...migrations.map((m) => m.version));
+  // The usual start: nothing to do. Two reads at once, no lock taken.
+  const [recorded, indexed] = await Promise.all([recordedVersions(db), indexesCurrent(db)]);
+  if (indexed && migrations.every((m) => recorded.has(m.version))) return { applied: [], current };
   const holder = `${appVersion}-${process.pid}-${Math.random().toString(36).slice(2)}`;
   await acquire(db, holder, options.lockWaitMs ?? 60_000);
   const applied: string[] = [];
   try {
     const records = db.collection<MigrationRecord>('migrations');
-    const done = new Set((await records.find({}, { projection: { _id: 1 } }).toArray()).map((r) => r._id));
+    const done = await recordedVersions(db);
     for (const migration of [...migrations].sort((a, b) => a.version - b.version)) {
       if (done.has(migration.version)) continue;
       await migration.up(db);
@@ -58,7 +67,7 @@ export async function migrate(db: Db, appVersion: string, options: { migrations?
       applied.push(`${migration.version}-${migration.name}`);
     }
     await ensureIndexes(db);
-    return { applied, current: Math.max(0, ...migrations.map((m) => m.version)) };
+    return { applied, current };
   } finally {
     await db.collection<LockDoc>('migration_lock').deleteOne({ _id: 'lock', holder });
   }
