@@ -40,6 +40,13 @@ export interface PlatformConfig {
   /** Deadlines: one container-engine call (beyond its own wait), and one whole operation. */
   deadlines: { runtimeCallMs: number; operationMs: number };
   health: { intervalMs: number; failuresBeforeDegraded: number };
+  /**
+   * A crashed tenant container: the engine restarts it up to restartRetries
+   * times itself (0: never), the crash watcher starts it after a kill; more
+   * than crashLoopRestarts deaths of one service within crashLoopWindowMs fail
+   * the team (CRASH_LOOP) instead.
+   */
+  healing: { restartRetries: number; crashLoopRestarts: number; crashLoopWindowMs: number };
   reconcileIntervalMs: number;
   /** controlSocket and tableFile: the route table's control endpoint and file (proxy-config/berth_routes.lua). */
   nginx: { bin: string; prefix: string; confFile: string; controlSocket: string; tableFile: string; httpPort: number };
@@ -156,6 +163,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, rootDir = ROOT_
     maxParallelOps: int('BERTH_MAX_PARALLEL_OPS', 1, 64),
     deadlines: { runtimeCallMs: int('BERTH_RUNTIME_CALL_TIMEOUT_MS', 100, 3_600_000), operationMs: int('BERTH_OPERATION_TIMEOUT_MS', 1000, 86_400_000) },
     health: { intervalMs: int('BERTH_HEALTH_INTERVAL_MS', 100, 3_600_000), failuresBeforeDegraded: int('BERTH_HEALTH_FAILURES', 1, 100) },
+    healing: {
+      restartRetries: int('BERTH_RESTART_RETRIES', 0, 100),
+      crashLoopRestarts: int('BERTH_CRASH_LOOP_RESTARTS', 1, 1000),
+      crashLoopWindowMs: int('BERTH_CRASH_LOOP_WINDOW_MS', 1000, 86_400_000)
+    },
     reconcileIntervalMs: int('BERTH_RECONCILE_INTERVAL_MS', 100, 3_600_000),
     nginx: {
       bin: get('BERTH_NGINX_BIN'),
