@@ -10,6 +10,7 @@ import path from 'node:path';
 import t from 'tap';
 import { ROOT_DIR } from '../../src/config/config.js';
 import { names } from '../../src/names.js';
+import type { ContainerRuntime } from '../../src/runtime/types.js';
 import { docker, testSlug } from '../helpers/docker.js';
 import { startTestPlatform } from '../helpers/platform.js';
 import { throughNginx } from '../helpers/through-nginx.js';
@@ -28,7 +29,19 @@ const crashy = base
 if (crashy === base || !crashy.includes('app-state: {}')) throw new Error('setup: the crashy template was not made (tenant.yaml changed shape)');
 await writeFile(path.join(templatesDir, 'crashy.yaml'), crashy);
 
-const tp = await startTestPlatform('heal', { templatesDir, healing: { restartRetries: 3, crashLoopRestarts: 5, crashLoopWindowMs: 60_000 } });
+// The engine's event stream, dropped on demand: the watcher must reopen it.
+let dropStream: (() => void) | undefined;
+const wrapRuntime = (inner: ContainerRuntime): ContainerRuntime => new Proxy(inner, {
+  get(target, prop, receiver) {
+    if (prop !== 'watchDeaths') return Reflect.get(target, prop, receiver) as unknown;
+    return async (...args: Parameters<ContainerRuntime['watchDeaths']>) => {
+      const stop = await target.watchDeaths(...args);
+      dropStream = stop;
+      return stop;
+    };
+  }
+});
+const tp = await startTestPlatform('heal', { templatesDir, healing: { restartRetries: 3, crashLoopRestarts: 5, crashLoopWindowMs: 60_000 } }, undefined, { wrapRuntime });
 t.teardown(() => tp.close());
 const { tenants, events, monitor, repo } = tp.platform;
 await monitor.crashes.start();
@@ -74,6 +87,17 @@ for (const service of ['app', 'db', 'storage']) {
     t.ok(since.some((e) => e.type === 'operation.succeeded' && e.data?.kind === 'heal'), 'under a heal operation that succeeded');
   });
 }
+
+t.test('the event stream drops: the watcher reopens it and still heals a kill', async (t) => {
+  await answering(main, 'answering before the drop');
+  const before = monitor.crashes.reconnects;
+  dropStream!();
+  await until(() => monitor.crashes.reconnects > before, 30_000, 'the stream to be reopened');
+  await docker('kill', names.container(main, 'app'));
+  await until(async () => (await docker('inspect', names.container(main, 'app'), '--format', '{{.State.Status}}')) === 'running', 60_000, 'the app to be started again');
+  await answering(main, 'answering after the kill');
+  t.pass('healed after the reconnect');
+});
 
 t.test('a process that crashes on its own is restarted by Docker\'s own policy', async (t) => {
   await answering(main, 'answering before the crash');
