@@ -43,6 +43,7 @@ export class CrashWatch {
   private reconnectTimer: NodeJS.Timeout | undefined;
   private attempt = 0;
   private generation = 0;
+  private opened = false;
   private since: bigint | undefined;
   /** Events a reopened stream may replay (`since` is inclusive): each is counted once. */
   private readonly seen = new Set<string>();
@@ -88,7 +89,6 @@ export class CrashWatch {
 
   private async connect(): Promise<void> {
     if (!this.running) return;
-    const reopened = this.since !== undefined || this.attempt > 0;
     const generation = ++this.generation;
     try {
       const stop = await this.runtime.watchDeaths(
@@ -99,13 +99,13 @@ export class CrashWatch {
       );
       if (!this.running) return stop();
       this.stopStream = stop;
+      if (this.opened) this.reconnects += 1;
+      this.opened = true;
       this.attempt = 0;
-      if (reopened) {
-        this.reconnects += 1;
-        // The engine replays what it still holds from `since`; a restarted
-        // engine holds nothing, so look at every team's containers once.
-        await this.sweep();
-      }
+      // Deaths the stream cannot tell: those while this process was not
+      // running, and, after a drop, those a restarted engine no longer holds
+      // (it replays from `since` only what it kept). One look at every team.
+      await this.sweep().catch((err: Error) => this.log.warn({ err: err.message }, 'looking for dead tenant containers failed; the health probe remains'));
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, 'container event stream not opened; trying again');
       this.reconnect();
@@ -245,7 +245,7 @@ export class CrashWatch {
     for (const key of this.deaths.keys()) if (key.startsWith(`${slug}/`)) this.deaths.delete(key);
   }
 
-  /** Every team that should run and has a service down is queued (after the stream was reopened). */
+  /** Every team with a service down is queued; its worker decides whether it should run. */
   private async sweep(): Promise<void> {
     const containers = await this.runtime.listContainers({ [LABEL.managed]: 'true', [LABEL.platform]: this.options.platformId });
     const down = new Set(containers.filter((c) => c.labels[LABEL.service] && (c.state === 'exited' || c.state === 'dead')).map((c) => c.labels[LABEL.tenant]!));

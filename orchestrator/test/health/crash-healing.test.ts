@@ -99,6 +99,15 @@ t.test('the event stream drops: the watcher reopens it and still heals a kill', 
   t.pass('healed after the reconnect');
 });
 
+t.test('a service that died while nobody watched is started when the watcher starts', async (t) => {
+  await answering(main, 'answering before');
+  monitor.crashes.stop();
+  await docker('kill', names.container(main, 'db'));
+  await monitor.crashes.start();
+  await answering(main, 'answering after the watcher started');
+  t.equal(await docker('inspect', names.container(main, 'db'), '--format', '{{.State.Status}}'), 'running');
+});
+
 t.test('a process that crashes on its own is restarted by Docker\'s own policy', async (t) => {
   await answering(main, 'answering before the crash');
   const container = names.container(main, 'storage');
