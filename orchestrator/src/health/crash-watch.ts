@@ -186,6 +186,8 @@ export class CrashWatch {
   private async work(slug: string): Promise<void> {
     const giveUpAt = Date.now() + this.options.busyWaitMs;
     for (;;) {
+      // Stopped (shutdown): start no new operation.
+      if (!this.running) return;
       const doc = await this.repo.get(slug);
       if (!doc || !this.shouldRun(doc)) {
         this.forget(slug);
