@@ -160,10 +160,10 @@ export class Operations {
   async restartCrashed(doc: TenantDoc, services: string[]): Promise<Started> {
     const op = this.newOperation('heal');
     const locked = await this.d.repo.beginOperation(doc._id, op, ['running', 'degraded']);
-    const spec = this.d.stacks.specFor(locked);
     for (const service of services) this.d.metrics.inc('berth_service_restarts_total', 'Services restarted by the health monitor', { service });
-    await this.d.events.publish({ type: 'health.restart', tenant: locked._id, operation: op.id, data: { service: services.join(','), reason: 'crashed' } });
     const done = this.launch(locked, op, async (step) => {
+      await this.d.events.publish({ type: 'health.restart', tenant: locked._id, operation: op.id, data: { service: services.join(','), reason: 'crashed' } });
+      const spec = this.d.stacks.specFor(locked);
       for (const service of services) {
         const container = spec.services.find((s) => s.name === service)?.container.name;
         if (!container) continue;
@@ -188,13 +188,14 @@ export class Operations {
   async failCrashLoop(doc: TenantDoc, crash: { service: string; deaths: number; windowMs: number }): Promise<Started> {
     const op = this.newOperation('heal');
     const locked = await this.d.repo.beginOperation(doc._id, op, ['running', 'degraded']);
-    const container = this.d.stacks.specFor(locked).services.find((s) => s.name === crash.service)?.container.name;
-    const lines = container ? await lastLogLines(this.d.runtime, container) : [];
-    const message = `service ${crash.service} died ${crash.deaths} times within ${Math.round(crash.windowMs / 1000)} s: the team was stopped${lines.length ? `; last log lines:\n${lines.join('\n')}` : ''}`;
     this.d.metrics.inc('berth_crash_loops_total', 'Teams stopped because a service kept crashing', { service: crash.service });
-    await this.d.events.publish({ type: 'health.crash_loop', tenant: locked._id, operation: op.id, data: { service: crash.service, deaths: crash.deaths, windowMs: crash.windowMs, lines } });
+    // Everything past the lock runs inside the operation: whatever fails, it ends and lets go.
     const done = this.launch(locked, op, async (step) => {
       await step('crash-loop');
+      const container = this.d.stacks.specFor(locked).services.find((s) => s.name === crash.service)?.container.name;
+      const lines = container ? await lastLogLines(this.d.runtime, container) : [];
+      const message = `service ${crash.service} died ${crash.deaths} times within ${Math.round(crash.windowMs / 1000)} s: the team was stopped${lines.length ? `; last log lines:\n${lines.join('\n')}` : ''}`;
+      await this.d.events.publish({ type: 'health.crash_loop', tenant: locked._id, operation: op.id, data: { service: crash.service, deaths: crash.deaths, windowMs: crash.windowMs, lines } });
       await this.d.steps.halt(locked, step);
       throw new BerthError('CRASH_LOOP', message, { service: crash.service });
     }, async () => 'failed');
