@@ -129,7 +129,8 @@ export async function createPlatform(
     failuresBeforeDegraded: config.health.failuresBeforeDegraded,
     platformId: config.platformId,
     crashes: { crashLoopRestarts: config.healing.crashLoopRestarts, crashLoopWindowMs: config.healing.crashLoopWindowMs, busyWaitMs: config.deadlines.operationMs },
-    clock: options.clock
+    clock: options.clock,
+    containers: () => t.live.refresh()
   });
   const upgrades = createUpgradesModule({ db: db.db, config, tenantsRepo: repo, stacks, operations, runtime, router: routes, events, log, instanceId });
   await upgrades.init();
@@ -137,7 +138,8 @@ export async function createPlatform(
     resumeUpgrade: (doc, op) => upgrades.swap.resume(doc, op),
     platformId: config.platformId,
     instanceId,
-    intervalMs: config.reconcileIntervalMs
+    intervalMs: config.reconcileIntervalMs,
+    containers: () => t.live.refresh()
   });
 
   const terminal = new TerminalService({
@@ -152,7 +154,7 @@ export async function createPlatform(
     home: config.home,
     clock: options.clock
   });
-  const stats = new StatsCollector(repo, runtime, events, log, { platformId: config.platformId, ...config.stats }, activity);
+  const stats = new StatsCollector(repo, runtime, events, log, { platformId: config.platformId, ...config.stats, containers: () => t.live.refresh() }, activity);
   const onboarding = createOnboardingModule({ db: db.db, config, box, tenants: { commands: tenants, views: tenantViews, stacks }, events, templates, log, clock: options.clock });
   await onboarding.init();
 
