@@ -82,7 +82,8 @@ export function describe(e: { type: string; data?: Record<string, unknown> }): s
     case 'operation.succeeded': return `${String(d.kind)} succeeded in ${String(d.seconds)} s → ${String(d.phase)}`;
     case 'operation.failed': return `${String(d.kind)} failed: ${String(d.code)} — ${String(d.message)}`;
     case 'health.check_failed': return `health check failed (${String(d.failing ?? '?')}, ${String(d.failures ?? '?')} in a row): ${String(d.detail ?? '')}`;
-    case 'health.restart': return `restarted ${String(d.service)} (attempt ${String(d.attempt)})`;
+    case 'health.restart': return d.reason === 'crashed' ? `started ${String(d.service)} again: it died` : `restarted ${String(d.service)} (attempt ${String(d.attempt)})`;
+    case 'health.crash_loop': return `crash loop: ${String(d.service)} died ${String(d.deaths)} times within ${Math.round(Number(d.windowMs) / 1000)} s; the team was stopped`;
     case 'health.ok': case 'health.recovered': return 'healthy again';
     case 'terminal.opened': return `terminal opened in ${String(d.service)}${d.operator ? ` by ${String(d.operator)}` : ''}`;
     case 'terminal.closed': return `terminal in ${String(d.service)} closed after ${String(d.seconds)} s (${String(d.reason)})`;

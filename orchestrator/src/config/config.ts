@@ -46,6 +46,13 @@ export interface PlatformConfig {
    * then it is held to its plan's cpus. The monitor keeps health.intervalMs.
    */
   start: { cpus: number; probeIntervalMs: number };
+  /**
+   * A crashed tenant container: the engine restarts it up to restartRetries
+   * times itself (0: never), the crash watcher starts it after a kill; more
+   * than crashLoopRestarts deaths of one service within crashLoopWindowMs fail
+   * the team (CRASH_LOOP) instead.
+   */
+  healing: { restartRetries: number; crashLoopRestarts: number; crashLoopWindowMs: number };
   reconcileIntervalMs: number;
   /** controlSocket and tableFile: the route table's control endpoint and file (proxy-config/berth_routes.lua). */
   nginx: { bin: string; prefix: string; confFile: string; controlSocket: string; tableFile: string; httpPort: number };
@@ -171,6 +178,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, rootDir = ROOT_
     deadlines: { runtimeCallMs: int('BERTH_RUNTIME_CALL_TIMEOUT_MS', 100, 3_600_000), operationMs: int('BERTH_OPERATION_TIMEOUT_MS', 1000, 86_400_000) },
     health: { intervalMs: int('BERTH_HEALTH_INTERVAL_MS', 100, 3_600_000), failuresBeforeDegraded: int('BERTH_HEALTH_FAILURES', 1, 100) },
     start: { cpus: decimal('BERTH_START_CPUS', 0.01, 256), probeIntervalMs: int('BERTH_START_PROBE_INTERVAL_MS', 10, 60_000) },
+    healing: {
+      restartRetries: int('BERTH_RESTART_RETRIES', 0, 100),
+      crashLoopRestarts: int('BERTH_CRASH_LOOP_RESTARTS', 1, 1000),
+      crashLoopWindowMs: int('BERTH_CRASH_LOOP_WINDOW_MS', 1000, 86_400_000)
+    },
     reconcileIntervalMs: int('BERTH_RECONCILE_INTERVAL_MS', 100, 3_600_000),
     nginx: {
       bin: get('BERTH_NGINX_BIN'),

@@ -15,6 +15,7 @@ export const ErrorCodes = {
   ROOT_REFUSED: { status: 409, summary: 'a service would run as root (its image\'s user or its template\'s), which its plan does not allow' },
   MIGRATION_FAILED: { status: 500, summary: 'moving a team\'s data to its new object names failed; the old copy is kept and the next start tries again' },
   IMAGE_MISSING: { status: 409, summary: 'an image the stack needs is not on this host' },
+  CRASH_LOOP: { status: 502, summary: 'a service of the team kept crashing (more restarts within the window than allowed): the team was stopped and marked failed; the message holds its last log lines' },
   HEALTH_TIMEOUT: { status: 504, summary: 'a service did not become healthy in time' },
   VALIDATION_FAILED: { status: 400, summary: 'the request body, query or parameters are invalid' },
   SLUG_RESERVED: { status: 400, summary: 'the tenant slug is a reserved name' },

@@ -1,10 +1,12 @@
-// The health monitor: on an interval (with jitter, so hundreds of tenants do
-// not probe in lockstep) it checks every running tenant — its containers'
-// state from one Docker list call, then the app's /healthz through its
-// published port, which itself pings the database and storage. After N failed
-// checks in a row the tenant is degraded and the failing service is
-// restarted, with exponential backoff between restarts. Docker never restarts
-// anything itself (restart policy "no"). The phase changes and the restart
+// The health monitor. A container that dies is seen at once (crash-watch.ts:
+// Docker's event stream, Docker's own on-failure restarts, a crash-loop
+// bound). The periodic probe is the backstop for "running but not working":
+// on an interval (with jitter, so hundreds of tenants do not probe in
+// lockstep) it checks every running tenant — its containers' state from one
+// Docker list call, then the app's /healthz through its published port,
+// which itself pings the database and storage. After N failed checks in a row
+// the tenant is degraded and the failing service is restarted, with
+// exponential backoff between restarts. The phase changes and the restarts
 // are the operation runner's (tenants/operations.ts); the monitor only judges.
 import type { Metrics } from '../api/metrics.js';
 import type { EventBus } from '../events/event-bus.js';
@@ -17,6 +19,7 @@ import type { TenantStacks } from '../tenants/tenant-stacks.js';
 import type { TenantsRepository } from '../tenants/tenants.repository.js';
 import type { HealthState, TenantDoc } from '../tenants/tenant.types.js';
 import { runProbe } from '../runtime/probes.js';
+import { CrashWatch, type CrashWatchOptions } from './crash-watch.js';
 
 export interface MonitorOptions {
   intervalMs: number;
@@ -24,6 +27,8 @@ export interface MonitorOptions {
   /** Longest wait between two restarts of a still-failing tenant. */
   maxBackoffMs?: number;
   platformId: string;
+  /** The crash watcher's bounds (config.healing); how long it waits for a busy tenant. */
+  crashes: Omit<CrashWatchOptions, 'platformId' | 'clock'>;
   clock?: () => Date;
   /** Every container of the platform (one list call, shared: tenants/live-containers.ts); Docker's list when absent. */
   containers?: () => Promise<ContainerSummary[]>;
@@ -40,6 +45,8 @@ export class HealthMonitor {
   private running = false;
   private readonly lastRestart = new Map<string, number>();
   private readonly clock: () => Date;
+  /** Deaths of tenant containers, as they happen. */
+  readonly crashes: CrashWatch;
 
   constructor(
     private readonly repo: TenantsRepository,
@@ -52,16 +59,20 @@ export class HealthMonitor {
     private readonly options: MonitorOptions
   ) {
     this.clock = options.clock ?? (() => new Date());
+    this.crashes = new CrashWatch(repo, runtime, stacks, operations, log, { ...options.crashes, platformId: options.platformId, clock: options.clock });
   }
 
-  start(): void {
+  /** The probe loop, and the crash watcher once its event stream is open. */
+  async start(): Promise<void> {
     this.running = true;
     this.schedule();
+    await this.crashes.start();
   }
 
   stop(): void {
     this.running = false;
     clearTimeout(this.timer);
+    this.crashes.stop();
   }
 
   private schedule(): void {

@@ -128,6 +128,7 @@ export async function createPlatform(
     intervalMs: config.health.intervalMs,
     failuresBeforeDegraded: config.health.failuresBeforeDegraded,
     platformId: config.platformId,
+    crashes: { crashLoopRestarts: config.healing.crashLoopRestarts, crashLoopWindowMs: config.healing.crashLoopWindowMs, busyWaitMs: config.deadlines.operationMs },
     clock: options.clock,
     containers: () => t.live.refresh()
   });
@@ -187,7 +188,7 @@ export async function createPlatform(
       await reconciler.pass();
       // After the first pass: it finished or undid the upgrade operations a dead process left.
       await upgrades.runner.start();
-      monitor.start();
+      await monitor.start();
       reconciler.start();
       stats.start();
       loops = true;

@@ -12,6 +12,7 @@ import { assertSameOwner, type ObjectKind } from './ownership.js';
 import { isRootUser } from './root-user.js';
 import { TarDigest } from './tar-digest.js';
 import type {
+  ContainerDied,
   ContainerInfo,
   ContainerRuntime,
   ContainerSpec,
@@ -266,8 +267,9 @@ export class DockerRuntime implements ContainerRuntime {
           Privileged: relax.privileged ?? false,
           SecurityOpt: securityOpt(relax.securityOpt),
           ReadonlyRootfs: !relax.writableRootfs,
-          // Berth's health monitor restarts unhealthy services, with backoff; Docker must not.
-          RestartPolicy: { Name: 'no' }
+          // A process that crashes is started again by the engine at once; a
+          // crash loop ends after maxRetries (the crash watcher judges it then).
+          RestartPolicy: spec.restart && spec.restart.maxRetries > 0 ? { Name: 'on-failure', MaximumRetryCount: spec.restart.maxRetries } : { Name: 'no' }
         },
         NetworkingConfig: first ? { EndpointsConfig: { [first.name]: { Aliases: first.aliases } } } : undefined
       })
@@ -431,6 +433,37 @@ export class DockerRuntime implements ContainerRuntime {
     };
   }
 
+  async watchDeaths(labels: Labels, since: bigint | undefined, onDied: (event: ContainerDied) => void, onEnd: (err?: Error) => void): Promise<() => void> {
+    const filters = { type: ['container'], event: ['die'], label: labelFilter(labels) };
+    const stream = (await this.call('watch container events', () =>
+      this.docker.getEvents({ filters, ...(since !== undefined ? { since: sinceArg(since) } : {}) } as Docker.GetEventsOptions)
+    )) as unknown as NodeJS.ReadableStream & { destroy(): void };
+    this.log.info({ labels }, 'watching container deaths');
+    let pending = '';
+    let ended = false;
+    const end = (err?: Error) => {
+      if (ended) return;
+      ended = true;
+      onEnd(err);
+    };
+    stream.on('data', (chunk: Buffer) => {
+      pending += chunk.toString('utf8');
+      const lines = pending.split('\n');
+      pending = lines.pop() ?? '';
+      for (const line of lines) {
+        const died = line.trim() ? diedFrom(line) : undefined;
+        if (died) onDied(died);
+      }
+    });
+    stream.on('end', () => end());
+    stream.on('close', () => end());
+    stream.on('error', (err: Error) => end(err));
+    return () => {
+      stream.destroy();
+      end();
+    };
+  }
+
   async stats(name: string): Promise<ContainerStats | null> {
     const s = await this.call(`read stats of ${name}`, () => this.docker.getContainer(name).stats({ stream: false }), [404, 409]);
     if (!s) return null;
@@ -456,6 +489,36 @@ async function inOrder<T>(work: Promise<T>[]): Promise<T[]> {
   const refused = settled.find((c): c is PromiseRejectedResult => c.status === 'rejected');
   if (refused) throw refused.reason;
   return settled.map((c) => (c as PromiseFulfilledResult<T>).value);
+}
+
+/** Docker's `since`: seconds.nanoseconds. */
+function sinceArg(timeNano: bigint): string {
+  return `${timeNano / 1_000_000_000n}.${String(timeNano % 1_000_000_000n).padStart(9, '0')}`;
+}
+
+interface DockerEvent {
+  Type?: string;
+  Action?: string;
+  id?: string;
+  timeNano?: number;
+  Actor?: { ID?: string; Attributes?: Record<string, string> };
+}
+
+/** A `die` event of the stream as Berth's type; labels are the berth.* attributes (Docker mixes in name, image, exitCode). */
+export function diedFrom(line: string): ContainerDied | undefined {
+  let e: DockerEvent;
+  try {
+    e = JSON.parse(line) as DockerEvent;
+  } catch {
+    return undefined;
+  }
+  if (e.Type !== 'container' || e.Action !== 'die' || !e.Actor?.Attributes) return undefined;
+  const attrs = e.Actor.Attributes;
+  const labels = Object.fromEntries(Object.entries(attrs).filter(([k]) => k.startsWith('berth.')));
+  const exitCode = attrs.exitCode === undefined ? undefined : Number(attrs.exitCode);
+  // timeNano exceeds 2^53: JSON.parse rounded it; good to ~a microsecond, plenty to resume from.
+  const timeNano = BigInt(Math.trunc(e.timeNano ?? Date.now() * 1e6));
+  return { id: e.Actor.ID ?? e.id ?? '', name: attrs.name ?? '', labels, ...(Number.isInteger(exitCode) ? { exitCode } : {}), timeNano };
 }
 
 /** The interface's first IPv4 address (`ip -j -4 addr show dev NAME`), or undefined. */

@@ -50,6 +50,13 @@ export interface ContainerSpec {
   tmpfs?: { target: string; sizeBytes: number }[];
   /** What this container may have beyond the runtime's defaults; only a plan that allows it sets any. */
   relax?: Relaxations;
+  /**
+   * The engine restarts the container itself when its process exits non-zero,
+   * up to `maxRetries` times (Docker's on-failure policy); absent: never. A
+   * stop or kill through the engine is never restarted by it (see
+   * health/crash-watch.ts).
+   */
+  restart?: { maxRetries: number };
 }
 
 /**
@@ -106,6 +113,16 @@ export interface ContainerInfo extends ContainerSummary {
   networks: string[];
   /** Its CPU limit now (a starting service may be above its plan's: see setCpus). */
   nanoCpus: number;
+}
+
+/** A container ended (Docker's `die`), as the engine's event stream tells it. */
+export interface ContainerDied {
+  id: string;
+  name: string;
+  labels: Labels;
+  exitCode?: number;
+  /** Nanoseconds since the epoch, the engine's clock: where a reconnected stream picks up. */
+  timeNano: bigint;
 }
 
 export interface ContainerStats {
@@ -178,4 +195,11 @@ export interface ContainerRuntime {
   /** Follows new log lines until the returned stop function is called or the container ends. */
   followLogs(name: string, tail: number, onLine: (line: string) => void, onEnd: () => void): Promise<() => void>;
   stats(name: string): Promise<ContainerStats | null>;
+  /**
+   * Follows the engine's event stream for the `die` of containers carrying
+   * all of these labels, from `since` (nanoseconds, the engine's clock) when
+   * given, so a reconnect misses nothing. Resolves once the stream is open;
+   * `onEnd` is called once when it drops (with the error, if any) or is stopped.
+   */
+  watchDeaths(labels: Labels, since: bigint | undefined, onDied: (event: ContainerDied) => void, onEnd: (err?: Error) => void): Promise<() => void>;
 }

@@ -54,6 +54,8 @@ export interface RenderInput {
   mail?: { smtpUrl: string; from: string; extraHosts: string[] };
   /** The routed service's slot (default a). */
   slot?: Slot;
+  /** How often the engine restarts a crashed service itself (BERTH_RESTART_RETRIES); absent or 0: never. */
+  restartRetries?: number;
 }
 
 export interface ServiceSpec {
@@ -93,9 +95,13 @@ const TMPFS_DEFAULT_SIZE = '64m';
 
 const UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
 
-/** Stable hash of a container's spec (labels aside): Compose's config-hash idea. */
+/**
+ * Stable hash of a container's spec (labels aside): Compose's config-hash
+ * idea. The restart policy is the platform's, not the team's: changing
+ * BERTH_RESTART_RETRIES must not recreate every team's containers at once.
+ */
 export function configHash(spec: ContainerSpec): string {
-  const { labels: _labels, ...rest } = spec;
+  const { labels: _labels, restart: _restart, ...rest } = spec;
   return createHash('sha256').update(JSON.stringify(rest)).digest('hex').slice(0, 16);
 }
 
@@ -183,7 +189,8 @@ export function renderStack(loaded: LoadedTemplate, input: RenderInput): StackSp
         const [target, size] = entry.split(':size=') as [string, string | undefined];
         return { target, sizeBytes: parseMemory(size ?? TMPFS_DEFAULT_SIZE) };
       }),
-      relax: relaxationsOf(svc, planSpec.allow)
+      relax: relaxationsOf(svc, planSpec.allow),
+      ...(input.restartRetries ? { restart: { maxRetries: input.restartRetries } } : {})
     };
     const usesRelay = Object.values(svc.environment ?? {}).some((v) => String(v).includes('${SMTP_URL}'));
     if (usesRelay && input.mail?.smtpUrl) container.extraHosts = input.mail.extraHosts;

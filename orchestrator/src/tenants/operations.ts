@@ -13,7 +13,9 @@ import type { EventBus } from '../events/event-bus.js';
 import type { Logger } from '../log.js';
 import { assertNotAborted, runWithDeadline, type OperationWatch } from '../runtime/deadlines.js';
 import type { ContainerRuntime } from '../runtime/types.js';
+import { redactLogLine } from './log-redact.js';
 import { OperationLimiter } from './op-limiter.js';
+import { isPortTaken } from './port-allocator.js';
 import type { TenantStacks } from './tenant-stacks.js';
 import type { Step, TenantSteps } from './tenant-steps.js';
 import type { HealthState, Operation, OperationKind, Phase, TenantDoc } from './tenant.types.js';
@@ -65,6 +67,20 @@ export interface RunOptions {
 
 /** Finishes or undoes an upgrade whose process died (upgrades/tenant-swap.ts). */
 export type UpgradeResumer = (doc: TenantDoc, op: Operation) => { work: (step: Step) => Promise<Phase>; onFailure: () => Promise<Phase> };
+
+/** How much of a crashing service's log a CRASH_LOOP error carries: its last lines, each capped (the team writes them). */
+const CRASH_LOG_LINES = 20;
+const CRASH_LOG_LINE_CHARS = 300;
+
+async function lastLogLines(runtime: ContainerRuntime, container: string): Promise<string[]> {
+  const text = await runtime.logs(container, CRASH_LOG_LINES).catch((err: Error) => `(log not readable: ${err.message})`);
+  return text
+    .split('\n')
+    .map((line) => line.replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '').trimEnd())
+    .filter((line) => line !== '')
+    .slice(-CRASH_LOG_LINES)
+    .map((line) => redactLogLine(line.length > CRASH_LOG_LINE_CHARS ? `${line.slice(0, CRASH_LOG_LINE_CHARS)}…` : line));
+}
 
 export class Operations {
   private readonly limiter: OperationLimiter;
@@ -132,6 +148,58 @@ export class Operations {
       return 'running';
     }, async () => 'degraded');
     return true;
+  }
+
+  /**
+   * The crash watcher's verdict: services of a tenant that should run died
+   * and the engine will not start them (a kill, or its retries spent). They
+   * are started at once, then every probe is awaited and the route set. The
+   * phase is not touched first: a team healed in seconds never shows
+   * degraded. OPERATION_CONFLICT when another operation holds the tenant.
+   */
+  async restartCrashed(doc: TenantDoc, services: string[]): Promise<Started> {
+    const op = this.newOperation('heal');
+    const locked = await this.d.repo.beginOperation(doc._id, op, ['running', 'degraded']);
+    for (const service of services) this.d.metrics.inc('berth_service_restarts_total', 'Services restarted by the health monitor', { service });
+    const done = this.launch(locked, op, async (step) => {
+      await this.d.events.publish({ type: 'health.restart', tenant: locked._id, operation: op.id, data: { service: services.join(','), reason: 'crashed' } });
+      const spec = this.d.stacks.specFor(locked);
+      for (const service of services) {
+        const container = spec.services.find((s) => s.name === service)?.container.name;
+        if (!container) continue;
+        await step(`${service}:restarting`);
+        // Its port taken meanwhile by something outside the registry: bringUp moves the app to another.
+        await this.d.runtime.startContainer(container).catch((err: unknown) => {
+          if (!isPortTaken(err)) throw err;
+        });
+      }
+      // Starts whatever else is stopped, recreates what is missing, waits for every probe.
+      return this.d.steps.bringUp(locked, step);
+    }, async () => 'degraded');
+    return { operation: { id: op.id }, done };
+  }
+
+  /**
+   * The crash watcher's verdict: one service died more often than the
+   * crash-loop bound allows. The team is stopped (no more restarts, Docker's
+   * own included) and fails with CRASH_LOOP carrying the service's last log
+   * lines, secrets redacted; operators see the `health.crash_loop` event.
+   */
+  async failCrashLoop(doc: TenantDoc, crash: { service: string; deaths: number; windowMs: number }): Promise<Started> {
+    const op = this.newOperation('heal');
+    const locked = await this.d.repo.beginOperation(doc._id, op, ['running', 'degraded']);
+    this.d.metrics.inc('berth_crash_loops_total', 'Teams stopped because a service kept crashing', { service: crash.service });
+    // Everything past the lock runs inside the operation: whatever fails, it ends and lets go.
+    const done = this.launch(locked, op, async (step) => {
+      await step('crash-loop');
+      const container = this.d.stacks.specFor(locked).services.find((s) => s.name === crash.service)?.container.name;
+      const lines = container ? await lastLogLines(this.d.runtime, container) : [];
+      const message = `service ${crash.service} died ${crash.deaths} times within ${Math.round(crash.windowMs / 1000)} s: the team was stopped${lines.length ? `; last log lines:\n${lines.join('\n')}` : ''}`;
+      await this.d.events.publish({ type: 'health.crash_loop', tenant: locked._id, operation: op.id, data: { service: crash.service, deaths: crash.deaths, windowMs: crash.windowMs, lines } });
+      await this.d.steps.halt(locked, step);
+      throw new BerthError('CRASH_LOOP', message, { service: crash.service });
+    }, async () => 'failed');
+    return { operation: { id: op.id }, done };
   }
 
   /** The reconciler recreates what is missing under a 'heal' operation, so it is serialized with everything else. */

@@ -49,7 +49,8 @@ export class TenantStacks {
       publicUrl: this.publicUrl(doc._id),
       ownerEmail: doc.ownerEmail,
       ownerSetupExpiresAt: doc.ownerEmail ? this.ownerLinkExpiry(doc).toISOString() : undefined,
-      mail: this.d.mail?.tenantMail(doc._id)
+      mail: this.d.mail?.tenantMail(doc._id),
+      restartRetries: this.d.config.healing.restartRetries
     });
   }
 

@@ -88,6 +88,16 @@ export class TenantSteps {
     }
   }
 
+  /**
+   * A team that kept crashing: every service stopped (a stop through the
+   * engine also ends Docker's own restarts) and its route says "failed".
+   */
+  async halt(doc: TenantDoc, step: Step): Promise<void> {
+    await this.stopContainers(doc, step);
+    await step('route');
+    await this.d.router.setRoute(doc._id, { kind: 'down', state: 'failed' });
+  }
+
   async tearDown(doc: TenantDoc, step: Step, deleteData: boolean): Promise<Phase> {
     await step('containers');
     await downStack(this.d.runtime, doc._id, { deleteData, platform: this.d.config.platformId });
