@@ -41,6 +41,19 @@ export interface PlatformConfig {
   deadlines: { runtimeCallMs: number; operationMs: number };
   health: { intervalMs: number; failuresBeforeDegraded: number };
   reconcileIntervalMs: number;
+  /**
+   * Idle teams sleep (sleep/sleep-policy.ts): a pass every intervalMs; when
+   * the host's MemAvailable is below minAvailableBytes, up to pressureBatch
+   * frozen teams (the longest idle first) are stopped per pass.
+   */
+  sleep: { intervalMs: number; minAvailableBytes: number; pressureBatch: number };
+  /**
+   * Wake on request (sleep/wake-server.ts): the listener nginx asks, on
+   * 127.0.0.1:port only. One ask waits about a second (berth_routes.lua), after
+   * which a browser gets a page that asks again by itself; an API client is
+   * held up to holdMs, then answered 503 with Retry-After.
+   */
+  wake: { port: number; holdMs: number };
   /** controlSocket and tableFile: the route table's control endpoint and file (proxy-config/berth_routes.lua). */
   nginx: { bin: string; prefix: string; confFile: string; controlSocket: string; tableFile: string; httpPort: number };
   /**
@@ -156,6 +169,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, rootDir = ROOT_
     maxParallelOps: int('BERTH_MAX_PARALLEL_OPS', 1, 64),
     deadlines: { runtimeCallMs: int('BERTH_RUNTIME_CALL_TIMEOUT_MS', 100, 3_600_000), operationMs: int('BERTH_OPERATION_TIMEOUT_MS', 1000, 86_400_000) },
     health: { intervalMs: int('BERTH_HEALTH_INTERVAL_MS', 100, 3_600_000), failuresBeforeDegraded: int('BERTH_HEALTH_FAILURES', 1, 100) },
+    sleep: {
+      intervalMs: int('BERTH_SLEEP_INTERVAL_MS', 100, 3_600_000),
+      minAvailableBytes: int('BERTH_SLEEP_MIN_AVAILABLE_MB', 0, 10_000_000) * 1024 * 1024,
+      pressureBatch: int('BERTH_SLEEP_PRESSURE_BATCH', 1, 1000)
+    },
+    wake: { port: int('BERTH_WAKE_PORT', 1, 65535), holdMs: int('BERTH_WAKE_HOLD_MS', 1000, 300_000) },
     reconcileIntervalMs: int('BERTH_RECONCILE_INTERVAL_MS', 100, 3_600_000),
     nginx: {
       bin: get('BERTH_NGINX_BIN'),
