@@ -59,13 +59,26 @@ export class SleepSteps {
     // Steps are reported without waiting on their database writes: a visitor waits on this.
     const report = (name: string) => void step(name).catch((err: Error) => this.d.log.warn({ tenant: doc._id, step: name, err: err.message }, 'operation step not recorded'));
     report('thawing');
-    await this.thaw(doc);
-    if (doc.phase === 'frozen' && (await this.appAnswers(doc))) {
-      onAwake(doc.port);
-      report('route');
-      await this.d.router.setRoute(doc._id, this.d.stacks.upRoute(doc));
-      return 'running';
+    if (doc.phase === 'frozen') {
+      // The short path: every container unpaused at once, no list call first
+      // (under load the engine's list alone took hundreds of ms). The app was
+      // answering when it was frozen and picks up where it stopped, so the
+      // held requests go on at once; its probe then confirms before the route
+      // says `up` (an app that does not answer falls through to a full start).
+      const thawed = await Promise.all(this.containers(doc).map((name) => this.d.runtime.unpauseContainer(name).then(() => true, (err: Error) => {
+        this.d.log.info({ tenant: doc._id, container: name, err: err.message }, 'not unpaused; the team is started instead');
+        return false;
+      })));
+      if (thawed.every(Boolean)) {
+        onAwake(doc.port);
+        if (await this.appAnswers(doc)) {
+          report('route');
+          await this.d.router.setRoute(doc._id, this.d.stacks.upRoute(doc));
+          return 'running';
+        }
+      }
     }
+    await this.thaw(doc);
     // bringUp routes the team itself once every probe passes.
     const phase = await this.d.steps.bringUp(doc, async (name) => {
       if (name === 'route') onAwake(doc.port);
