@@ -11,6 +11,7 @@ import { httpGet } from '../../src/runtime/http-get.js';
 import { config, docker, testSlug } from '../helpers/docker.js';
 import { startTestPlatform } from '../helpers/platform.js';
 import { throughNginx } from '../helpers/through-nginx.js';
+import { openTunnel, startUpstream } from '../proxy/fixtures/nginx.js';
 import { operationEnd, until } from '../helpers/wait.js';
 
 const slug = testSlug('slp');
@@ -160,16 +161,24 @@ t.test('the wake listener refuses what is not a slug, and listens on loopback on
   t.not(addresses, 'open', `a team's container cannot reach the wake listener (${addresses.slice(0, 80)})`);
 });
 
-t.test('an open WebSocket or terminal keeps a team awake (policy inputs)', async (t) => {
-  // The inputs the policy reads, from the platform's own parts: no team is
-  // frozen while nginx counts an open WebSocket for it or a terminal is open.
+t.test('an open WebSocket through nginx keeps a team awake', async (t) => {
+  // The team's app has no WebSocket of its own: its route points at an echo
+  // server that upgrades, so nginx counts a real open WebSocket for the team.
   await api('PUT', `/tenants/${slug}/sleep`, { pause: '1s', stop: 'never' });
-  const open = { ...p.activity.activity(slug), openWebSockets: 1 };
-  const original = p.activity.activity.bind(p.activity);
-  p.activity.activity = (s: string) => (s === slug ? open : original(s));
-  t.teardown(() => void (p.activity.activity = original));
-  await new Promise((resolve) => setTimeout(resolve, 1500));
+  const doc = (await p.repo.get(slug))!;
+  const echo = await startUpstream(t, 'ws-echo');
+  await p.routes.setRoute(slug, { ...p.stacks.upRoute(doc), port: echo.port });
+  const ws = await openTunnel(t, tp.nginx.port, `${slug}.${tp.config.baseDomain}`);
+  t.equal(ws.status, 101);
+  await until(async () => (await p.activity.refresh(), p.activity.activity(slug).openWebSockets === 1), 10_000, 'nginx to count the WebSocket');
+  await until(async () => Date.now() - p.sleepPolicy.idleSince((await p.repo.get(slug))!).getTime() > 1500, 10_000, 'idle past the pause time');
   t.same((await p.sleepPolicy.pass()).frozen, [], 'an open WebSocket: not frozen');
   t.equal((await p.repo.get(slug))?.phase, 'running');
+  ws.close();
+  await until(async () => (await p.activity.refresh(), p.activity.activity(slug).openWebSockets === 0), 10_000, 'the WebSocket to close');
+  await p.routes.setRoute(slug, p.stacks.upRoute(doc));
+  // Closed: its end counts as a request, so the team is idle again from then.
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  t.same((await p.sleepPolicy.pass()).frozen, [slug], 'closed and idle: frozen');
+  t.equal((await settle())?.phase, 'frozen');
 });
-
