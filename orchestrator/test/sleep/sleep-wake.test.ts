@@ -71,6 +71,13 @@ t.test('idle for its pause time, the team is frozen; a request wakes it with the
   t.ok(route, 'its route hands requests to the wake listener');
   // Not again in the next pass: a frozen team waits for its stop time (never here).
   t.same((await p.sleepPolicy.pass()).frozen, []);
+  // Neither the health monitor nor the reconciler "heals" a team that sleeps.
+  await p.monitor.checkAll();
+  const reconciled = await p.reconciler.pass();
+  t.notOk(reconciled.recreated.includes(slug) || reconciled.routesFixed.includes(slug), 'the reconciler leaves it as it is');
+  await p.operations.settled();
+  t.equal((await p.repo.get(slug))?.phase, 'frozen', 'still frozen after a health pass and a reconcile pass');
+  t.same(await states(), ['paused', 'paused', 'paused'], 'still paused');
 
   const wakes = p.waker.wakesStarted;
   const answer = await throughNginx(tp, slug, 'GET', '/healthz');
