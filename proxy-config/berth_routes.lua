@@ -10,7 +10,7 @@
 -- the same format (orchestrator/src/proxy/route-entry.ts):
 --   <host> <slug> up <port> <max body bytes> [<rate per minute> <burst> <connections>]
 --   <host> <slug> down <state>
---   <host> <slug> sleeping <ipv4>:<port>   (handed to the orchestrator, which wakes the team)
+--   <host> <slug> sleeping <ipv4>:<port>   (the orchestrator's wake listener, asked from the access phase: M.wake)
 -- Everything is checked here too: the control socket is root-only, but a bad
 -- entry must never reach a request, nor change anything else.
 local M = {}
