@@ -25,6 +25,8 @@ export interface MonitorOptions {
   maxBackoffMs?: number;
   platformId: string;
   clock?: () => Date;
+  /** Every container of the platform (one list call, shared: tenants/live-containers.ts); Docker's list when absent. */
+  containers?: () => Promise<ContainerSummary[]>;
 }
 
 interface Verdict {
@@ -76,7 +78,7 @@ export class HealthMonitor {
   async checkAll(): Promise<void> {
     const [docs, containers] = await Promise.all([
       this.repo.list(),
-      this.runtime.listContainers({ [LABEL.platform]: this.options.platformId })
+      this.options.containers?.() ?? this.runtime.listContainers({ [LABEL.platform]: this.options.platformId })
     ]);
     const byTenant = groupByTenant(containers);
     const due = docs.filter((d) => !d.operation && d.desired === 'running' && (d.phase === 'running' || d.phase === 'degraded'));

@@ -141,7 +141,8 @@ export async function createPlatform(
     intervalMs: config.health.intervalMs,
     failuresBeforeDegraded: config.health.failuresBeforeDegraded,
     platformId: config.platformId,
-    clock: options.clock
+    clock: options.clock,
+    containers: () => t.live.refresh()
   });
   const upgrades = createUpgradesModule({ db: db.db, config, tenantsRepo: repo, stacks, operations, runtime, router: routes, events, log, instanceId });
   await upgrades.init();
@@ -149,7 +150,8 @@ export async function createPlatform(
     resumeUpgrade: (doc, op) => upgrades.swap.resume(doc, op),
     platformId: config.platformId,
     instanceId,
-    intervalMs: config.reconcileIntervalMs
+    intervalMs: config.reconcileIntervalMs,
+    containers: () => t.live.refresh()
   });
 
   const terminal = new TerminalService({
@@ -172,7 +174,7 @@ export async function createPlatform(
   // A wake waits for an operation in flight (a freeze) at most as long as an operation may last.
   const waker = new Waker({ repo, sleep, log, busyWaitMs: config.deadlines.operationMs });
   let wakeServer: WakeServer | undefined;
-  const stats = new StatsCollector(repo, runtime, events, log, { platformId: config.platformId, ...config.stats }, activity);
+  const stats = new StatsCollector(repo, runtime, events, log, { platformId: config.platformId, ...config.stats, containers: () => t.live.refresh() }, activity);
   const onboarding = createOnboardingModule({ db: db.db, config, box, tenants: { commands: tenants, views: tenantViews, stacks }, events, templates, log, clock: options.clock });
   await onboarding.init();
 

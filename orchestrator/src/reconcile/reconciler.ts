@@ -49,7 +49,14 @@ export class Reconciler {
     private readonly routes: RouteInspector,
     private readonly events: EventBus,
     private readonly log: Logger,
-    private readonly options: { platformId: string; instanceId: string; intervalMs: number; resumeUpgrade?: UpgradeResumer }
+    private readonly options: {
+      platformId: string;
+      instanceId: string;
+      intervalMs: number;
+      resumeUpgrade?: UpgradeResumer;
+      /** Every container of the platform (one list call, shared: tenants/live-containers.ts); Docker's list when absent. */
+      containers?: () => Promise<ContainerSummary[]>;
+    }
   ) {}
 
   start(): void {
@@ -76,7 +83,7 @@ export class Reconciler {
   private async run(): Promise<ReconcileReport> {
     const report: ReconcileReport = { resumed: [], recreated: [], stopped: [], orphansRemoved: [], straysRemoved: [], routesFixed: [] };
     const mine = { [LABEL.platform]: this.options.platformId };
-    const [docs, containers, networks] = await Promise.all([this.repo.list(), this.runtime.listContainers(mine), this.runtime.listNetworks(mine)]);
+    const [docs, containers, networks] = await Promise.all([this.repo.list(), this.options.containers?.() ?? this.runtime.listContainers(mine), this.runtime.listNetworks(mine)]);
     const byTenant = groupByTenant(containers);
     const known = new Set(docs.map((d) => d._id));
 

@@ -25,6 +25,8 @@ export interface StatsOptions {
   platformId: string;
   intervalMs: number;
   concurrency: number;
+  /** Every container of the platform (one list call, shared: tenants/live-containers.ts); Docker's list when absent. */
+  containers?: () => Promise<ContainerSummary[]>;
 }
 
 export class StatsCollector {
@@ -51,7 +53,7 @@ export class StatsCollector {
   /** One pass over every tenant with running containers: one event each. */
   async pass(): Promise<number> {
     await this.publishActivity();
-    const containers = await this.runtime.listContainers({ [LABEL.platform]: this.options.platformId });
+    const containers = await (this.options.containers?.() ?? this.runtime.listContainers({ [LABEL.platform]: this.options.platformId }));
     const byTenant = new Map<string, ContainerSummary[]>();
     for (const c of containers) {
       const tenant = c.labels[LABEL.tenant];

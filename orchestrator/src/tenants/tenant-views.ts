@@ -3,7 +3,7 @@
 // is free for a new team. Reads only: nothing here changes a tenant.
 import type { PlatformConfig } from '../config/config.js';
 import type { ContainerRuntime, ContainerSummary } from '../runtime/types.js';
-import { groupByTenant, storageQuotaBytes } from '../stacks/render.js';
+import { storageQuotaBytes } from '../stacks/render.js';
 import { LABEL } from '../runtime/labels.js';
 import type { LoadedTemplate } from '../stacks/template.schema.js';
 import type { StorageUse } from '../storage/storage-use.js';
@@ -12,11 +12,13 @@ import type { Phase, TenantDoc } from './tenant.types.js';
 import type { ActivityView } from '../proxy/edge-activity.schema.js';
 import type { TenantView } from './tenants.schema.js';
 import type { TenantsRepository } from './tenants.repository.js';
+import type { LiveContainers } from './live-containers.js';
 
 export interface ViewsDeps {
   config: PlatformConfig;
   repo: TenantsRepository;
   runtime: ContainerRuntime;
+  live: LiveContainers;
   templates: Map<string, LoadedTemplate>;
   stacks: TenantStacks;
   storage: StorageUse;
@@ -33,17 +35,16 @@ export class TenantViews {
   /** `measureStorage`: measure the team's stored bytes when the last figure is stale (an exec in its storage container). */
   async get(slug: string, options: { measureStorage?: boolean } = {}): Promise<TenantWithServices> {
     const doc = await this.d.repo.mustGet(slug);
-    const containers = await this.d.runtime.listContainers({ [LABEL.platform]: this.d.config.platformId, [LABEL.tenant]: slug });
+    const containers = await this.d.live.listTenant(slug);
     const services = this.servicesOf(doc, containers);
     const storage = options.measureStorage ? await this.measuredStorage(doc, services) : this.storageOf(doc);
     const activity = this.d.activity?.(slug);
     return { ...this.view(doc), services, ...(storage ? { storage } : {}), ...(activity ? { activity } : {}) };
   }
 
-  /** Every tenant with the live state of its services, from one Docker list call; storage use as last measured. */
+  /** Every tenant with the state of its services as last listed (live-containers.ts: never older than a couple of seconds); storage use as last measured. */
   async list(filter: { phase?: Phase } = {}): Promise<TenantWithServices[]> {
-    const [docs, containers] = await Promise.all([this.d.repo.list(filter), this.d.runtime.listContainers({ [LABEL.platform]: this.d.config.platformId })]);
-    const byTenant = groupByTenant(containers);
+    const [docs, byTenant] = await Promise.all([this.d.repo.list(filter), this.d.live.byTenant()]);
     return docs.map((doc) => {
       const storage = this.storageOf(doc);
       const activity = this.d.activity?.(doc._id);

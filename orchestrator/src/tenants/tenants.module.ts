@@ -16,6 +16,7 @@ import { TenantLogs } from './tenant-logs.js';
 import { TenantStacks } from './tenant-stacks.js';
 import { TenantSteps, type TenantRouter } from './tenant-steps.js';
 import { TenantViews } from './tenant-views.js';
+import { LiveContainers } from './live-containers.js';
 import type { TenantsRepository } from './tenants.repository.js';
 import { TenantsService } from './tenants.service.js';
 import { SleepSteps } from './sleep-steps.js';
@@ -24,6 +25,8 @@ import { SleepCommands } from './sleep-commands.js';
 export interface TenantsModule {
   stacks: TenantStacks;
   views: TenantViews;
+  /** The platform's containers as last listed: the passes refresh it, the tenant list reads it. */
+  live: LiveContainers;
   logs: TenantLogs;
   steps: TenantSteps;
   operations: Operations;
@@ -31,6 +34,12 @@ export interface TenantsModule {
   /** Freeze, stop for sleep, wake (the sleep policy and the wake listener ask here). */
   sleep: SleepCommands;
 }
+
+/**
+ * How old the containers behind the tenant list may be before a read starts a
+ * new Docker list call: changes Berth makes show at once (live-containers.ts).
+ */
+const LIST_MAX_AGE_MS = 2000;
 
 export function createTenantsModule(deps: {
   config: PlatformConfig;
@@ -55,12 +64,14 @@ export function createTenantsModule(deps: {
   const { config, repo, runtime, templates, events, log } = deps;
   const clock = deps.clock ?? (() => new Date());
   const stacks = new TenantStacks({ config, templates, box: deps.box, mail: deps.mail });
-  const views = new TenantViews({ config, repo, runtime, templates, stacks, storage: deps.storage, activity: deps.activity, clock });
+  const live = new LiveContainers(runtime, { platformId: config.platformId, maxAgeMs: LIST_MAX_AGE_MS });
+  live.follow((listener) => events.subscribe(listener), (slug, err) => log.warn({ tenant: slug, err: err.message }, 'containers not listed'));
+  const views = new TenantViews({ config, repo, runtime, live, templates, stacks, storage: deps.storage, activity: deps.activity, clock });
   const logs = new TenantLogs({ repo, runtime, stacks });
   const steps = new TenantSteps({ config, repo, runtime, stacks, router: deps.router, storage: deps.storage, events, log, healthTimeoutMs: deps.healthTimeoutMs });
   const sleepSteps = new SleepSteps({ config, runtime, stacks, steps, router: deps.router, log });
   const operations = new Operations({ config, repo, runtime, stacks, steps, sleep: sleepSteps, events, metrics: deps.metrics, log, instanceId: deps.instanceId, clock });
   const sleep = new SleepCommands({ repo, operations, sleep: sleepSteps, stacks, events });
   const commands = new TenantsService({ config, repo, runtime, templates, box: deps.box, stacks, steps, sleepSteps, sleep, views, operations, log, clock });
-  return { stacks, views, logs, steps, operations, commands, sleep };
+  return { stacks, views, live, logs, steps, operations, commands, sleep };
 }

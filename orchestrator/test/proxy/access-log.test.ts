@@ -7,14 +7,12 @@ import t from 'tap';
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { silentLogger } from '../../src/log.js';
-import { RouteManager } from '../../src/proxy/route-manager.js';
 import { request, startNginx, startUpstream, until } from './fixtures/nginx.js';
 
 t.test('one-time link tokens are blanked in the access log', async (t) => {
   const nginx = await startNginx(t);
   const app = await startUpstream(t, 'team');
-  const routes = new RouteManager({ controlSocket: nginx.controlSocket, tableFile: nginx.tableFile, baseDomain: 'berth.test', log: silentLogger });
+  const routes = nginx.routes();
   await routes.setRoute('linked', { kind: 'up', port: app.port });
   const host = 'linked.berth.test';
   const tokens = Array.from({ length: 3 }, () => randomBytes(32).toString('base64url'));

@@ -12,7 +12,6 @@ import { promisify } from 'node:util';
 import { silentLogger } from '../../src/log.js';
 import { runningMasterPid } from '../../src/proxy/nginx-control.js';
 import { EdgeActivity, MAX_REPORT_BYTES, parseActivity } from '../../src/proxy/edge-activity.js';
-import { RouteManager } from '../../src/proxy/route-manager.js';
 import { control } from '../../src/proxy/route-control.js';
 import { NGINX_BIN, openTunnel, request, startNginx, startUpstream, until, type TestNginx } from './fixtures/nginx.js';
 
@@ -40,7 +39,7 @@ async function restartNginx(nginx: TestNginx): Promise<void> {
 
 t.test('with nginx running', async (t) => {
   const nginx = await startNginx(t);
-  const routes = new RouteManager({ controlSocket: nginx.controlSocket, tableFile: nginx.tableFile, baseDomain: 'berth.test', log: silentLogger });
+  const routes = nginx.routes();
   await routes.init();
   const activity = new EdgeActivity({ controlSocket: nginx.controlSocket, log: silentLogger });
   const appPort = await statusApp(t);

@@ -10,8 +10,6 @@ import http from 'node:http';
 import net from 'node:net';
 import { readFile } from 'node:fs/promises';
 import { control } from '../../src/proxy/route-control.js';
-import { RouteManager } from '../../src/proxy/route-manager.js';
-import { silentLogger } from '../../src/log.js';
 import { openTunnel, request, startNginx, startUpstream, until } from './fixtures/nginx.js';
 
 const DOMAIN = 'berth.test';
@@ -48,7 +46,7 @@ async function startHoldingApp(t: Test) {
 
 t.test('with nginx running', async (t) => {
   const nginx = await startNginx(t);
-  const routes = new RouteManager({ controlSocket: nginx.controlSocket, tableFile: nginx.tableFile, baseDomain: DOMAIN, log: silentLogger });
+  const routes = nginx.routes({ baseDomain: DOMAIN });
   await routes.init();
   const app = await startUpstream(t, 'app');
 
@@ -144,6 +142,8 @@ t.test('with nginx running', async (t) => {
   t.test('a bad limit is refused by nginx naming the field, changing nothing', async (t) => {
     await routes.setRoute('keep', { kind: 'up', port: app.port, limits: { ratePerMinute: 60_000, burst: 100, connections: 10 } });
     const before = (await control(nginx.controlSocket, 'GET', '/entries', undefined, 5000)).body;
+    // The file is written behind: settle it first, else a due write lands mid-test.
+    await routes.flush();
     const fileBefore = await readFile(nginx.tableFile, 'utf8');
     const h = host('keep');
     const raw: Array<[string, RegExp]> = [

@@ -8,12 +8,11 @@ import path from 'node:path';
 import { silentLogger } from '../../src/log.js';
 import { socketHolders, startMaster } from '../../src/proxy/nginx-control.js';
 import { NginxSupervisor } from '../../src/proxy/nginx-supervisor.js';
-import { RouteManager } from '../../src/proxy/route-manager.js';
-import { NGINX_BIN, request, running, startNginx, startUpstream, until, type TestNginx } from './fixtures/nginx.js';
+import { NGINX_BIN, request, running, startNginx, startUpstream, until, type FixtureNginx, type TestNginx } from './fixtures/nginx.js';
 
 const DOMAIN = 'berth.test';
 const host = (slug: string) => `${slug}.${DOMAIN}`;
-const managerFor = (nginx: TestNginx) => new RouteManager({ controlSocket: nginx.controlSocket, tableFile: nginx.tableFile, baseDomain: DOMAIN, log: silentLogger });
+const managerFor = (nginx: FixtureNginx) => nginx.routes({ baseDomain: DOMAIN });
 const status = (nginx: TestNginx, slug: string) => request(nginx.port, host(slug)).then((r) => r.status, () => 0);
 
 t.test('a SIGKILLed nginx master is restarted by the supervisor with every route', async (t) => {
@@ -84,7 +83,7 @@ t.test('a corrupt table file is refused at start with a clear error; the last go
     // The orchestrator's side refuses it too, and starts from the last good table.
     const errors: unknown[] = [];
     const log2 = { ...silentLogger, error: (o: unknown, m?: string) => void errors.push([o, m]) } as typeof silentLogger;
-    const fresh = new RouteManager({ controlSocket: nginx.controlSocket, tableFile: nginx.tableFile, baseDomain: DOMAIN, log: log2 });
+    const fresh = nginx.routes({ baseDomain: DOMAIN, log: log2 });
     await fresh.init();
     t.match(errors, [[{ refused: /routes\.table: / }, /route table refused \(corrupt\); using .*last-good/]], `${what}: the orchestrator logs it`);
     t.equal(await fresh.isCurrent('alpha', { kind: 'up', port: app.port }), true);

@@ -12,14 +12,14 @@ import { silentLogger } from '../../src/log.js';
 import { startWakeServer } from '../../src/sleep/wake-server.js';
 import { control } from '../../src/proxy/route-control.js';
 import { DOWN_STATES, parseTable } from '../../src/proxy/route-entry.js';
-import { RouteManager } from '../../src/proxy/route-manager.js';
-import { openTunnel, request, startNginx, startUpstream, type TestNginx } from './fixtures/nginx.js';
+import type { RouteManager } from '../../src/proxy/route-manager.js';
+import { openTunnel, request, startNginx, startUpstream, type FixtureNginx } from './fixtures/nginx.js';
 
 const DOMAIN = 'berth.test';
 const host = (slug: string) => `${slug}.${DOMAIN}`;
 
-export function managerFor(nginx: TestNginx, controlTimeoutMs?: number): RouteManager {
-  return new RouteManager({ controlSocket: nginx.controlSocket, tableFile: nginx.tableFile, baseDomain: DOMAIN, log: silentLogger, controlTimeoutMs });
+export function managerFor(nginx: FixtureNginx, controlTimeoutMs?: number): RouteManager {
+  return nginx.routes({ baseDomain: DOMAIN, controlTimeoutMs });
 }
 
 t.test('with nginx running', async (t) => {

@@ -14,7 +14,6 @@ import { silentLogger } from '../../src/log.js';
 import { startMaster } from '../../src/proxy/nginx-control.js';
 import { control } from '../../src/proxy/route-control.js';
 import { parseTable } from '../../src/proxy/route-entry.js';
-import { RouteManager } from '../../src/proxy/route-manager.js';
 import { RouteTableFile } from '../../src/proxy/route-table-file.js';
 import { NGINX_BIN, request, startNginx, startUpstream, until } from './fixtures/nginx.js';
 
@@ -24,7 +23,7 @@ const WRITER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures
 
 t.test('a burst of changes shares a few table writes; the file catches up with nobody waiting', async (t) => {
   const nginx = await startNginx(t);
-  const routes = new RouteManager({ controlSocket: nginx.controlSocket, tableFile: nginx.tableFile, baseDomain: DOMAIN, log: silentLogger });
+  const routes = nginx.routes({ baseDomain: DOMAIN });
   await routes.init();
   const slugs = Array.from({ length: 300 }, (_, i) => `burst-${String(i).padStart(3, '0')}`);
   await Promise.all(slugs.map((slug, i) => routes.setRoute(slug, { kind: 'up', port: 20_000 + i })));
@@ -53,7 +52,7 @@ t.test('a failed table write is logged and counted, flush says so, and the next 
   const blocker = path.join(dir, 'control');
   const errors: unknown[] = [];
   const log = { ...silentLogger, error: (o: unknown, m?: string) => void errors.push([o, m]) } as typeof silentLogger;
-  const routes = new RouteManager({ controlSocket: nginx.controlSocket, tableFile: path.join(blocker, 'routes.table'), baseDomain: DOMAIN, log });
+  const routes = nginx.routes({ tableFile: path.join(blocker, 'routes.table'), baseDomain: DOMAIN, log });
   await routes.init();
   // Then the table's directory becomes a plain file: its mkdir fails (EEXIST), as a full or read-only disk would fail a write.
   await writeFile(blocker, 'not a directory');
@@ -98,7 +97,7 @@ t.test('SIGKILL in the middle of table writes leaves a whole table, which nginx 
 
   // nginx started afresh loads that file: no refusal, every entry, and an entry routes.
   await nginx.stop();
-  const routes = new RouteManager({ controlSocket: nginx.controlSocket, tableFile: nginx.tableFile, baseDomain: DOMAIN, log: silentLogger });
+  const routes = nginx.routes({ baseDomain: DOMAIN });
   await routes.init();
   const started = await startMaster({ bin: NGINX_BIN, prefix: nginx.prefix, confFile: nginx.confFile });
   t.ok(started.ok, started.output);

@@ -1,0 +1,130 @@
+// GET /api/v1/tenants with 2,000 registered teams (issue 13 item 5: ≤ 10 ms
+// p50), on a platform of its own (startTestPlatform) with its loops running
+// at production intervals (health, reconcile, stats from scripts/defaults.env)
+// and real containers behind every counted team: one team is created through
+// the API and serves; every other team is registered as a stopped team and
+// has its real stack made (its network and its three containers, rendered by
+// the platform's own renderer, created but not started: what a stopped team
+// holds). Also times one Docker list call over all of them (what the list
+// paid per call before it answered from memory) and one reconcile pass.
+// Prints what it ran with; asserts nothing; removes everything it made.
+// BENCH_TEAMS sets the count (default 2,000).
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { loadPlatformKey, SecretBox } from '../orchestrator/src/crypto/secret-box.js';
+import { LABEL } from '../orchestrator/src/runtime/labels.js';
+import { downStack } from '../orchestrator/src/stacks/stack-runner.js';
+import type { TenantDoc } from '../orchestrator/src/tenants/tenant.types.js';
+import { runtime } from '../orchestrator/test/helpers/docker.js';
+import { startTestPlatform } from '../orchestrator/test/helpers/platform.js';
+import { operationEnd } from '../orchestrator/test/helpers/wait.js';
+
+const TEAMS = Number(process.env.BENCH_TEAMS ?? 2000);
+const CALLS = 100;
+const WARMUP = 10;
+const CONCURRENCY = 8;
+/** Registry ports of the stopped teams: outside BERTH_PORT_RANGE; their containers never start, so nothing binds them. */
+const STAND_IN_PORT = 31_000;
+
+const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.max(0, Math.ceil((p / 100) * xs.length) - 1)]!;
+const ms = (x: number) => `${x.toFixed(2)} ms`;
+
+async function mapLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: limit }, async () => {
+    while (next < items.length) await fn(items[next++]!);
+  }));
+}
+
+const tag = randomBytes(2).toString('hex');
+const tp = await startTestPlatform(`bl${tag}`);
+const { platform, config } = tp;
+const made: string[] = [];
+let retries = 0;
+try {
+  await platform.startLoops();
+  await platform.app.listen({ host: '127.0.0.1', port: 0 });
+  const base = `http://127.0.0.1:${(platform.app.server.address() as AddressInfo).port}`;
+  const headers = { authorization: `Bearer ${tp.token}`, 'content-type': 'application/json' };
+  console.log(`ran with: ${TEAMS} teams (1 created and running, ${TEAMS - 1} stopped with real containers), loops on: health every ${config.health.intervalMs} ms, reconcile every ${config.reconcileIntervalMs} ms, stats every ${config.stats.intervalMs} ms; ${CALLS} calls after ${WARMUP} warm-ups; ${process.env.NODE_EXTRA_CA_CERTS ? 'NODE_EXTRA_CA_CERTS set' : ''}`);
+
+  // One real team, made the way an operator makes one.
+  const real = `bl${tag}-real`;
+  const created = await fetch(`${base}/api/v1/tenants`, { method: 'POST', headers, body: JSON.stringify({ slug: real, plan: 'starter' }) });
+  const accepted = (await created.json()) as { operation: { id: string } };
+  made.push(real);
+  await operationEnd(platform.events, accepted.operation.id, 120_000);
+  const model = await platform.repo.mustGet(real);
+  // Secrets are sealed to their team's slug: each stopped team gets the real team's, sealed to its own.
+  const box = new SecretBox(await loadPlatformKey(config.home, config.platformKey));
+  const secrets = box.open<Record<string, string>>(model.secrets, real);
+
+  // The stopped teams: registered, and their stacks made without starting them.
+  const t0 = performance.now();
+  const slugs = Array.from({ length: TEAMS - 1 }, (_, i) => `bl${tag}-s${String(i).padStart(4, '0')}`);
+  await mapLimit(slugs, CONCURRENCY, async (slug) => {
+    const now = new Date();
+    const doc: TenantDoc = {
+      _id: slug, displayName: slug, plan: model.plan, template: model.template, templateVersion: model.templateVersion,
+      appVersion: model.appVersion, phase: 'stopped', desired: 'stopped', port: STAND_IN_PORT + made.length, secrets: box.seal(secrets, slug), createdAt: now, updatedAt: now
+    };
+    made.push(slug);
+    await platform.repo.insert(doc);
+    const spec = platform.stacks.specFor(doc);
+    for (const network of spec.networks) await runtime.ensureNetwork(network);
+    for (const volume of spec.volumes) await runtime.ensureVolume(volume);
+    for (const service of spec.services) {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await runtime.createContainer(service.container);
+          break;
+        } catch (err) {
+          if (attempt >= 2) throw err;
+          retries++;
+        }
+      }
+    }
+    if (made.length % 250 === 0) console.log(`  ${made.length} teams made (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+  });
+  const containers = await runtime.listContainers({ [LABEL.platform]: config.platformId });
+  console.log(`made ${made.length} teams, ${containers.length} containers, in ${((performance.now() - t0) / 1000).toFixed(0)} s; ${retries} create retries`);
+
+  const listCall: number[] = [];
+  for (let i = 0; i < 10; i++) {
+    const s = performance.now();
+    await runtime.listContainers({ [LABEL.platform]: config.platformId });
+    listCall.push(performance.now() - s);
+  }
+  const passes: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const s = performance.now();
+    await platform.reconciler.pass();
+    passes.push(performance.now() - s);
+  }
+
+  const times: number[] = [];
+  let listed = 0;
+  for (let i = 0; i < CALLS + WARMUP; i++) {
+    const s = performance.now();
+    const res = await fetch(`${base}/api/v1/tenants`, { headers });
+    const body = (await res.json()) as { tenants: Array<{ slug: string; services: Record<string, string> }> };
+    const took = performance.now() - s;
+    if (res.status !== 200) throw new Error(`GET /api/v1/tenants: ${res.status}`);
+    listed = body.tenants.length;
+    if (i === 0 && body.tenants.find((x) => x.slug === real)?.services.app !== 'running') throw new Error('the running team is not shown running');
+    if (i >= WARMUP) times.push(took);
+  }
+  console.log('');
+  console.log('| metric | p50 | p95 | target |');
+  console.log('|---|---|---|---|');
+  console.log(`| GET /api/v1/tenants (${listed} teams, ${CALLS} calls, loops running) | ${ms(pct(times, 50))} | ${ms(pct(times, 95))} | ≤ 10 ms p50 |`);
+  console.log(`| one Docker list call over ${containers.length} containers (what each list paid before) | ${ms(pct(listCall, 50))} | ${ms(pct(listCall, 95))} | |`);
+  console.log(`| one reconcile pass (${listed} teams) | ${ms(pct(passes, 50))} | ${ms(Math.max(...passes))} (max of 3) | |`);
+} finally {
+  const t1 = performance.now();
+  await mapLimit([...made], CONCURRENCY, async (slug) => {
+    await downStack(runtime, slug, { deleteData: true, platform: config.platformId }).catch((err: Error) => console.error(`${slug}: ${err.message}`));
+  });
+  console.log(`removed ${made.length} teams in ${((performance.now() - t1) / 1000).toFixed(0)} s`);
+  await tp.close();
+}
