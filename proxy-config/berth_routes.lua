@@ -10,7 +10,7 @@
 -- the same format (orchestrator/src/proxy/route-entry.ts):
 --   <host> <slug> up <port> <max body bytes> [<rate per minute> <burst> <connections>]
 --   <host> <slug> down <state>
---   <host> <slug> sleeping <ipv4>:<port>   (handed to the orchestrator, which wakes the team)
+--   <host> <slug> sleeping <ipv4>:<port>   (the orchestrator's wake listener, asked from the access phase: M.wake)
 -- Everything is checked here too: the control socket is root-only, but a bad
 -- entry must never reach a request, nor change anything else.
 local M = {}
@@ -311,11 +311,100 @@ function M.route()
     end
     ngx.var.berth_upstream = '127.0.0.1:' .. a
   elseif kind == 'sleeping' then
-    ngx.var.berth_upstream = a
-    ngx.var.berth_wake = slug
+    return M.wake(slug, a)
   else
     local d = DOWN[a]
     return page(503, slug .. ' is ' .. a, "<h1>This team's space is " .. a .. '</h1>\n<p>' .. d.note .. '</p>', d.retry)
+  end
+end
+
+-- ---- Wake on request ----
+-- A frozen or sleeping team's entry names the orchestrator's wake listener
+-- (orchestrator/src/sleep/wake-server.ts, on 127.0.0.1 only). The request is
+-- held here, in the access phase, while the listener wakes the team; every
+-- request for the team shares one wake there. Once the app answers, the held
+-- request goes straight to it. A browser still waiting after about a second
+-- gets a small page that reloads itself; any other client is held up to the
+-- orchestrator's bound, then answered 503 with Retry-After. Every ask is
+-- bounded: an orchestrator that is gone (refused) or stuck (read timeout)
+-- gets the visitor a 503 within seconds, never a hang.
+local ASK_MS = 1000
+local ASK_CONNECT_MS, ASK_READ_MS = 1000, ASK_MS + 3000
+
+local function escape_html(text)
+  return (text:gsub('[&<>"\']', { ['&'] = '&amp;', ['<'] = '&lt;', ['>'] = '&gt;', ['"'] = '&quot;', ["'"] = '&#39;' }))
+end
+
+-- One ask: status, body; or nil, why.
+local function ask_wake(addr, slug)
+  local host, port = addr:match('^([%d.]+):(%d+)$')
+  local sock = ngx.socket.tcp()
+  sock:settimeouts(ASK_CONNECT_MS, ASK_CONNECT_MS, ASK_READ_MS)
+  local ok, err = sock:connect(host, tonumber(port))
+  if not ok then return nil, 'connect: ' .. tostring(err) end
+  ok, err = sock:send('GET /wake/' .. slug .. '?wait=' .. ASK_MS .. ' HTTP/1.0\r\nHost: berth-wake\r\n\r\n')
+  if not ok then sock:close() return nil, 'send: ' .. tostring(err) end
+  local line, rerr = sock:receive('*l')
+  if not line then sock:close() return nil, 'read: ' .. tostring(rerr) end
+  local status = tonumber(line:match('^HTTP/1%.%d (%d%d%d)'))
+  repeat
+    local header = sock:receive('*l')
+  until not header or header == ''
+  local body = sock:receive('*a') or ''
+  sock:close()
+  if not status then return nil, 'read: not an HTTP answer' end
+  return status, body:sub(1, 512):gsub('%s+$', '')
+end
+
+local function wants_html()
+  local accept = ngx.var.http_accept
+  return accept ~= nil and accept:find('text/html', 1, true) ~= nil
+end
+
+function M.wake(slug, addr)
+  local browser = wants_html()
+  local started = ngx.now()
+  while true do
+    local status, body = ask_wake(addr, slug)
+    if status == 200 then
+      local port = body:match('^up (%d+)$')
+      if port and port_ok(port) then
+        ngx.var.berth_upstream = '127.0.0.1:' .. port
+        return
+      end
+      status, body = nil, 'read: a bad answer'
+    end
+    if status == 202 then
+      local hold = tonumber(body:match('^waking (%d+)$') or '') or 30000
+      if browser then
+        ngx.status = 503
+        ngx.header['Content-Type'] = 'text/html; charset=utf-8'
+        ngx.header['Cache-Control'] = 'no-store'
+        ngx.header['Retry-After'] = '1'
+        ngx.header['X-Berth-Route'] = slug
+        -- Continues by itself: the page reloads every second until the team answers.
+        ngx.print("<!doctype html>\n<html lang='en'><head><meta charset='utf-8'><meta http-equiv='refresh' content='1'>",
+          '<title>', slug, " is waking up</title></head>\n<body><h1>This team's space is waking up</h1>\n",
+          '<p>It was asleep and is starting now. This page continues by itself in a moment.</p></body></html>\n')
+        return ngx.exit(503)
+      end
+      if (ngx.now() - started) * 1000 >= hold then
+        ngx.header['X-Berth-Route'] = slug
+        return page(503, slug .. ' is waking', "<h1>This team's space is waking up</h1>\n<p>It is taking longer than usual. Please try again in a moment.</p>", 5)
+      end
+    elseif status == 404 then
+      return page(503, slug .. ' is not here', "<h1>This team's space is not available</h1>\n<p>Please try again later.</p>", 30)
+    elseif status == 503 then
+      local reason = body:match('^failed (.*)$') or 'unknown'
+      ngx.header['X-Berth-Route'] = slug
+      return page(503, slug .. ' could not wake', "<h1>This team's space could not be woken up</h1>\n<p>" .. escape_html(reason) ..
+        '</p>\n<p>The platform\'s operators have been told.</p>', 60)
+    else
+      -- The orchestrator is gone or stuck (or said something unexpected): a clean 503 now, never a hang.
+      ngx.log(ngx.WARN, 'berth: wake of ', slug, ' not asked: ', tostring(body or status))
+      ngx.header['X-Berth-Route'] = slug
+      return page(503, slug .. ' is waking', "<h1>This team's space is waking up</h1>\n<p>The platform is busy right now. Please try again in a moment.</p>", 5)
+    end
   end
 end
 

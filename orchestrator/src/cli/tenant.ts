@@ -1,4 +1,4 @@
-// berth tenant ...: create, list, status, start/stop/restart, delete, logs, owner-link.
+// berth tenant ...: create, list, status, start/stop/restart, sleep/wake, delete, logs, owner-link.
 import { parseArgs, wholeNumber, type Parsed, type Spec } from './args.js';
 import type { OwnerLink, TenantList, TenantView } from './api-types.js';
 import { EXIT, fail, usageError } from './exit.js';
@@ -14,6 +14,8 @@ const USAGE = `Usage: berth tenant <command> [arguments]
   start <slug> [--wait [--timeout S]]
   stop <slug> [--wait [--timeout S]]
   restart <slug> [--wait [--timeout S]]
+  sleep <slug> [--stop] [--wait [--timeout S]]
+  wake <slug> [--wait [--timeout S]]
   delete <slug> [--delete-data [--yes]] [--wait [--timeout S]]
   logs <slug> [--service S] [--tail N] [--follow]
   owner-link <slug> [--json] [--wait [--timeout S]]
@@ -85,8 +87,20 @@ ${WAIT_HELP}`
 const ACTIONS = {
   start: "Starts a stopped (or failed) tenant's containers, waits for health, routes it.",
   stop: "Stops a tenant's containers (data kept); its host then answers a 503 page.",
-  restart: "Stops then starts a tenant's containers."
+  restart: "Stops then starts a tenant's containers.",
+  wake: 'Wakes a frozen or sleeping tenant now (its next request would too): thaws or starts its containers, waits for health, routes it.'
 } as const;
+
+const SLEEP_HELP = `Usage: berth tenant sleep <slug> [--stop] [--wait [--timeout S]]
+
+Puts a running tenant to sleep now, whatever its idle time: its containers are
+frozen (docker pause: memory kept, no CPU; phase "frozen"). Its next request
+wakes it again. The sleep policy does the same by itself for idle teams (the
+plan's sleep times, or the team's own).
+
+  --stop           stop the containers instead (no memory held; phase
+                   "sleeping"); a frozen tenant may be stopped too
+${WAIT_HELP}`;
 
 const tenantPath = (slug: string) => `/api/v1/tenants/${seg(slug)}`;
 
@@ -122,6 +136,13 @@ const COMMANDS: Record<string, Command> = {
   start: action('start'),
   stop: action('stop'),
   restart: action('restart'),
+  wake: action('wake'),
+
+  async sleep(argv) {
+    const a = parseArgs({ cmd: 'tenant sleep', help: SLEEP_HELP, switches: ['--stop'], positional: '<slug>', wait: true }, argv);
+    const api = apiFromEnv();
+    await finishOperation(api, await call(api, 'POST', `${tenantPath(a.pos)}/actions/sleep${a.has('--stop') ? '?stop=true' : ''}`), `sleep ${a.pos}`, a);
+  },
 
   async delete(argv) {
     const a = parseArgs({ cmd: 'tenant delete', help: HELP.delete, switches: ['--delete-data', '--yes'], positional: '<slug>', wait: true }, argv);

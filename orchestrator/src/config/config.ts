@@ -54,6 +54,19 @@ export interface PlatformConfig {
    */
   healing: { restartRetries: number; crashLoopRestarts: number; crashLoopWindowMs: number };
   reconcileIntervalMs: number;
+  /**
+   * Idle teams sleep (sleep/sleep-policy.ts): a pass every intervalMs; when
+   * the host's MemAvailable is below minAvailableBytes, up to pressureBatch
+   * frozen teams (the longest idle first) are stopped per pass.
+   */
+  sleep: { intervalMs: number; minAvailableBytes: number; pressureBatch: number };
+  /**
+   * Wake on request (sleep/wake-server.ts): the listener nginx asks, on
+   * 127.0.0.1:port only. One ask waits about a second (berth_routes.lua), after
+   * which a browser gets a page that asks again by itself; an API client is
+   * held up to holdMs, then answered 503 with Retry-After.
+   */
+  wake: { port: number; holdMs: number };
   /** controlSocket and tableFile: the route table's control endpoint and file (proxy-config/berth_routes.lua). */
   nginx: { bin: string; prefix: string; confFile: string; controlSocket: string; tableFile: string; httpPort: number };
   /**
@@ -183,6 +196,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, rootDir = ROOT_
       crashLoopRestarts: int('BERTH_CRASH_LOOP_RESTARTS', 1, 1000),
       crashLoopWindowMs: int('BERTH_CRASH_LOOP_WINDOW_MS', 1000, 86_400_000)
     },
+    sleep: {
+      intervalMs: int('BERTH_SLEEP_INTERVAL_MS', 100, 3_600_000),
+      minAvailableBytes: int('BERTH_SLEEP_MIN_AVAILABLE_MB', 0, 10_000_000) * 1024 * 1024,
+      pressureBatch: int('BERTH_SLEEP_PRESSURE_BATCH', 1, 1000)
+    },
+    wake: { port: int('BERTH_WAKE_PORT', 1, 65535), holdMs: int('BERTH_WAKE_HOLD_MS', 1000, 300_000) },
     reconcileIntervalMs: int('BERTH_RECONCILE_INTERVAL_MS', 100, 3_600_000),
     nginx: {
       bin: get('BERTH_NGINX_BIN'),

@@ -2,7 +2,6 @@
 // build the same thing. Order: shared schemas and error handling, what every
 // route documents by its shape, OpenAPI, WebSocket, auth and audit hooks, one
 // plugin per resource, then 405 for the methods a path does not have.
-import { installWakeHandoff } from './wake-handoff.js';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import swagger from '@fastify/swagger';
 import websocket from '@fastify/websocket';
@@ -70,7 +69,6 @@ export async function buildApp(deps: AppDeps, options: FastifyServerOptions = {}
   const { beforeSerialize } = hooks;
   if (beforeSerialize) app.addHook('preSerialization', async (request, reply, payload) => (beforeSerialize(request, reply, payload), payload));
   installConventions(app);
-  installWakeHandoff(app);
   const methods = collectMethods(app);
   await app.register(swagger, {
     openapi: {

@@ -38,6 +38,11 @@ import { createTenantsModule } from '../tenants/tenants.module.js';
 import type { TenantsService } from '../tenants/tenants.service.js';
 import { createUpgradesModule, type UpgradesModule } from '../upgrades/upgrades.module.js';
 import { ensurePlatformDb } from './platform-db.js';
+import { readMemAvailable, type MemoryReader } from '../sleep/meminfo.js';
+import { SleepPolicy } from '../sleep/sleep-policy.js';
+import { Waker } from '../sleep/waker.js';
+import { startWakeServer, type WakeServer } from '../sleep/wake-server.js';
+import type { SleepCommands } from '../tenants/sleep-commands.js';
 import { startMailRelay } from './mail-relay.js';
 import type { MailRelay } from '../mail-relay/mail-relay.js';
 
@@ -64,6 +69,12 @@ export interface Platform {
   activity: EdgeActivity;
   monitor: HealthMonitor;
   reconciler: Reconciler;
+  /** Freeze, stop for sleep, wake. */
+  sleep: SleepCommands;
+  /** Idle teams go to sleep (a loop, once startLoops ran). */
+  sleepPolicy: SleepPolicy;
+  /** Wake on request: one wake per team however many requests wait. */
+  waker: Waker;
   metrics: Metrics;
   operators: OperatorsModule;
   terminal: TerminalService;
@@ -90,6 +101,8 @@ export async function createPlatform(
     wrapRuntime?: (runtime: ContainerRuntime) => ContainerRuntime;
     /** Sees every reply's payload before it is serialized (tests check it against the route's schema). */
     beforeSerialize?: BeforeSerialize;
+    /** The host's MemAvailable (tests inject a shortage); default /proc/meminfo. */
+    memory?: MemoryReader;
   } = {}
 ): Promise<Platform> {
   const docker = new DockerRuntime(log, config.dockerSocket);
@@ -123,7 +136,7 @@ export async function createPlatform(
     throw err;
   });
   const t = createTenantsModule({ config, repo, runtime, templates, router: routes, events, box, metrics, storage, activity: (slug) => activity.view(slug), log, instanceId, mail, healthTimeoutMs: options.healthTimeoutMs, clock: options.clock });
-  const { commands: tenants, views: tenantViews, logs: tenantLogs, stacks, operations } = t;
+  const { commands: tenants, views: tenantViews, logs: tenantLogs, stacks, operations, sleep } = t;
   const monitor = new HealthMonitor(repo, runtime, stacks, operations, events, metrics, log, {
     intervalMs: config.health.intervalMs,
     failuresBeforeDegraded: config.health.failuresBeforeDegraded,
@@ -154,10 +167,19 @@ export async function createPlatform(
     home: config.home,
     clock: options.clock
   });
+  const clock = options.clock ?? (() => new Date());
+  const sleepPolicy = new SleepPolicy({
+    repo, stacks, sleep, activity, terminals: terminal, memory: options.memory ?? readMemAvailable, log, clock,
+    intervalMs: config.sleep.intervalMs, minAvailableBytes: config.sleep.minAvailableBytes, pressureBatch: config.sleep.pressureBatch
+  });
+  // A wake waits for an operation in flight (a freeze) at most as long as an operation may last.
+  const waker = new Waker({ repo, sleep, log, busyWaitMs: config.deadlines.operationMs });
+  let wakeServer: WakeServer | undefined;
   const stats = new StatsCollector(repo, runtime, events, log, { platformId: config.platformId, ...config.stats, containers: () => t.live.refresh() }, activity);
   const onboarding = createOnboardingModule({ db: db.db, config, box, tenants: { commands: tenants, views: tenantViews, stacks }, events, templates, log, clock: options.clock });
   await onboarding.init();
 
+  metrics.gauge('berth_wakes_started_total', 'Wake operations started on request (concurrent requests share one)', async () => [[{}, waker.wakesStarted]]);
   metrics.gauge('berth_terminals_open', 'Console terminals open now', async () => [[{}, terminal.count()]]);
   metrics.gauge('berth_tenants', 'Tenants by phase', async () => Object.entries(await repo.countByPhase()).map(([phase, n]) => [{ phase }, n]));
   metrics.gauge('berth_route_changes_total', 'Route changes nginx took since start', async () => [[{}, routes.stats().changes]]);
@@ -178,11 +200,13 @@ export async function createPlatform(
   const app = await buildApp({ db: db.db, tenants, tenantViews, tenantLogs, events, tokens, audit, metrics, version, operators, terminal, stats, templates, templateImages, upgrades: upgrades.service, appRepo: config.images.appRepo, onboarding: { module: onboarding, config: config.onboarding } }, options.fastify, { beforeSerialize: options.beforeSerialize });
   let loops = false;
   return {
-    app, db, runtime, repo, tenants, tenantViews, tenantLogs, stacks, operations, events, tokens, audit, routes, activity, monitor, reconciler, metrics, operators, terminal, stats, storage, onboarding, upgrades, mail, instanceId,
+    app, db, runtime, repo, tenants, tenantViews, tenantLogs, stacks, operations, events, tokens, audit, routes, activity, monitor, reconciler, sleep, sleepPolicy, waker, metrics, operators, terminal, stats, storage, onboarding, upgrades, mail, instanceId,
     async startLoops() {
       // nginx may have started from an older table (a corrupt file's last good
       // copy); the reconciler compares with ours, so nginx must hold ours first.
       await nginxSupervisor.check();
+      // Before any route points at it: sleeping teams' requests come here.
+      wakeServer = await startWakeServer(config.wake.port, { ask: (slug, waitMs) => waker.ask(slug, waitMs), holdMs: config.wake.holdMs, log });
       await routes.restore();
       nginxSupervisor.start();
       await reconciler.pass();
@@ -191,6 +215,7 @@ export async function createPlatform(
       await monitor.start();
       reconciler.start();
       stats.start();
+      sleepPolicy.start();
       loops = true;
     },
     async close() {
@@ -198,8 +223,10 @@ export async function createPlatform(
         await nginxSupervisor.stop();
         monitor.stop();
         reconciler.stop();
+        sleepPolicy.stop();
         await stats.stop();
       }
+      await wakeServer?.close();
       await terminal.close();
       await app.close();
       await onboarding.close();

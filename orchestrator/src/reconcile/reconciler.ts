@@ -152,7 +152,9 @@ export class Reconciler {
   }
 }
 
-export function desiredRoute(doc: TenantDoc, stacks: Pick<TenantStacks, 'upRoute'>): RouteState {
+export function desiredRoute(doc: TenantDoc, stacks: Pick<TenantStacks, 'upRoute' | 'sleepRoute'>): RouteState {
   if (doc.phase === 'running' || doc.phase === 'degraded') return stacks.upRoute(doc);
+  // A frozen or sleeping team wakes on its next request: nginx hands it to the wake listener.
+  if (doc.phase === 'frozen' || doc.phase === 'sleeping') return stacks.sleepRoute();
   return { kind: 'down', state: doc.phase };
 }

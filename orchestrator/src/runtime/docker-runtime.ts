@@ -309,6 +309,23 @@ export class DockerRuntime implements ContainerRuntime {
     await this.call(`stop container ${name}`, () => this.docker.getContainer(name).stop({ t: timeoutSeconds }), [304, 404]);
   }
 
+  async pauseContainer(name: string): Promise<void> {
+    this.log.info({ container: name }, 'pausing container');
+    await this.call(`pause container ${name}`, () => this.docker.getContainer(name).pause().catch((err: DockerError) => {
+      // The engine answers 409 or 500; "not running" is a real refusal, only "already paused" is done already.
+      if (/already paused/i.test(err.json?.message ?? err.message)) return;
+      throw err;
+    }));
+  }
+
+  async unpauseContainer(name: string): Promise<void> {
+    this.log.info({ container: name }, 'unpausing container');
+    await this.call(`unpause container ${name}`, () => this.docker.getContainer(name).unpause().catch((err: DockerError) => {
+      if (/is not paused/i.test(err.json?.message ?? err.message)) return;
+      throw err;
+    }));
+  }
+
   async removeContainer(name: string): Promise<void> {
     this.log.info({ container: name }, 'removing container');
     // v: the anonymous volumes an image's VOLUME made for a path the spec did not

@@ -180,6 +180,13 @@ export interface ContainerRuntime {
   createContainer(spec: ContainerSpec): Promise<string>;
   startContainer(name: string): Promise<void>;
   stopContainer(name: string, timeoutSeconds?: number): Promise<void>;
+  /**
+   * Freezes every process of a running container (the cgroup freezer): its
+   * memory stays, it uses no CPU. Pausing a paused container is no error.
+   */
+  pauseContainer(name: string): Promise<void>;
+  /** Thaws a paused container; one that is not paused is no error. */
+  unpauseContainer(name: string): Promise<void>;
   removeContainer(name: string): Promise<void>;
   /**
    * Changes a container's CPU limit in place (running or not): a starting

@@ -35,6 +35,16 @@ const edge = {
   }
 } as const;
 
+// When an idle team sleeps (stacks/plan-sleep.ts checks the durations).
+const sleep = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    pause: { type: 'string', maxLength: 12, description: 'idle this long, the team is frozen (docker pause), e.g. 15m, or never' },
+    stop: { type: 'string', maxLength: 12, description: 'idle this long, the team is stopped (0 MB), e.g. 12h, or never' }
+  }
+} as const;
+
 const probe = {
   type: 'object',
   additionalProperties: false,
@@ -149,6 +159,7 @@ export const templateSchema = {
               storage_quota: { type: 'string', pattern: sizePattern, description: 'the most the team may store, e.g. 1g' },
               limits: { type: 'object', additionalProperties: limits },
               edge,
+              sleep,
               // What this plan's services may have beyond the runtime's defaults.
               allow: { type: 'array', uniqueItems: true, items: { enum: [...ALLOWANCES] } }
             }
@@ -182,6 +193,11 @@ export interface PlanEdge {
   connections?: number;
   max_body_size?: string;
 }
+/** x-berth.plans.<plan>.sleep: durations such as 15m or 12h, or never (stacks/plan-sleep.ts fills defaults). */
+export interface PlanSleep {
+  pause?: string;
+  stop?: string;
+}
 export type Probe = { exec: string[] } | { http: { path: string } };
 export interface TemplateService {
   image: string;
@@ -213,7 +229,7 @@ export interface StackTemplate {
     /** Where the team's files live: run in that service's container, `usage` prints their bytes, `limit` caps them. */
     storage?: StorageSpec;
     default_plan: string;
-    plans: Record<string, { description?: string; storage_quota?: string; limits: Record<string, Limits>; edge?: PlanEdge; allow?: Allowance[] }>;
+    plans: Record<string, { description?: string; storage_quota?: string; limits: Record<string, Limits>; edge?: PlanEdge; sleep?: PlanSleep; allow?: Allowance[] }>;
   };
   services: Record<string, TemplateService>;
   volumes?: Record<string, Record<string, never> | null>;

@@ -18,6 +18,7 @@ import { OperationLimiter } from './op-limiter.js';
 import { isPortTaken } from './port-allocator.js';
 import type { TenantStacks } from './tenant-stacks.js';
 import type { Step, TenantSteps } from './tenant-steps.js';
+import type { SleepSteps } from './sleep-steps.js';
 import type { HealthState, Operation, OperationKind, Phase, TenantDoc } from './tenant.types.js';
 import type { TenantsRepository } from './tenants.repository.js';
 
@@ -27,6 +28,7 @@ export interface OperationsDeps {
   runtime: ContainerRuntime;
   stacks: TenantStacks;
   steps: TenantSteps;
+  sleep: SleepSteps;
   events: EventBus;
   metrics: Metrics;
   log: Logger;
@@ -63,6 +65,11 @@ export interface RunOptions {
   why?: Record<string, unknown>;
   extra?: Partial<Operation>;
   onFailure?: OnFailure;
+  /**
+   * Runs at once, outside the platform-wide limit: a wake from frozen is a
+   * few unpause calls with a visitor waiting, and must not queue behind creates.
+   */
+  unlimited?: boolean;
 }
 
 /** Finishes or undoes an upgrade whose process died (upgrades/tenant-swap.ts). */
@@ -96,7 +103,7 @@ export class Operations {
     const doc = await this.d.repo.beginOperation(slug, op, options.allowed, { ...options.set, ...(options.during ? { phase: options.during.phase } : {}) });
     if (options.during) await this.transition(slug, options.during.from, doc.phase, options.why);
     const onFailure = options.onFailure ?? (async () => 'failed' as Phase);
-    const done = this.launch(doc, op, (step) => work(doc, step, op), () => onFailure(op));
+    const done = this.launch(doc, op, (step) => work(doc, step, op), () => onFailure(op), options.unlimited);
     return { operation: { id: op.id }, done };
   }
 
@@ -251,6 +258,20 @@ export class Operations {
       case 'owner-link':
         void this.launch(taken, op, (step) => steps.applyOwnerLink(taken, step), fail);
         break;
+      // A freeze, stop-for-sleep or wake cut short is run again whole, so
+      // the team ends all asleep or all awake, never some containers paused.
+      case 'freeze':
+        void this.launch(taken, op, (step) => this.d.sleep.freeze(taken, step), () => this.d.sleep.wake(taken, async () => {}));
+        break;
+      case 'sleep':
+        void this.launch(taken, op, (step) => this.d.sleep.sleep(taken, step), fail);
+        break;
+      case 'wake':
+        void this.launch(taken, op, (step) => this.d.sleep.wake(taken, step), async () => {
+          await this.d.sleep.failWake(taken);
+          return 'failed';
+        });
+        break;
       case 'upgrade': {
         const upgrade = resumeUpgrade?.(taken, op);
         void this.launch(taken, op, upgrade?.work ?? bringUp, upgrade?.onFailure ?? fail);
@@ -284,7 +305,7 @@ export class Operations {
         } else {
           await this.d.repo.endOperation(slug, op.id, error
             ? { $set: { phase, lastError: { code: error.code, message: error.message, at: this.d.clock(), ...where } } }
-            : { $set: { phase }, $unset: { lastError: '' } });
+            : { $set: { phase, ...(phase === 'running' && doc.phase !== 'running' ? { activeAt: this.d.clock() } : {}) }, $unset: { lastError: '' } });
           await this.transition(slug, doc.phase, phase);
         }
         return;
@@ -297,7 +318,7 @@ export class Operations {
   }
 
   /** Runs an operation in the background; its outcome is events and the final phase. */
-  private launch(doc: TenantDoc, op: Operation, work: (step: Step) => Promise<Phase>, onFailure: () => Promise<Phase>): Promise<OperationEnd> {
+  private launch(doc: TenantDoc, op: Operation, work: (step: Step) => Promise<Phase>, onFailure: () => Promise<Phase>, unlimited = false): Promise<OperationEnd> {
     const slug = doc._id;
     const watch: OperationWatch = { step: op.step };
     let ended!: (end: OperationEnd) => void;
@@ -313,8 +334,8 @@ export class Operations {
       await this.d.repo.setStep(slug, op.id, name);
       await published;
     };
-    const task = this.limiter
-      .run(async () => {
+    const limited = <T>(fn: () => Promise<T>) => (unlimited ? fn() : this.limiter.run(fn));
+    const task = limited(async () => {
         const started = performance.now();
         await this.d.events.publish({ type: 'operation.started', tenant: slug, operation: op.id, data: { kind: op.kind } });
         let phase: Phase;

@@ -13,11 +13,15 @@ import { otherSlot, renderStack, type StackSpec } from '../stacks/render.js';
 import { LABEL } from '../runtime/labels.js';
 import type { LoadedTemplate } from '../stacks/template.schema.js';
 import { planEdge } from '../stacks/plan-edge.js';
+import { sleepTimes, type SleepTimes } from '../stacks/plan-sleep.js';
 import type { EdgeLimits } from '../proxy/route-entry.js';
 import type { TenantDoc } from './tenant.types.js';
 
 /** An `up` route as TenantStacks.upRoute makes it: port, body size and edge limits of the plan. */
 export type UpRoute = { kind: 'up'; port: number; maxBodySize: string; limits: EdgeLimits };
+
+/** A frozen or sleeping team's route: nginx hands its requests to the wake listener at `wake`. */
+export type SleepRoute = { kind: 'sleeping'; wake: string };
 
 export interface StacksDeps {
   config: PlatformConfig;
@@ -62,6 +66,16 @@ export class TenantStacks {
    */
   upRoute(doc: TenantDoc, port: number = doc.port): UpRoute {
     return { kind: 'up', port, ...planEdge(this.templateOf(doc), doc.plan) };
+  }
+
+  /** When the team sleeps: its plan's times with its own override on top. */
+  sleepTimes(doc: TenantDoc): SleepTimes {
+    return sleepTimes(this.templateOf(doc), doc.plan, doc.sleep);
+  }
+
+  /** A frozen or sleeping team's route: nginx asks the orchestrator's wake listener to wake it. */
+  sleepRoute(): SleepRoute {
+    return { kind: 'sleeping', wake: `127.0.0.1:${this.d.config.wake.port}` };
   }
 
   templateOf(doc: TenantDoc): LoadedTemplate {

@@ -10,11 +10,11 @@ import type { ContainerRuntime } from '../runtime/types.js';
 import { downStack, upStack, type StackStep } from '../stacks/stack-runner.js';
 import type { StorageUse } from '../storage/storage-use.js';
 import { allocatePort, isPortTaken } from './port-allocator.js';
-import type { TenantStacks, UpRoute } from './tenant-stacks.js';
+import type { SleepRoute, TenantStacks, UpRoute } from './tenant-stacks.js';
 import type { Phase, TenantDoc } from './tenant.types.js';
 import type { TenantsRepository } from './tenants.repository.js';
 
-export type RouteState = UpRoute | { kind: 'down'; state: Exclude<Phase, 'running'> };
+export type RouteState = UpRoute | SleepRoute | { kind: 'down'; state: Exclude<Phase, 'running' | 'frozen' | 'sleeping'> };
 
 /** The slice of the nginx route manager the lifecycle needs. */
 export interface TenantRouter {

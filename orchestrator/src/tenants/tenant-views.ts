@@ -67,6 +67,8 @@ export class TenantViews {
       operation: doc.operation && { id: doc.operation.id, kind: doc.operation.kind, step: doc.operation.step, startedAt: doc.operation.startedAt.toISOString() },
       health: doc.health && { ...doc.health, checkedAt: doc.health.checkedAt.toISOString() },
       lastError: doc.lastError && { ...doc.lastError, at: doc.lastError.at.toISOString() },
+      ...(this.d.templates.has(doc.template) ? { sleep: this.sleepOf(doc) } : {}),
+      ...(doc.activeAt ? { activeAt: doc.activeAt.toISOString() } : {}),
       createdAt: doc.createdAt.toISOString(),
       updatedAt: doc.updatedAt.toISOString()
     };
@@ -97,6 +99,11 @@ export class TenantViews {
     if (await this.d.repo.retainedSecrets(slug)) return false;
     const volumes = await this.d.runtime.listVolumes({ [LABEL.platform]: this.d.config.platformId, [LABEL.tenant]: slug });
     return volumes.length === 0;
+  }
+
+  private sleepOf(doc: TenantDoc): NonNullable<TenantView['sleep']> {
+    const times = this.d.stacks.sleepTimes(doc);
+    return { pause: times.pause, stop: times.stop, ...(doc.sleep && Object.keys(doc.sleep).length > 0 ? { override: doc.sleep } : {}) };
   }
 
   private storageOf(doc: TenantDoc): TenantView['storage'] {

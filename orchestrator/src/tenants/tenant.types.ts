@@ -2,6 +2,7 @@ import type { Sealed } from '../crypto/secret-box.js';
 import type { Slot } from '../names.js';
 
 import type { OperationKind, Phase } from './tenants.schema.js';
+import type { SleepSetting } from './sleep.schema.js';
 
 // The lists live in the schema (a leaf the contract re-exports); the records below use them.
 export { PHASES, OPERATION_KINDS, type Phase, type OperationKind } from './tenants.schema.js';
@@ -64,6 +65,10 @@ export interface TenantDoc {
   secrets: Sealed;
   operation?: Operation;
   health?: HealthState;
+  /** The team's own sleep times, over its plan's (absent: the plan's). */
+  sleep?: SleepSetting;
+  /** When the team last became running; idle time counts from here or its last request. */
+  activeAt?: Date;
   lastError?: { code: string; message: string; at: Date; step?: string; call?: string };
   createdAt: Date;
   updatedAt: Date;

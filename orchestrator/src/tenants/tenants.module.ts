@@ -19,6 +19,8 @@ import { TenantViews } from './tenant-views.js';
 import { LiveContainers } from './live-containers.js';
 import type { TenantsRepository } from './tenants.repository.js';
 import { TenantsService } from './tenants.service.js';
+import { SleepSteps } from './sleep-steps.js';
+import { SleepCommands } from './sleep-commands.js';
 
 export interface TenantsModule {
   stacks: TenantStacks;
@@ -29,6 +31,8 @@ export interface TenantsModule {
   steps: TenantSteps;
   operations: Operations;
   commands: TenantsService;
+  /** Freeze, stop for sleep, wake (the sleep policy and the wake listener ask here). */
+  sleep: SleepCommands;
 }
 
 /**
@@ -65,7 +69,9 @@ export function createTenantsModule(deps: {
   const views = new TenantViews({ config, repo, runtime, live, templates, stacks, storage: deps.storage, activity: deps.activity, clock });
   const logs = new TenantLogs({ repo, runtime, stacks });
   const steps = new TenantSteps({ config, repo, runtime, stacks, router: deps.router, storage: deps.storage, events, log, healthTimeoutMs: deps.healthTimeoutMs });
-  const operations = new Operations({ config, repo, runtime, stacks, steps, events, metrics: deps.metrics, log, instanceId: deps.instanceId, clock });
-  const commands = new TenantsService({ config, repo, runtime, templates, box: deps.box, stacks, steps, views, operations, log, clock });
-  return { stacks, views, live, logs, steps, operations, commands };
+  const sleepSteps = new SleepSteps({ config, runtime, stacks, steps, router: deps.router, log });
+  const operations = new Operations({ config, repo, runtime, stacks, steps, sleep: sleepSteps, events, metrics: deps.metrics, log, instanceId: deps.instanceId, clock });
+  const sleep = new SleepCommands({ repo, operations, sleep: sleepSteps, stacks, events });
+  const commands = new TenantsService({ config, repo, runtime, templates, box: deps.box, stacks, steps, sleepSteps, sleep, views, operations, log, clock });
+  return { stacks, views, live, logs, steps, operations, commands, sleep };
 }

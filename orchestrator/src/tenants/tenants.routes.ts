@@ -10,6 +10,7 @@ import type { TenantLogs } from './tenant-logs.js';
 import type { TenantViews } from './tenant-views.js';
 import type { TenantsService } from './tenants.service.js';
 import * as S from './tenants.schema.js';
+import { sleepActionQuery, sleepSettingBody } from './sleep.schema.js';
 
 export interface TenantsRoutesOptions {
   tenants: TenantsService;
@@ -49,8 +50,22 @@ export const tenantsRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: TenantsR
 
   app.post('/tenants/:slug/actions/:action', {
     config: { scope: 'write' },
-    schema: { tags, params: S.actionParams, response: { 202: S.accepted, ...errorResponses('TENANT_NOT_FOUND', 'OPERATION_CONFLICT') } }
-  }, async (req, reply) => reply.status(202).send(await tenants[req.params.action](req.params.slug)));
+    schema: { tags, params: S.actionParams, querystring: sleepActionQuery, response: { 202: S.accepted, ...errorResponses('TENANT_NOT_FOUND', 'OPERATION_CONFLICT') } }
+  }, async (req, reply) => {
+    const { slug, action } = req.params;
+    return reply.status(202).send(await (action === 'sleep' ? tenants.sleep(slug, { stop: req.query.stop }) : tenants[action](slug)));
+  });
+
+  app.put('/tenants/:slug/sleep', {
+    config: { scope: 'write' },
+    schema: {
+      tags,
+      summary: "Set the team's own sleep times (idle this long: frozen, then stopped) over its plan's",
+      params: S.slugParam,
+      body: sleepSettingBody,
+      response: { 200: { $ref: 'Tenant#' }, ...errorResponses('TENANT_NOT_FOUND') }
+    }
+  }, async (req) => tenants.setSleepTimes(req.params.slug, req.body));
 
   app.delete('/tenants/:slug', {
     config: { scope: 'write' },

@@ -3,14 +3,18 @@ import { eventSchema } from '../events/event.schema.js';
 import { EMAIL_MAX } from '../formats.js';
 import { storageSchema } from '../storage/storage.schema.js';
 import { activitySchema } from '../proxy/edge-activity.schema.js';
+import { sleepViewSchema } from './sleep.schema.js';
 import type { LoadedTemplate } from '../stacks/template.schema.js';
 import { RESERVED_PREFIX, RESERVED_SLUGS } from '../contract/reserved.js';
 import { SLUG_RULE, SLUG_SCHEMA_PATTERN } from '../contract/slug.js';
 
-export const PHASES = ['provisioning', 'running', 'degraded', 'stopped', 'hibernated', 'upgrading', 'failed', 'deleting'] as const;
+// frozen: idle, its containers paused (memory kept); sleeping: idle longer,
+// stopped by the sleep policy. Both wake on the next request, unlike an
+// operator's `stopped`.
+export const PHASES = ['provisioning', 'running', 'degraded', 'stopped', 'frozen', 'sleeping', 'hibernated', 'upgrading', 'failed', 'deleting'] as const;
 export type Phase = (typeof PHASES)[number];
 
-export const OPERATION_KINDS = ['create', 'start', 'stop', 'restart', 'delete', 'heal', 'upgrade', 'owner-link'] as const;
+export const OPERATION_KINDS = ['create', 'start', 'stop', 'restart', 'delete', 'heal', 'upgrade', 'owner-link', 'freeze', 'sleep', 'wake'] as const;
 export type OperationKind = (typeof OPERATION_KINDS)[number];
 
 /** A tenant's slug, as a path parameter or a list item: lengths are checked before the pattern. */
@@ -123,6 +127,8 @@ export const tenantSchema = {
     services: { type: 'object', description: 'service name → container state, from the engine\'s list call (get and list only)', additionalProperties: { type: 'string' } },
     storage: storageSchema,
     activity: activitySchema,
+    sleep: { ...sleepViewSchema, description: 'idle this long, the team is frozen (pause) or stopped (stop); its plan\'s times unless the team has its own (override)' },
+    activeAt: { type: 'string', description: 'when the team last became running (a start, a wake): its idle time counts from here or its last request' },
     createdAt: { type: 'string' },
     updatedAt: { type: 'string' }
   }
@@ -156,7 +162,7 @@ export const deleteQuery = {
 export const actionParams = {
   type: 'object',
   required: ['slug', 'action'],
-  properties: { slug, action: { type: 'string', enum: ['start', 'stop', 'restart'] } }
+  properties: { slug, action: { type: 'string', enum: ['start', 'stop', 'restart', 'sleep', 'wake'], description: 'sleep freezes the team now (?stop=true: stops it); wake brings a frozen or sleeping team up' } }
 } as const;
 
 export const ownerLinkReply = {

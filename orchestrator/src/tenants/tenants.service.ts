@@ -17,6 +17,9 @@ import { allocatePort } from './port-allocator.js';
 import { assertValidSlug } from '../contract/reserved.js';
 import type { TenantStacks } from './tenant-stacks.js';
 import type { TenantSteps } from './tenant-steps.js';
+import type { SleepSteps } from './sleep-steps.js';
+import type { SleepCommands } from './sleep-commands.js';
+import type { SleepSetting } from './sleep.schema.js';
 import type { TenantViews } from './tenant-views.js';
 import type { Phase, TenantDoc } from './tenant.types.js';
 import type { CreateTenantBody, TenantView } from './tenants.schema.js';
@@ -30,6 +33,8 @@ export interface CommandsDeps {
   box: SecretBox;
   stacks: TenantStacks;
   steps: TenantSteps;
+  sleepSteps: SleepSteps;
+  sleep: SleepCommands;
   views: TenantViews;
   operations: Operations;
   log: Logger;
@@ -38,9 +43,9 @@ export interface CommandsDeps {
 
 type Accepted = { operation: { id: string } };
 
-const STARTABLE: readonly Phase[] = ['stopped', 'failed', 'degraded', 'running'];
-const STOPPABLE: readonly Phase[] = ['running', 'degraded', 'failed', 'stopped'];
-const DELETABLE: readonly Phase[] = ['running', 'degraded', 'failed', 'stopped', 'provisioning'];
+const STARTABLE: readonly Phase[] = ['stopped', 'failed', 'degraded', 'running', 'frozen', 'sleeping'];
+const STOPPABLE: readonly Phase[] = ['running', 'degraded', 'failed', 'stopped', 'frozen', 'sleeping'];
+const DELETABLE: readonly Phase[] = ['running', 'degraded', 'failed', 'stopped', 'provisioning', 'frozen', 'sleeping'];
 const OWNER_LINKABLE: readonly Phase[] = ['running', 'degraded', 'stopped'];
 
 export class TenantsService {
@@ -93,16 +98,41 @@ export class TenantsService {
     return { tenant: this.d.views.view(doc), operation };
   }
 
+  // A frozen team's containers are thawed first: a paused container counts
+  // as running to the engine (start does nothing) and is not stopped cleanly.
   async start(slug: string): Promise<Accepted> {
-    return this.run('start', slug, STARTABLE, { desired: 'running' }, (doc, step) => this.d.steps.bringUp(doc, step));
+    return this.run('start', slug, STARTABLE, { desired: 'running' }, async (doc, step) => {
+      if (doc.phase === 'frozen') await this.d.sleepSteps.thaw(doc);
+      return this.d.steps.bringUp(doc, step);
+    });
   }
 
   async stop(slug: string): Promise<Accepted> {
-    return this.run('stop', slug, STOPPABLE, { desired: 'stopped' }, (doc, step) => this.d.steps.stop(doc, step, { reportRoute: true }));
+    return this.run('stop', slug, STOPPABLE, { desired: 'stopped' }, async (doc, step) => {
+      if (doc.phase === 'frozen') await this.d.sleepSteps.thaw(doc);
+      return this.d.steps.stop(doc, step, { reportRoute: true });
+    });
+  }
+
+  /** Now, whatever its idle time: freeze the team (`stop`: stop it). It wakes on its next request. */
+  async sleep(slug: string, options: { stop?: boolean } = {}): Promise<Accepted> {
+    const { operation } = await (options.stop ? this.d.sleep.stop(slug, { reason: 'asked' }) : this.d.sleep.freeze(slug, { reason: 'asked' }));
+    return { operation };
+  }
+
+  async wake(slug: string): Promise<Accepted> {
+    const { operation } = await this.d.sleep.wake(slug);
+    return { operation };
+  }
+
+  /** The team's own sleep times over its plan's; an empty setting clears them. */
+  async setSleepTimes(slug: string, setting: SleepSetting): Promise<TenantView> {
+    return this.d.views.view(await this.d.sleep.setTimes(slug, setting));
   }
 
   async restart(slug: string): Promise<Accepted> {
     return this.run('restart', slug, STARTABLE, { desired: 'running' }, async (doc, step) => {
+      if (doc.phase === 'frozen') await this.d.sleepSteps.thaw(doc);
       await this.d.steps.stopContainers(doc, step);
       return this.d.steps.bringUp(doc, step);
     });

@@ -68,7 +68,7 @@ const KILL_GRACE_MS = 3000;
 const REAP_SCRIPT = 'for d in /proc/[0-9]*; do tr "\\0" "\\n" < "$d/environ" 2>/dev/null | grep -qx "BERTH_TERMINAL=$1" && kill -"$2" "${d#/proc/}" 2>/dev/null; done; exit 0';
 
 export class TerminalService {
-  private readonly live = new Map<string, { pty: Pty; exited: Promise<void>; socket: TerminalSocket }>();
+  private readonly live = new Map<string, { pty: Pty; exited: Promise<void>; socket: TerminalSocket; tenant: string }>();
   private readonly reaping = new Set<Promise<void>>();
 
   private readonly clock: () => Date;
@@ -88,6 +88,12 @@ export class TerminalService {
   /** How many terminals are open (tests, metrics). */
   count(): number {
     return this.live.size;
+  }
+
+  /** Whether an operator has a terminal open into this team (an open terminal keeps a team awake). */
+  openFor(slug: string): boolean {
+    for (const session of this.live.values()) if (session.tenant === slug) return true;
+    return false;
   }
 
   /** Runs one session on an upgraded socket until it ends. Never throws: failures become a notice and a close code. */
@@ -123,7 +129,7 @@ export class TerminalService {
       env: { PATH, HOME: this.d.home, DOCKER_HOST: `unix://${this.d.dockerSocket}`, TERM: 'xterm-256color', LANG: 'C.UTF-8' }
     });
     const exited = new Promise<void>((resolve) => pty.onExit(() => resolve()));
-    this.live.set(session, { pty, exited, socket });
+    this.live.set(session, { pty, exited, socket, tenant: req.slug });
     // From the readyState check to the close listener below nothing awaits, so a close cannot slip between.
     void audit('OPEN', 101, 'ok');
     void this.d.events.publish({ type: 'terminal.opened', tenant: req.slug, data: { service: req.service, session, operator: req.principal.name } });

@@ -114,6 +114,21 @@ t.test('against a real orchestrator', async (t) => {
     }, 120_000, 'the restart to finish');
   });
 
+  t.test('tenant sleep|wake --wait: frozen, stopped, awake again; waking an awake team is refused', async (t) => {
+    const frozen = await berth(['tenant', 'sleep', slug, '--wait'], admin);
+    t.equal(frozen.code, 0, 'exits 0', { stderr: frozen.stderr });
+    t.equal((await get(slug)).json().phase, 'frozen');
+    const stopped = await berth(['tenant', 'sleep', slug, '--stop', '--wait'], admin);
+    t.equal(stopped.code, 0, 'a frozen team may be stopped too', { stderr: stopped.stderr });
+    t.equal((await get(slug)).json().phase, 'sleeping');
+    const woken = await berth(['tenant', 'wake', slug, '--wait'], admin);
+    t.equal(woken.code, 0, 'exits 0', { stderr: woken.stderr });
+    t.equal((await get(slug)).json().phase, 'running');
+    const again = await berth(['tenant', 'wake', slug, '--wait'], admin);
+    t.equal(again.code, 1, 'an awake team is not woken');
+    oneErrorLine(t, again, 'OPERATION_CONFLICT');
+  });
+
   t.test('tenant delete --delete-data: refused without a terminal, done with --yes', async (t) => {
     const refused = await berth(['tenant', 'delete', slug, '--delete-data', '--wait'], admin);
     t.equal(refused.code, 2);

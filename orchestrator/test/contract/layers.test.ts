@@ -77,7 +77,7 @@ t.test('each kind of violation fails, naming its rule and its import', async (tt
     // A cycle inside one layer: labels.ts imports ownership.ts; the reverse closes it without crossing a layer.
     'src/runtime/ownership.ts': prepend("import './labels.js';"),
     // A module in a folder no layer lists.
-    'src/sleep/idle.ts': () => "import { BerthError } from '../errors.js';\nexport const refused = BerthError;\n"
+    'src/dozing/idle.ts': () => "import { BerthError } from '../errors.js';\nexport const refused = BerthError;\n"
   });
   const { code, out } = await cruise(dir);
   tt.comment(out.trim());
@@ -86,7 +86,7 @@ t.test('each kind of violation fails, naming its rule and its import', async (tt
   tt.match(out, /leaf-imports-higher: src\/tenants\/tenants\.schema\.ts → src\/tenants\/tenants\.repository\.ts/);
   tt.match(out, /no-circular: src\/runtime\/(labels|ownership)\.ts/);
   tt.notMatch(out, /imports-higher: src\/runtime\//, 'the cycle breaks no layer rule, only no-circular');
-  tt.match(out, /module-outside-the-layers: src\/sleep\/idle\.ts → src\/errors\.ts/);
+  tt.match(out, /module-outside-the-layers: src\/dozing\/idle\.ts → src\/errors\.ts/);
   const rules = [...out.matchAll(/^\s*(?:error|warn)\s+([a-z-]+):/gm)].map((m) => m[1]);
   tt.same([...new Set(rules)].sort(), ['engine-imports-higher', 'leaf-imports-higher', 'module-outside-the-layers', 'no-circular'], 'and no other rule fires');
 });

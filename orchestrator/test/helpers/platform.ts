@@ -35,6 +35,7 @@ export function platformEnv(config: PlatformConfig, extra: Record<string, string
     BERTH_MONGO_DB: config.mongoDb,
     BERTH_PLATFORM_DB_CONTAINER: config.platformDb.container,
     BERTH_MAIL_RELAY_PORT: String(config.mailRelay.port),
+    BERTH_WAKE_PORT: String(config.wake.port),
     BERTH_HTTP_PORT: String(config.nginx.httpPort),
     BERTH_LOG_LEVEL: 'warn',
     ...extra
@@ -79,6 +80,8 @@ export async function startTestPlatform(
     platformDb: { container: `berth-test-db-${id}` },
     // A port of its own, fixed for the platform's life: a restart must render the same relay URL.
     mailRelay: { ...base.mailRelay, port: await freePort() },
+    // The wake listener's port too: routes of sleeping teams name it.
+    wake: { ...base.wake, port: await freePort() },
     mongoUrl: undefined,
     // A slice of its own, away from the production range: a platform allocates
     // the lowest free port, and the app binds it only once its stack is
@@ -88,6 +91,8 @@ export async function startTestPlatform(
     nginx: { bin: base.nginx.bin, prefix: nginx.prefix, confFile: nginx.confFile, controlSocket: nginx.controlSocket, tableFile: nginx.tableFile, httpPort: nginx.port },
     ...overrides
   };
+  // A test that sets the wake bound keeps a port of its own all the same.
+  if (overrides.wake && overrides.wake.port === base.wake.port) config.wake = { ...overrides.wake, port: await freePort() };
   let platform: Platform;
   try {
     await ensurePlatformDb(runtime, config);

@@ -5,11 +5,11 @@
 // sides without touching anyone else's traffic, a keep-alive connection lives
 // through route changes, and nginx's master is never reloaded or restarted.
 import t from 'tap';
-import Fastify from 'fastify';
 import http from 'node:http';
 import net from 'node:net';
 import { readFile } from 'node:fs/promises';
-import { installWakeHandoff } from '../../src/platform/wake-handoff.js';
+import { silentLogger } from '../../src/log.js';
+import { startWakeServer } from '../../src/sleep/wake-server.js';
 import { control } from '../../src/proxy/route-control.js';
 import { DOWN_STATES, parseTable } from '../../src/proxy/route-entry.js';
 import type { RouteManager } from '../../src/proxy/route-manager.js';
@@ -92,23 +92,19 @@ t.test('with nginx running', async (t) => {
     t.equal((await request(nginx.port, host('delta'))).status, 200, 'up again at once');
   });
 
-  t.test('a sleeping team\'s request is handed to the orchestrator with its Host, path and method', async (t) => {
-    const orchestrator = Fastify();
-    const seen: Array<{ host?: string; url: string; method: string }> = [];
-    orchestrator.addHook('onRequest', async (req) => void seen.push({ host: req.headers.host, url: req.url, method: req.method }));
-    installWakeHandoff(orchestrator);
-    await orchestrator.listen({ host: '127.0.0.1', port: 0 });
-    t.teardown(() => orchestrator.close());
-    const { port } = orchestrator.server.address() as net.AddressInfo;
-    await routes.setRoute('echo', { kind: 'sleeping', wake: `127.0.0.1:${port}` });
+  t.test('a sleeping team\'s request is held while the wake listener wakes it, then goes to its app', async (t) => {
+    const asked: string[] = [];
+    const wake = await startWakeServer(0, { ask: async (slug) => (asked.push(slug), { state: 'up', port: app.port }), holdMs: 1000, log: silentLogger });
+    t.teardown(() => wake.close());
+    await routes.setRoute('echo', { kind: 'sleeping', wake: `127.0.0.1:${wake.port}` });
     const res = await request(nginx.port, host('echo'), { method: 'POST', path: '/notes?x=1', body: 'hi', headers: { 'X-Berth-Wake': 'alpha' } });
-    t.equal(res.status, 503);
-    t.equal(res.body, 'echo is waking\n', 'nginx named the team, not the client');
-    t.equal(res.headers['retry-after'], '10');
-    t.same(seen, [{ host: host('echo'), url: '/notes?x=1', method: 'POST' }]);
-    await orchestrator.close();
+    t.equal(res.status, 200, 'the app answered the held request');
+    t.same(asked, ['echo'], 'the wake was asked for the team nginx found, not the one the client named');
+    t.equal(app.lastHeaders?.host, host('echo'), 'with its Host');
+    t.equal(app.lastHeaders?.['x-berth-wake'], undefined, 'no X-Berth-Wake reaches the app');
+    await wake.close();
     const down = await request(nginx.port, host('echo'));
-    t.equal(down.status, 503, 'orchestrator not listening: still a page');
+    t.equal(down.status, 503, 'wake listener not listening: a page at once');
     t.match(down.body, /waking up/);
   });
 

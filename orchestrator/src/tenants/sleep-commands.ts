@@ -1,0 +1,88 @@
+// The sleep commands: freeze an idle team, stop it for sleep, wake it. The
+// sleep policy, the wake listener and the API ask here; the operation runner
+// (operations.ts) takes the lock and records the phase, as for every command.
+import type { EventBus } from '../events/event-bus.js';
+import type { Operations, Started } from './operations.js';
+import type { OnAwake, SleepSteps } from './sleep-steps.js';
+import type { SleepSetting } from './sleep.schema.js';
+import type { Phase, TenantDoc } from './tenant.types.js';
+import type { TenantsRepository } from './tenants.repository.js';
+import type { TenantStacks } from './tenant-stacks.js';
+import { sleepMs } from '../stacks/plan-sleep.js';
+import { BerthError } from '../errors.js';
+
+export interface SleepCommandsDeps {
+  repo: TenantsRepository;
+  operations: Operations;
+  sleep: SleepSteps;
+  stacks: TenantStacks;
+  events: EventBus;
+}
+
+/** Why a team goes to sleep: the policy's reason, in the phase event. */
+export type SleepWhy = Record<string, unknown>;
+
+export class SleepCommands {
+  constructor(private readonly d: SleepCommandsDeps) {}
+
+  /** A running team, frozen: its containers paused. A freeze that fails wakes the team back up (never half frozen). */
+  freeze(slug: string, why: SleepWhy = {}): Promise<Started> {
+    return this.d.operations.run('freeze', slug, (doc, step) => this.d.sleep.freeze(doc, step), {
+      allowed: ['running'],
+      why,
+      onFailure: async () => {
+        const doc = await this.d.repo.mustGet(slug);
+        return this.d.sleep.wake({ ...doc, phase: 'frozen' }, async () => {});
+      }
+    }).then((started) => this.announce(slug, 'freeze', why, started));
+  }
+
+  /** A running or frozen team, stopped: no memory held. It wakes on its next request all the same. */
+  stop(slug: string, why: SleepWhy = {}): Promise<Started> {
+    return this.d.operations.run('sleep', slug, (doc, step) => this.d.sleep.sleep(doc, step), { allowed: ['running', 'frozen'] })
+      .then((started) => this.announce(slug, 'sleep', why, started));
+  }
+
+  /**
+   * A frozen or sleeping team, brought up. `onAwake` hears the app's port as
+   * soon as it answers. A wake that fails leaves the team failed (the
+   * operation's failure event names why) and raises tenant.wake_failed.
+   */
+  async wake(slug: string, onAwake?: OnAwake): Promise<Started> {
+    const before = await this.d.repo.mustGet(slug);
+    const started = await this.d.operations.run('wake', slug, (doc, step) => this.d.sleep.wake(doc, step, onAwake), {
+      allowed: ['frozen', 'sleeping'],
+      set: { desired: 'running' },
+      unlimited: before.phase === 'frozen',
+      onFailure: async () => {
+        const doc = await this.d.repo.mustGet(slug);
+        // Nothing half awake: whatever was started is stopped again, and the page says failed.
+        await this.d.sleep.failWake(doc);
+        return 'failed' as Phase;
+      }
+    });
+    void started.done.then((end) => {
+      if (end.type === 'operation.failed') {
+        void this.d.events.publish({ type: 'tenant.wake_failed', tenant: slug, operation: started.operation.id, data: { code: end.code, message: end.message } });
+      }
+    });
+    return started;
+  }
+
+  /** The team's own sleep times (each field absent: its plan's); an empty object clears them. */
+  async setTimes(slug: string, setting: SleepSetting): Promise<TenantDoc> {
+    for (const [field, value] of Object.entries(setting)) {
+      if (sleepMs(value) === undefined) throw new BerthError('VALIDATION_FAILED', `${field}: must be a duration such as 30s, 15m, 12h or 7d, or never`, { field });
+    }
+    const clean = { ...(setting.pause ? { pause: setting.pause } : {}), ...(setting.stop ? { stop: setting.stop } : {}) };
+    const doc = await this.d.repo.update(slug, Object.keys(clean).length > 0 ? { $set: { sleep: clean } } : { $unset: { sleep: '' } });
+    if (!doc) throw new BerthError('TENANT_NOT_FOUND', `no tenant "${slug}"`);
+    await this.d.events.publish({ type: 'tenant.sleep_times', tenant: slug, data: { ...this.d.stacks.sleepTimes(doc), override: clean } });
+    return doc;
+  }
+
+  private async announce(slug: string, kind: string, why: SleepWhy, started: Started): Promise<Started> {
+    if (Object.keys(why).length > 0) await this.d.events.publish({ type: 'tenant.sleep', tenant: slug, operation: started.operation.id, data: { kind, ...why } });
+    return started;
+  }
+}
