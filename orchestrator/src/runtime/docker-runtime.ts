@@ -98,7 +98,7 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   /** The labels of an existing object, or undefined when there is none. */
-  private async labelsOf(kind: ObjectKind, name: string): Promise<Docker.NetworkInspectInfo['Labels'] | undefined> {
+  private async inspectLabels(kind: ObjectKind, name: string): Promise<Docker.NetworkInspectInfo['Labels'] | undefined> {
     const get = {
       container: async () => (await this.docker.getContainer(name).inspect()).Config.Labels ?? {},
       network: async () => (await this.docker.getNetwork(name).inspect() as Docker.NetworkInspectInfo).Labels ?? {},
@@ -107,9 +107,13 @@ export class DockerRuntime implements ContainerRuntime {
     return this.call(`inspect ${kind} ${name}`, get, [404]);
   }
 
+  async labelsOf(kind: 'network' | 'volume', name: string): Promise<Labels | null> {
+    return (await this.inspectLabels(kind, name)) ?? null;
+  }
+
   /** NAME_TAKEN unless the object is absent or its labels name the wanted owner; true when it exists. */
   private async owned(kind: ObjectKind, name: string, wanted: Labels): Promise<boolean> {
-    const labels = await this.labelsOf(kind, name);
+    const labels = await this.inspectLabels(kind, name);
     if (labels === undefined) return false;
     assertSameOwner(kind, name, labels, wanted);
     return true;

@@ -161,6 +161,8 @@ export interface ContainerRuntime {
    * spec's; otherwise they throw NAME_TAKEN naming it, and change nothing.
    */
   ensureNetwork(spec: NetworkSpec): Promise<void>;
+  /** The labels of the network or volume of this name; null when there is none. */
+  labelsOf(kind: 'network' | 'volume', name: string): Promise<Labels | null>;
   removeNetwork(name: string): Promise<void>;
   listNetworks(labels: Labels): Promise<{ name: string; labels: Labels }[]>;
 

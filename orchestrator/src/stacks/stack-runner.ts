@@ -47,7 +47,7 @@ export async function upStack(runtime: ContainerRuntime, spec: StackSpec, option
   // Reads first, at once (each engine call counts on a loaded host). Every
   // name is checked before anything is made: with services starting
   // together, one taken name found late would leave its siblings made.
-  const [missing, found] = await Promise.all([missingImages(runtime, spec), ownContainers(runtime, spec)]);
+  const [missing, found] = await Promise.all([missingImages(runtime, spec), ownContainers(runtime, spec), ownNetworksAndVolumes(runtime, spec)]);
   for (const image of missing) {
     throw new BerthError('IMAGE_MISSING', `image ${image} is not on this host: build it with scripts/build-images`, { image });
   }
@@ -110,6 +110,19 @@ async function ownContainers(runtime: ContainerRuntime, spec: StackSpec): Promis
     if (info) assertSameOwner('container', service.container.name, info.labels, service.container.labels);
   });
   return new Map(spec.services.map((s, i) => [s.name, found[i] ?? null]));
+}
+
+/** NAME_TAKEN when a network or volume of the stack's names belongs to another owner. */
+async function ownNetworksAndVolumes(runtime: ContainerRuntime, spec: StackSpec): Promise<void> {
+  const objects = [
+    ...spec.networks.map((n) => ({ kind: 'network' as const, name: n.name, labels: n.labels })),
+    ...spec.volumes.map((v) => ({ kind: 'volume' as const, name: v.name, labels: v.labels }))
+  ];
+  const found = await Promise.all(objects.map((o) => runtime.labelsOf(o.kind, o.name)));
+  objects.forEach((o, i) => {
+    const labels = found[i];
+    if (labels) assertSameOwner(o.kind, o.name, labels, o.labels);
+  });
 }
 
 async function missingImages(runtime: ContainerRuntime, spec: StackSpec): Promise<string[]> {
