@@ -102,15 +102,30 @@ export class EdgeActivity {
   private lastRead: Date | undefined;
   private reading: Promise<string[]> | undefined;
   private readonly clock: () => Date;
+  private readonly listeners = new Set<(changed: string[]) => Promise<void>>();
 
   constructor(private readonly o: EdgeActivityOptions) {
     this.clock = o.clock ?? (() => new Date());
   }
 
-  /** Reads every team's counters from nginx in one call; returns the slugs whose activity changed. */
+  /**
+   * Reads every team's counters from nginx in one call; returns the slugs
+   * whose activity changed. Whoever reads (the stats loop, the sleep policy),
+   * every listener hears of each change once.
+   */
   refresh(): Promise<string[]> {
-    this.reading ??= this.read().finally(() => (this.reading = undefined));
+    this.reading ??= this.read()
+      .then(async (changed) => {
+        if (changed.length > 0) for (const listener of this.listeners) await listener(changed);
+        return changed;
+      })
+      .finally(() => (this.reading = undefined));
     return this.reading;
+  }
+
+  /** Called after each read that changed some team's activity; a listener's failure is its own to log. */
+  onChange(listener: (changed: string[]) => Promise<void>): void {
+    this.listeners.add(listener);
   }
 
   /** Zeros for a team nginx has not counted (yet). */

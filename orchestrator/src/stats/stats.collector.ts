@@ -5,7 +5,8 @@
 // scheduled only when this one has ended, so a slow engine never piles passes
 // up. Each pass first reads every team's activity from the edge (one call to
 // nginx) and publishes a `tenant.activity` event for each team whose numbers
-// changed, before the slow container reads.
+// changed, before the slow container reads (also when another reader, the
+// sleep policy, read nginx first).
 //
 // Docker quirk: a non-streamed stats read waits for a second sample (~1-2 s
 // per container on Docker 20.10) so that it can compute CPU %; `one-shot`
@@ -41,7 +42,10 @@ export class StatsCollector {
     private readonly log: Logger,
     private readonly options: StatsOptions,
     private readonly activity?: EdgeActivity
-  ) {}
+  ) {
+    // Published whoever read nginx: the sleep policy reads it too.
+    activity?.onChange((changed) => this.publishChanged(changed));
+  }
 
   /** Fresh numbers for one tenant; 404 when there is no such tenant. */
   async forTenant(slug: string): Promise<TenantStats> {
@@ -76,16 +80,22 @@ export class StatsCollector {
   /** Reads the edge's activity once; a failed read keeps the last numbers and is logged. */
   private async publishActivity(): Promise<void> {
     if (!this.activity) return;
-    let changed: string[];
     try {
-      changed = await this.activity.refresh();
+      await this.activity.refresh();
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, 'activity not read from nginx');
-      return;
     }
+  }
+
+  private async publishChanged(changed: string[]): Promise<void> {
     for (const tenant of changed) {
-      const data = this.activity.view(tenant);
-      if (data) await this.events.publish({ type: 'tenant.activity', tenant, data: { ...data } }, { store: false });
+      const data = this.activity?.view(tenant);
+      if (!data) continue;
+      try {
+        await this.events.publish({ type: 'tenant.activity', tenant, data: { ...data } }, { store: false });
+      } catch (err) {
+        this.log.warn({ tenant, err: (err as Error).message }, 'activity not published');
+      }
     }
   }
 

@@ -87,6 +87,21 @@ t.test('activity from the edge: requests through nginx show in the tenant views,
   t.notMatch(metrics, /tenant="tnobody/, 'no series for a host no team owns');
 });
 
+t.test('activity another reader took first (the sleep policy refreshes too) is still published as tenant.activity', async (t) => {
+  const got: BerthEvent[] = [];
+  const unsubscribe = events.subscribe((e) => e.type === 'tenant.activity' && e.tenant === slug && got.push(e));
+  t.teardown(unsubscribe);
+  await tp.platform.activity.refresh();
+  const before = tp.platform.activity.activity(slug).requests;
+  t.equal((await throughNginx(tp, slug, 'GET', '/healthz')).status, 200);
+  // Not the stats pass: the read the sleep policy makes at the start of its own pass.
+  await until(async () => (await tp.platform.activity.refresh(), tp.platform.activity.activity(slug).requests > before), 30_000, 'the request counted');
+  t.match(got.at(-1)?.data, { requests: before + 1 }, 'the event went out on that read');
+  const published = got.length;
+  await tp.platform.stats.pass();
+  t.equal(got.length, published, 'the stats pass has nothing new to say: each change is published once');
+});
+
 t.test('stop waits for the pass under way: its reads have ended and its event is out when stop returns', async (t) => {
   // The real engine behind a counter of the stats reads in flight (each takes
   // ~1-2 s on Docker 20.10: it waits for a second sample), and a loop of its
