@@ -8,10 +8,13 @@
 // first (new requests go to the wake listener), then the containers pause: a
 // request never meets a paused app through an `up` route. Waking, every
 // container is thawed and the app answers before the route says `up`.
+// Stopped for sleep, a team keeps only its volumes: the wake makes its
+// networks and containers again.
 import type { PlatformConfig } from '../config/config.js';
 import type { Logger } from '../log.js';
 import { LABEL } from '../runtime/labels.js';
 import { runProbe } from '../runtime/probes.js';
+import { downStack } from '../stacks/stack-runner.js';
 import type { ContainerRuntime } from '../runtime/types.js';
 import type { TenantStacks } from './tenant-stacks.js';
 import type { Step, TenantRouter, TenantSteps } from './tenant-steps.js';
@@ -41,12 +44,24 @@ export class SleepSteps {
     return 'frozen';
   }
 
-  /** Route to the wake listener, then stop every container, last first (a frozen one is thawed to be stopped). */
+  /**
+   * Route to the wake listener, stop every container, last first (a frozen
+   * one is thawed to be stopped), then let go of the containers and the
+   * networks: a sleeping team holds only its volumes (its data) and its
+   * registry entry. Every network costs the whole host: Docker 20.10 writes
+   * iptables rules for each, and each later network or port change pays for
+   * all of them (bench/network-scale.bench.ts: create 59 ms with none, 139 ms
+   * with 400, about 1 s with 900), so a host of a thousand mostly sleeping
+   * teams must not keep two networks per sleeper. The wake makes them again
+   * from the same spec (stack-runner.ts), as a create does.
+   */
   async sleep(doc: TenantDoc, step: Step): Promise<Phase> {
     await step('route');
     await this.d.router.setRoute(doc._id, this.d.stacks.sleepRoute());
     await this.thaw(doc);
     await this.d.steps.stopContainers(doc, step);
+    await step('release');
+    await downStack(this.d.runtime, doc._id, { deleteData: false, platform: this.d.config.platformId });
     return 'sleeping';
   }
 

@@ -63,7 +63,7 @@ t.test('killed mid-stop-for-sleep (the app stopped, the others not): the restart
   const child = await startOrchestrator(env, apiPort, children);
   const doc = await settled();
   t.equal(doc.phase, 'sleeping', `ended sleeping (${doc.lastError?.message ?? 'no error'})`);
-  t.same(await states(), { app: 'exited', db: 'exited', storage: 'exited' }, 'all three stopped');
+  t.same(await states(), {}, 'all three stopped and let go (a sleeping team keeps only its volumes)');
   t.equal((await throughNginx(tp, slug, 'GET', '/healthz', {}, undefined, 60_000)).status, 200, 'and the next request wakes it');
   t.equal((await settled()).phase, 'running');
   await kill(child, 'SIGKILL');

@@ -106,7 +106,9 @@ t.test('ten requests at once for a frozen team share one wake', async (t) => {
 t.test('a stopped (sleeping) team wakes on request too', async (t) => {
   await p.tenants.sleep(slug, { stop: true });
   t.equal((await settle())?.phase, 'sleeping');
-  t.same(await states(), ['exited', 'exited', 'exited'], 'stopped: no memory held');
+  t.same(await states(), [], 'stopped, then its containers let go: no memory held');
+  t.equal(await docker('network', 'ls', '-q', '--filter', `label=berth.tenant=${slug}`), '', 'and no network (each costs the host iptables rules)');
+  t.equal((await docker('volume', 'ls', '-q', '--filter', `label=berth.tenant=${slug}`)).split('\n').filter(Boolean).length, 2, 'its data stays: both volumes');
   const answer = await throughNginx(tp, slug, 'GET', '/healthz', {}, undefined, 60_000);
   t.equal(answer.status, 200);
   t.equal((await settle())?.phase, 'running');
