@@ -55,7 +55,8 @@ export const actions: Actions = {
   /** Empty fields follow the plan; `reset` clears both. The API's refusal is shown next to its field. */
   sleepTimes: async ({ request, locals, params, cookies }) => {
     const { form, failure } = await readForm(request);
-    if (failure) return failure;
+    // Said in the sleep card, not under the action buttons.
+    if (failure) return fail(failure.status, { ...failure.data, kind: 'sleep-times' });
     const reset = form.get('reset') === '1';
     const setting: { pause?: string; stop?: string } = {};
     if (!reset) {
