@@ -1,4 +1,5 @@
 // Small display helpers shared by the pages.
+import { kindLabel, phaseLabel, sleepReason, sleepTimesLine, stepLabel } from './sleep.js';
 
 export function bytes(n: number | undefined): string {
   if (n === undefined || !Number.isFinite(n)) return '—';
@@ -74,13 +75,16 @@ export function describe(e: { type: string; data?: Record<string, unknown> }): s
   const d = e.data ?? {};
   switch (e.type) {
     case 'tenant.created': return `created (plan ${String(d.plan ?? '?')})`;
-    case 'tenant.phase': return `phase ${String(d.from)} → ${String(d.to)}${d.reason ? ` (${String(d.reason)})` : ''}${d.failing ? ` — ${String(d.failing)} failing` : ''}`;
+    case 'tenant.phase': return `phase ${phaseLabel(String(d.from))} → ${phaseLabel(String(d.to))}${d.reason ? ` (${String(d.reason)})` : ''}${d.failing ? ` — ${String(d.failing)} failing` : ''}`;
     case 'tenant.deleted': return d.deleteData ? 'deleted with its data' : 'deleted (data kept)';
-    case 'operation.started': return `${String(d.kind)} started`;
-    case 'operation.resumed': return `${String(d.kind)} resumed after a restart (was at ${String(d.from)})`;
-    case 'operation.step': return `${String(d.kind)}: ${String(d.step)}`;
-    case 'operation.succeeded': return `${String(d.kind)} succeeded in ${String(d.seconds)} s → ${String(d.phase)}`;
-    case 'operation.failed': return `${String(d.kind)} failed: ${String(d.code)} — ${String(d.message)}`;
+    case 'tenant.sleep': return sleepReason(d);
+    case 'tenant.sleep_times': return sleepTimesLine(d);
+    case 'tenant.wake_failed': return `wake failed: ${String(d.code)} — ${String(d.message)}; the team is failed`;
+    case 'operation.started': return `${kindLabel(String(d.kind))} started`;
+    case 'operation.resumed': return `${kindLabel(String(d.kind))} resumed after a restart (was at ${String(d.from)})`;
+    case 'operation.step': return `${kindLabel(String(d.kind))}: ${stepLabel(String(d.kind), String(d.step))}`;
+    case 'operation.succeeded': return `${kindLabel(String(d.kind))} succeeded in ${String(d.seconds)} s → ${phaseLabel(String(d.phase))}`;
+    case 'operation.failed': return `${kindLabel(String(d.kind))} failed: ${String(d.code)} — ${String(d.message)}`;
     case 'health.check_failed': return `health check failed (${String(d.failing ?? '?')}, ${String(d.failures ?? '?')} in a row): ${String(d.detail ?? '')}`;
     case 'health.restart': return d.reason === 'crashed' ? `started ${String(d.service)} again: it died` : `restarted ${String(d.service)} (attempt ${String(d.attempt)})`;
     case 'health.crash_loop': return `crash loop: ${String(d.service)} died ${String(d.deaths)} times within ${Math.round(Number(d.windowMs) / 1000)} s; the team was stopped`;

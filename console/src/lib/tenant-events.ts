@@ -91,6 +91,16 @@ export function applyEvent(t: Tenant, e: BerthEvent): boolean {
     case 'tenant.activity':
       t.activity = d as unknown as TenantActivity;
       return true;
+    case 'tenant.sleep_times': {
+      // The times in force and the team's own; the plan's did not change (a view read before has them).
+      const pause = str(d.pause);
+      const stop = str(d.stop);
+      if (!pause || !stop || !t.sleep) return false;
+      const o = (d.override && typeof d.override === 'object' ? d.override : {}) as Record<string, unknown>;
+      const override = { ...(str(o.pause) ? { pause: str(o.pause) } : {}), ...(str(o.stop) ? { stop: str(o.stop) } : {}) };
+      t.sleep = { pause, stop, plan: t.sleep.plan, ...(Object.keys(override).length > 0 ? { override } : {}) };
+      return true;
+    }
     default:
       return false;
   }

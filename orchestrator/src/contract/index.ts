@@ -16,6 +16,8 @@ export type {
   TenantAction, LogsQuery, LogsReply, TenantEventsReply, OwnerLinkReply
 } from '../tenants/tenants.schema.js';
 export type { StorageView as TenantStorage } from '../storage/storage.schema.js';
+export { SLEEP_DURATION } from '../tenants/sleep.schema.js';
+export type { SleepSetting, SleepView } from '../tenants/sleep.schema.js';
 export type { TenantStats } from '../stats/stats.schema.js';
 export type { ActivityView as TenantActivity } from '../proxy/edge-activity.schema.js';
 export type { BerthEvent } from '../events/event.schema.js';

@@ -1,5 +1,6 @@
 // GET /templates: a loaded stack template as the console's templates page shows it.
 import type { FromSchema } from 'json-schema-to-ts';
+import { planSleepSchema } from '../tenants/sleep.schema.js';
 
 const limits = {
   type: 'object',
@@ -29,7 +30,7 @@ export const templateSchema = {
       additionalProperties: {
         type: 'object',
         additionalProperties: false,
-        required: ['description', 'services', 'edge'],
+        required: ['description', 'services', 'edge', 'sleep'],
         properties: {
           description: { type: 'string' },
           storageQuotaBytes: { type: 'integer', description: 'the most a team on this plan may store' },
@@ -40,6 +41,7 @@ export const templateSchema = {
             description: 'what nginx allows each team on this plan (defaults filled in)',
             properties: { ratePerMinute: { type: 'integer' }, burst: { type: 'integer' }, connections: { type: 'integer' }, maxBodyBytes: { type: 'integer' } }
           },
+          sleep: { ...planSleepSchema, description: 'idle this long, a team on this plan is frozen (pause) or stopped (stop); Berth\'s defaults where the plan states none; a team may have its own' },
           services: { type: 'object', additionalProperties: limits }
         }
       }

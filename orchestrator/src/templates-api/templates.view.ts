@@ -4,6 +4,7 @@
 import { parseMemory, storageQuotaBytes } from '../stacks/render.js';
 import type { LoadedTemplate } from '../stacks/template.schema.js';
 import { planEdge } from '../stacks/plan-edge.js';
+import { sleepTimes } from '../stacks/plan-sleep.js';
 import { bodySizeBytes } from '../proxy/route-entry.js';
 import type { TemplateView } from './templates.schema.js';
 
@@ -18,10 +19,12 @@ export function templateView(loaded: LoadedTemplate, images: Record<string, stri
     }
     const quota = storageQuotaBytes(loaded, plan);
     const edge = planEdge(loaded, plan);
+    const sleep = sleepTimes(loaded, plan);
     plans[plan] = {
       description: spec.description ?? '',
       ...(quota === undefined ? {} : { storageQuotaBytes: quota }),
       edge: { ...edge.limits, maxBodyBytes: bodySizeBytes(plan, edge.maxBodySize) },
+      sleep: { pause: sleep.pause, stop: sleep.stop },
       services
     };
   }

@@ -22,15 +22,31 @@ export const sleepSettingSchema = {
   }
 } as const;
 
-/** What the team view shows: the times in force and where each came from. */
-export const sleepViewSchema = {
+/** A plan's sleep times, Berth's defaults (15m, 12h) filled in where the plan states none. */
+export const planSleepSchema = {
   type: 'object',
   additionalProperties: false,
   required: ['pause', 'stop'],
   properties: {
+    pause: { type: 'string', description: 'idle this long, a team on this plan is frozen' },
+    stop: { type: 'string', description: 'idle this long, a team on this plan is stopped' }
+  }
+} as const;
+
+/**
+ * What the team view shows: the times in force and where each came from
+ * (a field in `override` is the team's own; otherwise it is `plan`'s), so an
+ * operator sees what clearing the override would give without another call.
+ */
+export const sleepViewSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['pause', 'stop', 'plan'],
+  properties: {
     pause: { type: 'string' },
     stop: { type: 'string' },
-    override: sleepSettingSchema
+    override: sleepSettingSchema,
+    plan: { ...planSleepSchema, description: "its plan's times, what a field without an override follows" }
   }
 } as const;
 

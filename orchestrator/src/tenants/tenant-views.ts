@@ -103,7 +103,13 @@ export class TenantViews {
 
   private sleepOf(doc: TenantDoc): NonNullable<TenantView['sleep']> {
     const times = this.d.stacks.sleepTimes(doc);
-    return { pause: times.pause, stop: times.stop, ...(doc.sleep && Object.keys(doc.sleep).length > 0 ? { override: doc.sleep } : {}) };
+    const plan = this.d.stacks.sleepTimes({ ...doc, sleep: undefined });
+    return {
+      pause: times.pause,
+      stop: times.stop,
+      plan: { pause: plan.pause, stop: plan.stop },
+      ...(doc.sleep && Object.keys(doc.sleep).length > 0 ? { override: doc.sleep } : {})
+    };
   }
 
   private storageOf(doc: TenantDoc): TenantView['storage'] {

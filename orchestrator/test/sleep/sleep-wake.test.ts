@@ -58,7 +58,7 @@ t.test('its own sleep times are validated and shown in the tenant view', async (
   t.equal((await api('PUT', `/tenants/${slug}/sleep`, { pause: 'x'.repeat(5000) })).statusCode, 400, 'a long value is refused');
   const ok = await api('PUT', `/tenants/${slug}/sleep`, { pause: '1s', stop: 'never' });
   t.equal(ok.statusCode, 200, 'set');
-  t.same(ok.json().sleep, { pause: '1s', stop: 'never', override: { pause: '1s', stop: 'never' } });
+  t.same(ok.json().sleep, { pause: '1s', stop: 'never', override: { pause: '1s', stop: 'never' }, plan: { pause: '15m', stop: '12h' } }, "the plan's times beside the team's own");
 });
 
 t.test('idle for its pause time, the team is frozen; a request wakes it with the app\'s own answer', async (t) => {

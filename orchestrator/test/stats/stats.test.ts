@@ -149,8 +149,8 @@ t.test('GET /templates: every loaded template with its plans and services', asyn
     route: { service: 'app', port: 3000 },
     defaultPlan: 'starter',
     plans: {
-      starter: { description: 'Small teams', storageQuotaBytes: 1024 * MiB, edge: { ratePerMinute: 3000, burst: 100, connections: 50, maxBodyBytes: 100 * MiB }, services: { app: { memory: '256m', memoryBytes: 256 * MiB, cpus: 0.5, pids: 256 } } },
-      team: { storageQuotaBytes: 10 * 1024 * MiB, edge: { ratePerMinute: 60_000, burst: 2000, connections: 200, maxBodyBytes: 500 * MiB }, services: { storage: { memory: '1g', cpus: 1, pids: 1024 } } }
+      starter: { description: 'Small teams', storageQuotaBytes: 1024 * MiB, edge: { ratePerMinute: 3000, burst: 100, connections: 50, maxBodyBytes: 100 * MiB }, sleep: { pause: '15m', stop: '12h' }, services: { app: { memory: '256m', memoryBytes: 256 * MiB, cpus: 0.5, pids: 256 } } },
+      team: { sleep: { pause: '15m', stop: '12h' }, storageQuotaBytes: 10 * 1024 * MiB, edge: { ratePerMinute: 60_000, burst: 2000, connections: 200, maxBodyBytes: 500 * MiB }, services: { storage: { memory: '1g', cpus: 1, pids: 1024 } } }
     }
   });
   t.same(tenant.services.map((s: { name: string }) => s.name).sort(), ['app', 'db', 'storage']);

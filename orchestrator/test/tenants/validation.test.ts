@@ -68,6 +68,53 @@ t.test('bad bodies', async (t) => {
   t.equal(badPhase.statusCode, 400);
 });
 
+// The team page's sleep form and its Freeze/Sleep/Wake buttons call these; every
+// refusal names the field and its rule, and a refusal writes nothing.
+t.test('sleep times and sleep actions: bad input refused, unknown teams 404', async (t) => {
+  const put = (payload: unknown, slug = 'no-such-team') =>
+    app.inject({ method: 'PUT', url: `/api/v1/tenants/${slug}/sleep`, headers: auth, payload: payload as object });
+  const bad: [string, unknown, RegExp][] = [
+    ['a unit that is none', { pause: '5x' }, /^body\.pause must match pattern .*30s, 15m, 12h, 7d or never/],
+    ['no unit', { stop: '15' }, /^body\.stop must match pattern/],
+    ['zero', { pause: '0m' }, /^body\.pause must match pattern/],
+    ['a space', { pause: '15 m' }, /^body\.pause must match pattern/],
+    ['seven digits', { pause: '1000000h' }, /^body\.pause must match pattern/],
+    ['Never capitalised', { stop: 'Never' }, /^body\.stop must match pattern/],
+    ['a newline after a good value', { pause: '15m\n' }, /^body\.pause must match pattern/],
+    ['a number', { pause: 15 }, /^body\.pause must be string/],
+    ['an empty string', { pause: '' }, /^body\.pause must match pattern/],
+    ['13 characters', { pause: 'x'.repeat(13) }, /^body\.pause must NOT have more than 12 characters/],
+    ['a field it has not', { pause: '15m', wake: 'now' }, /^body\.wake is not a field this accepts/]
+  ];
+  for (const [what, body, message] of bad) {
+    const res = await put(body);
+    t.equal(res.statusCode, 400, what);
+    t.equal(res.json().error?.code, 'VALIDATION_FAILED', what);
+    t.match(res.json().error?.message, message, what);
+  }
+  const huge = await put({ pause: 'x'.repeat(1 << 20) });
+  t.equal(huge.statusCode, 413, 'a 1 MB value: refused before it is parsed');
+  t.equal(huge.json().error?.code, 'BODY_TOO_LARGE');
+  const nearLimit = await put({ pause: 'x'.repeat(60_000) });
+  t.equal(nearLimit.statusCode, 400, 'a 60 KB value under the body limit: refused by its length');
+  t.match(nearLimit.json().error?.message, /^body\.pause must NOT have more than 12 characters \(.*\); shorten it$/);
+  t.notMatch(nearLimit.json().error?.message, /xxx/, 'and the message does not echo the value');
+  const missing = await put({ pause: '15m' });
+  t.equal(missing.statusCode, 404, 'good times for a team that does not exist');
+  t.equal(missing.json().error?.code, 'TENANT_NOT_FOUND');
+  t.equal((await put({ pause: '15m' }, 'Bad_Slug')).statusCode, 400, 'a slug that is none');
+
+  const act = (action: string, query = '') => app.inject({ method: 'POST', url: `/api/v1/tenants/no-such-team/actions/${action}${query}`, headers: auth });
+  for (const action of ['sleep', 'wake']) t.equal((await act(action)).json().error?.code, 'TENANT_NOT_FOUND', `${action}: a team that does not exist`);
+  t.equal((await act('sleep', '?stop=true')).statusCode, 404, 'sleep?stop=true: the same');
+  const maybe = await act('sleep', '?stop=maybe');
+  t.equal(maybe.statusCode, 400, 'stop must be a boolean');
+  t.match(maybe.json().error?.message, /^querystring\.stop must be boolean/);
+  t.equal((await act('sleep', '?later=1')).statusCode, 400, 'a query parameter it has not');
+  t.match((await act('freeze')).json().error?.message, /^params\.action must be one of: start, stop, restart, sleep, wake/, 'freeze is sleep (without stop)');
+  t.same(await repo.list(), [], 'nothing was written');
+});
+
 t.test('nothing half-written: no registry entry, no container, no network', async (t) => {
   t.same(await repo.list(), []);
   t.equal(await docker('ps', '-aq', '--filter', `label=berth.platform=${tp.config.platformId}`), '');

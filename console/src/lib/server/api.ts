@@ -6,6 +6,7 @@ import type {
   SetupStartReply, SignupView, SlugCheck, StartSignupReply, TemplateList, TenantAccepted, TenantAction, TenantEventsReply, TenantStats,
   UpgradeJobList, UpgradeJobView, UpgradePreview, UpgradeRequest, VersionList
 } from '$contract';
+import type { SleepSetting } from '$contract';
 import type { Tenant } from '$lib/tenant';
 import { config } from './config';
 
@@ -34,7 +35,7 @@ function fieldOf(code: string, message: string): string | undefined {
 }
 
 interface Call {
-  method?: 'GET' | 'POST' | 'DELETE';
+  method?: 'GET' | 'POST' | 'PUT' | 'DELETE';
   body?: unknown;
   query?: Record<string, string | number | boolean | undefined>;
   headers?: Record<string, string>;
@@ -116,7 +117,11 @@ export function api(session?: string) {
     tenants: {
       list: async () => (await call<{ tenants: Tenant[] }>('/tenants')).tenants,
       get: (slug: string) => call<Tenant>(`/tenants/${encodeURIComponent(slug)}`),
-      action: (slug: string, action: TenantAction) => call<TenantAccepted>(`/tenants/${encodeURIComponent(slug)}/actions/${action}`, { method: 'POST' }),
+      /** `stop` with sleep: stop the team rather than freeze it. */
+      action: (slug: string, action: TenantAction, query: { stop?: boolean } = {}) =>
+        call<TenantAccepted>(`/tenants/${encodeURIComponent(slug)}/actions/${action}`, { method: 'POST', query }),
+      /** The team's own sleep times over its plan's; an empty setting goes back to the plan's. */
+      setSleep: (slug: string, setting: SleepSetting) => call<Tenant>(`/tenants/${encodeURIComponent(slug)}/sleep`, { method: 'PUT', body: setting }),
       delete: (slug: string, deleteData: boolean, confirm?: string) =>
         call<TenantAccepted>(`/tenants/${encodeURIComponent(slug)}`, { method: 'DELETE', query: { deleteData, confirm: deleteData ? confirm : undefined } }),
       events: async (slug: string, limit = 200) => (await call<TenantEventsReply>(`/tenants/${encodeURIComponent(slug)}/events`, { query: { limit } })).events,
