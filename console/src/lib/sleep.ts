@@ -42,6 +42,7 @@ export function stepLabel(kind: string, step: string): string {
   if (kind === 'freeze' || kind === 'sleep') {
     if (step === 'route') return 'route to the wake listener (its next request wakes it)';
     if (step === 'pausing') return 'pausing its containers (memory kept, no CPU)';
+    if (step === 'release') return 'letting go of its containers and networks (its data stays)';
   }
   if (kind === 'wake') {
     if (step === 'thawing') return 'thawing its containers';
