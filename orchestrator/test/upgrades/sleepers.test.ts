@@ -8,6 +8,7 @@
 import t from 'tap';
 import type { ContainerRuntime, ContainerSpec } from '../../src/runtime/types.js';
 import { appImage, removeVersions, tagVersion, testVersion } from '../helpers/app-versions.js';
+import { berth, listen } from '../helpers/berth-cli.js';
 import { config, docker, testSlug } from '../helpers/docker.js';
 import { startTestPlatform } from '../helpers/platform.js';
 import { throughNginx } from '../helpers/through-nginx.js';
@@ -124,6 +125,12 @@ t.test('one awake, one frozen and one sleeping team: all three upgraded, each ba
     t.match(mine.at(-1), { state: 'succeeded', sleeper: { from, after: from } }, `${slug}: the last event says it was put back`);
     t.ok(mine.filter((d) => d.step === `back to ${from}`).every((d) => d.state === 'upgrading'), 'not shown done while it is put back');
   }
+
+  // The CLI's job table says it too (scripts/berth runs orchestrator/dist).
+  const status = await berth(['upgrade', 'status', job.id], { BERTH_URL: await listen(tp), BERTH_TOKEN: tp.token });
+  t.equal(status.code, 0, status.stderr);
+  t.match(status.stdout, new RegExp(`${frozen} .*succeeded +done \\(was frozen; now frozen\\)`), 'berth upgrade status: the frozen team was put back');
+  t.match(status.stdout, new RegExp(`${sleeping} .*succeeded +done \\(was sleeping; now sleeping\\)`), 'and the sleeping one');
 
   // Asleep on the new version: its next visitor wakes it and gets that version.
   const version = await throughNginx(tp, frozen, 'GET', '/version', {}, undefined, 60_000);
