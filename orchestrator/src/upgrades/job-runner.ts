@@ -280,7 +280,11 @@ export class JobRunner {
         break;
       }
       if (doc.operation?.kind !== 'upgrade') {
-        if (doc.appVersion === e.to) this.end(e, 'succeeded');
+        if (doc.appVersion === e.to) {
+          // A sleeper whose process died after its swap: back to its sleep before its entry ends.
+          if (e.sleeper && !e.sleeper.after && !this.stopping) await this.putBack(job, e, save);
+          this.end(e, 'succeeded');
+        }
         else if (e.attempts >= MAX_ATTEMPTS) this.end(e, 'failed', { code: 'UPGRADE_INTERRUPTED', message: `interrupted ${e.attempts} times by orchestrator restarts` });
         else Object.assign(e, { state: 'pending', step: 'interrupted; queued again' });
         break;
