@@ -188,7 +188,8 @@ function renderJob(j: JobView): void {
   out('');
   out(table([
     ['SLUG', 'FROM', 'TO', 'STATE', 'STEP', 'ERROR'],
-    ...j.tenants.map((t) => [t.slug, t.from, t.to, `${t.state}${t.canary ? ' (canary)' : ''}`, t.step, t.error ? `${t.error.code}: ${t.error.message}` : null])
+    // A sleeper says where it slept and where the upgrade left it.
+    ...j.tenants.map((t) => [t.slug, t.from, t.to, `${t.state}${t.canary ? ' (canary)' : ''}`, `${t.step ?? ''}${t.sleeper ? ` (was ${t.sleeper.from}${t.sleeper.after ? `; now ${t.sleeper.after}` : ''})` : ''}` || null, t.error ? `${t.error.code}: ${t.error.message}` : null])
   ]));
 }
 

@@ -48,6 +48,7 @@ export const ErrorCodes = {
   UPGRADE_NOT_FOUND: { status: 404, summary: 'no upgrade job with that id' },
   UPGRADE_CONFLICT: { status: 409, summary: 'another upgrade job holds one of these tenants, or the job is in the wrong state for that' },
   UPGRADE_FAILED: { status: 502, summary: 'the tenant did not end on the target version; it keeps the one it had' },
+  WAKE_FAILED: { status: 502, summary: 'the team could not be woken (for an upgrade); it is left failed with the reason' },
   UPGRADE_INTERRUPTED: { status: 500, summary: 'orchestrator restarts interrupted this tenant\'s upgrade too often' },
   ONBOARDING_DISABLED: { status: 403, summary: 'sign-ups are turned off on this platform' },
   RATE_LIMITED: { status: 429, summary: 'too many requests from this address or for this email; retry after the time given' },

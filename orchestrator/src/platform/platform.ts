@@ -30,6 +30,7 @@ import { StorageUse } from '../storage/storage-use.js';
 import { spawnPty } from '../terminal/pty.js';
 import { TerminalService } from '../terminal/terminal.service.js';
 import { TenantsRepository } from '../tenants/tenants.repository.js';
+import { PHASES } from '../tenants/tenant.types.js';
 import type { Operations } from '../tenants/operations.js';
 import type { TenantLogs } from '../tenants/tenant-logs.js';
 import type { TenantStacks } from '../tenants/tenant-stacks.js';
@@ -145,8 +146,7 @@ export async function createPlatform(
     clock: options.clock,
     containers: () => t.live.refresh()
   });
-  const upgrades = createUpgradesModule({ db: db.db, config, tenantsRepo: repo, stacks, operations, runtime, router: routes, events, log, instanceId });
-  await upgrades.init();
+
   const reconciler = new Reconciler(repo, runtime, stacks, operations, routes, events, log, {
     resumeUpgrade: (doc, op) => upgrades.swap.resume(doc, op),
     platformId: config.platformId,
@@ -175,13 +175,30 @@ export async function createPlatform(
   // A wake waits for an operation in flight (a freeze) at most as long as an operation may last.
   const waker = new Waker({ repo, sleep, log, busyWaitMs: config.deadlines.operationMs });
   let wakeServer: WakeServer | undefined;
+  // A sleeper an upgrade woke stays awake if anyone used it meanwhile: a request nginx counted, an open WebSocket or terminal.
+  // nginx not answering must not fail an upgrade: the last counts read stand in.
+  const freshActivity = () => activity.refresh().catch((err: Error) => log.warn({ err: err.message }, 'edge activity not read; using the last counts'));
+  const visits = {
+    mark: async (slug: string) => (await freshActivity(), activity.activity(slug).requests),
+    since: async (slug: string, mark: number) => {
+      await freshActivity();
+      const a = activity.activity(slug);
+      return a.requests > mark || a.openWebSockets > 0 || terminal.openFor(slug);
+    }
+  };
+  const upgrades = createUpgradesModule({ db: db.db, config, tenantsRepo: repo, stacks, operations, runtime, router: routes, sleep, visits, events, log, instanceId });
+  await upgrades.init();
   const stats = new StatsCollector(repo, runtime, events, log, { platformId: config.platformId, ...config.stats, containers: () => t.live.refresh() }, activity);
   const onboarding = createOnboardingModule({ db: db.db, config, box, tenants: { commands: tenants, views: tenantViews, stacks }, events, templates, log, clock: options.clock });
   await onboarding.init();
 
   metrics.gauge('berth_wakes_started_total', 'Wake operations started on request (concurrent requests share one)', async () => [[{}, waker.wakesStarted]]);
   metrics.gauge('berth_terminals_open', 'Console terminals open now', async () => [[{}, terminal.count()]]);
-  metrics.gauge('berth_tenants', 'Tenants by phase', async () => Object.entries(await repo.countByPhase()).map(([phase, n]) => [{ phase }, n]));
+  // Every phase, 0 when none: a dashboard sums and graphs a series that exists, not one that appears with its first team.
+  metrics.gauge('berth_tenants', 'Tenants by phase', async () => {
+    const counts = await repo.countByPhase();
+    return PHASES.map((phase) => [{ phase }, counts[phase] ?? 0]);
+  });
   metrics.gauge('berth_route_changes_total', 'Route changes nginx took since start', async () => [[{}, routes.stats().changes]]);
   metrics.gauge('berth_route_change_failures_total', 'Route changes refused or not delivered', async () => [[{}, routes.stats().failures]]);
   metrics.gauge('berth_route_change_seconds_total', 'Time spent applying route changes', async () => [[{}, routes.stats().totalChangeMs / 1000]]);

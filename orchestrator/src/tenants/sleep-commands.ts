@@ -1,6 +1,7 @@
 // The sleep commands: freeze an idle team, stop it for sleep, wake it. The
 // sleep policy, the wake listener and the API ask here; the operation runner
 // (operations.ts) takes the lock and records the phase, as for every command.
+import type { Histogram, Metrics } from '../api/metrics.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { Operations, Started } from './operations.js';
 import type { OnAwake, SleepSteps } from './sleep-steps.js';
@@ -17,13 +18,25 @@ export interface SleepCommandsDeps {
   sleep: SleepSteps;
   stacks: TenantStacks;
   events: EventBus;
+  metrics: Metrics;
 }
+
+/**
+ * Wake latency buckets, in seconds: a thaw from frozen answers in tens of
+ * milliseconds, a start from stopped in about a second, and a slow one is held
+ * up to BERTH_WAKE_HOLD_MS (30 s at most is still worth telling apart).
+ */
+export const WAKE_BUCKETS: readonly number[] = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
 /** Why a team goes to sleep: the policy's reason, in the phase event. */
 export type SleepWhy = Record<string, unknown>;
 
 export class SleepCommands {
-  constructor(private readonly d: SleepCommandsDeps) {}
+  private readonly wakeSeconds: Histogram;
+
+  constructor(private readonly d: SleepCommandsDeps) {
+    this.wakeSeconds = d.metrics.histogram('berth_wake_duration_seconds', 'Wakes from the wake\'s start to the team answering (failed: to the failure), whoever asked', WAKE_BUCKETS);
+  }
 
   /** A running team, frozen: its containers paused. A freeze that fails wakes the team back up (never half frozen). */
   freeze(slug: string, why: SleepWhy = {}): Promise<Started> {
@@ -47,10 +60,24 @@ export class SleepCommands {
    * A frozen or sleeping team, brought up. `onAwake` hears the app's port as
    * soon as it answers. A wake that fails leaves the team failed (the
    * operation's failure event names why) and raises tenant.wake_failed.
+   * Every wake, whoever asked (a request through nginx, the API, an upgrade),
+   * is observed once in berth_wake_duration_seconds: from this call (a wait
+   * for the operation limit included: a visitor waits through it too) to the
+   * app answering, or to the operation's end when it failed.
    */
   async wake(slug: string, onAwake?: OnAwake): Promise<Started> {
+    const begun = performance.now();
     const before = await this.d.repo.mustGet(slug);
-    const started = await this.d.operations.run('wake', slug, (doc, step) => this.d.sleep.wake(doc, step, onAwake), {
+    let from = before.phase;
+    let answeredAt: number | undefined;
+    const awake: OnAwake = (port) => {
+      answeredAt ??= performance.now();
+      onAwake?.(port);
+    };
+    const started = await this.d.operations.run('wake', slug, (doc, step) => {
+      from = doc.phase; // the phase the lock was taken in
+      return this.d.sleep.wake(doc, step, awake);
+    }, {
       allowed: ['frozen', 'sleeping'],
       set: { desired: 'running' },
       unlimited: before.phase === 'frozen',
@@ -62,7 +89,10 @@ export class SleepCommands {
       }
     });
     void started.done.then((end) => {
-      if (end.type === 'operation.failed') {
+      const ok = end.type === 'operation.succeeded';
+      const at = ok ? (answeredAt ?? performance.now()) : performance.now();
+      this.wakeSeconds.observe({ from, outcome: ok ? 'ok' : 'failed' }, (at - begun) / 1000);
+      if (!ok) {
         void this.d.events.publish({ type: 'tenant.wake_failed', tenant: slug, operation: started.operation.id, data: { code: end.code, message: end.message } });
       }
     });

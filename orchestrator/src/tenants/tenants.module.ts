@@ -71,7 +71,7 @@ export function createTenantsModule(deps: {
   const steps = new TenantSteps({ config, repo, runtime, stacks, router: deps.router, storage: deps.storage, events, log, healthTimeoutMs: deps.healthTimeoutMs });
   const sleepSteps = new SleepSteps({ config, runtime, stacks, steps, router: deps.router, log });
   const operations = new Operations({ config, repo, runtime, stacks, steps, sleep: sleepSteps, events, metrics: deps.metrics, log, instanceId: deps.instanceId, clock });
-  const sleep = new SleepCommands({ repo, operations, sleep: sleepSteps, stacks, events });
+  const sleep = new SleepCommands({ repo, operations, sleep: sleepSteps, stacks, events, metrics: deps.metrics });
   const commands = new TenantsService({ config, repo, runtime, templates, box: deps.box, stacks, steps, sleepSteps, sleep, views, operations, log, clock });
   return { stacks, views, live, logs, steps, operations, commands, sleep };
 }

@@ -9,6 +9,7 @@ import { BerthError, type ErrorCode } from '../errors.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { Logger } from '../log.js';
 import type { TenantsRepository } from '../tenants/tenants.repository.js';
+import { isAsleep, type Sleepers } from './sleepers.js';
 import { UPGRADABLE, type TenantSwap } from './tenant-swap.js';
 import type { UpgradesRepository } from './upgrades.repository.js';
 import type { JobState, JobTenant, UpgradeJob } from './upgrade.types.js';
@@ -17,6 +18,8 @@ export interface RunnerDeps {
   repo: UpgradesRepository;
   tenantsRepo: TenantsRepository;
   swap: TenantSwap;
+  /** Wakes a sleeping team for its upgrade and puts it back after. */
+  sleepers: Sleepers;
   events: EventBus;
   log: Logger;
   instanceId: string;
@@ -166,7 +169,11 @@ export class JobRunner {
     await Promise.all(ending);
   }
 
-  /** One tenant, start to end; `switched` is called once nginx routes to its new container. */
+  /**
+   * One tenant, start to end; `switched` is called once nginx routes to its
+   * new container. A sleeping team is woken first and put back after
+   * (upgrades/sleepers.ts); one that will not wake fails with WAKE_FAILED.
+   */
   private async upgradeOne(job: UpgradeJob, e: JobTenant, save: () => Promise<void>, switched: () => void): Promise<void> {
     Object.assign(e, { state: 'upgrading', step: 'queued', startedAt: new Date(), attempts: e.attempts + 1 });
     delete e.error;
@@ -179,21 +186,59 @@ export class JobRunner {
         this.end(e, 'skipped', { code: 'TENANT_NOT_FOUND', message: `tenant ${e.slug} was deleted` });
       } else if (doc.appVersion === e.to && doc.operation?.kind !== 'upgrade') {
         this.end(e, 'succeeded');
-      } else if (!UPGRADABLE.includes(doc.phase)) {
+      } else if (!UPGRADABLE.includes(doc.phase) && !isAsleep(doc.phase)) {
         this.end(e, 'skipped', { code: 'OPERATION_CONFLICT', message: `tenant ${e.slug} is ${doc.phase}` });
       } else {
-        const { operation, done } = await this.startSwap(job, e, save, switched);
-        e.operation = operation;
-        await save();
-        const outcome = await done;
-        const after = await this.d.tenantsRepo.get(e.slug);
-        if (after?.appVersion === e.to) this.end(e, 'succeeded');
-        else this.end(e, 'failed', { code: (outcome.code as ErrorCode | undefined) ?? 'UPGRADE_FAILED', message: outcome.message ?? `tenant ${e.slug} still runs ${after?.appVersion ?? 'nothing'}` });
+        // An earlier attempt's record stays (a restart between its wake and its swap): the team still goes back.
+        if (isAsleep(doc.phase)) e.sleeper = { from: doc.phase };
+        const woken = e.sleeper ? await this.wakeFor(job, e, save) : { ok: true as const };
+        if (!woken.ok) this.end(e, 'failed', { code: woken.code, message: woken.message });
+        else await this.swapOne(job, e, save, switched);
+        if (woken.ok && e.sleeper) await this.putBack(job, e, save);
       }
     } catch (err) {
       const code = err instanceof BerthError ? err.code : 'INTERNAL';
       this.end(e, 'failed', { code, message: (err as Error).message });
     }
+    await save();
+    await this.publishTenant(job, e);
+  }
+
+  /** The swap of an awake team; ends the entry succeeded or failed (it keeps its version). */
+  private async swapOne(job: UpgradeJob, e: JobTenant, save: () => Promise<void>, switched: () => void): Promise<void> {
+    try {
+      const { operation, done } = await this.startSwap(job, e, save, switched);
+      e.operation = operation;
+      await save();
+      const outcome = await done;
+      const after = await this.d.tenantsRepo.get(e.slug);
+      if (after?.appVersion === e.to) this.end(e, 'succeeded');
+      else this.end(e, 'failed', { code: (outcome.code as ErrorCode | undefined) ?? 'UPGRADE_FAILED', message: outcome.message ?? `tenant ${e.slug} still runs ${after?.appVersion ?? 'nothing'}` });
+    } catch (err) {
+      const code = err instanceof BerthError ? err.code : 'INTERNAL';
+      this.end(e, 'failed', { code, message: (err as Error).message });
+    }
+  }
+
+  private async wakeFor(job: UpgradeJob, e: JobTenant, save: () => Promise<void>) {
+    await this.report(job, e, save, `waking (${e.sleeper!.from})`);
+    const woken = await this.d.sleepers.wake(e.slug, e.sleeper!);
+    await save();
+    return woken;
+  }
+
+  /** Back to its sleep (whatever the swap's outcome), or awake when a visitor came; the entry and its event say which. */
+  private async putBack(job: UpgradeJob, e: JobTenant, save: () => Promise<void>): Promise<void> {
+    // The entry ends once the team is back: a reader never sees it done while it is still awake.
+    const ended = { state: e.state, step: e.step };
+    e.state = 'upgrading';
+    await this.report(job, e, save, `back to ${e.sleeper!.from}`);
+    e.sleeper!.after = await this.d.sleepers.putBack(e.slug, e.sleeper!);
+    Object.assign(e, ended, { endedAt: new Date() });
+  }
+
+  private async report(job: UpgradeJob, e: JobTenant, save: () => Promise<void>, step: string): Promise<void> {
+    e.step = step;
     await save();
     await this.publishTenant(job, e);
   }
@@ -235,7 +280,11 @@ export class JobRunner {
         break;
       }
       if (doc.operation?.kind !== 'upgrade') {
-        if (doc.appVersion === e.to) this.end(e, 'succeeded');
+        if (doc.appVersion === e.to) {
+          // A sleeper whose process died after its swap: back to its sleep before its entry ends.
+          if (e.sleeper && !e.sleeper.after && !this.stopping) await this.putBack(job, e, save);
+          this.end(e, 'succeeded');
+        }
         else if (e.attempts >= MAX_ATTEMPTS) this.end(e, 'failed', { code: 'UPGRADE_INTERRUPTED', message: `interrupted ${e.attempts} times by orchestrator restarts` });
         else Object.assign(e, { state: 'pending', step: 'interrupted; queued again' });
         break;
@@ -257,7 +306,12 @@ export class JobRunner {
       type: 'upgrade.tenant',
       tenant: e.slug,
       operation: job._id,
-      data: { state: e.state, step: e.step, from: e.from, to: e.to, attempts: e.attempts, canary: e.canary, ...(e.operation ? { tenantOperation: e.operation } : {}), ...(e.error ?? {}) }
+      data: {
+        state: e.state, step: e.step, from: e.from, to: e.to, attempts: e.attempts, canary: e.canary,
+        ...(e.operation ? { tenantOperation: e.operation } : {}),
+        ...(e.sleeper ? { sleeper: { from: e.sleeper.from, ...(e.sleeper.wake ? { wake: e.sleeper.wake } : {}), ...(e.sleeper.after ? { after: e.sleeper.after } : {}) } } : {}),
+        ...(e.error ?? {})
+      }
     });
   }
 }

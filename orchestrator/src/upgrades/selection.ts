@@ -3,6 +3,7 @@
 import { BerthError } from '../errors.js';
 import type { ImageSummary } from '../runtime/types.js';
 import type { TenantDoc } from '../tenants/tenant.types.js';
+import { isAsleep } from './sleepers.js';
 import { UPGRADABLE } from './tenant-swap.js';
 import type { Selection } from './upgrade.types.js';
 import type { AppVersion } from './upgrades.schema.js';
@@ -69,7 +70,8 @@ export function select(docs: TenantDoc[], sel: Selection, target: (doc: TenantDo
   for (const doc of [...chosen].sort((a, b) => a._id.localeCompare(b._id))) {
     const to = target(doc);
     if (doc.appVersion === to) out.skipped.push({ slug: doc._id, reason: `already runs ${to}` });
-    else if (!UPGRADABLE.includes(doc.phase)) out.skipped.push({ slug: doc._id, reason: `is ${doc.phase}` });
+    // A sleeping team is included: the job wakes it, upgrades it and puts it back (sleepers.ts).
+    else if (!UPGRADABLE.includes(doc.phase) && !isAsleep(doc.phase)) out.skipped.push({ slug: doc._id, reason: `is ${doc.phase}` });
     else out.tenants.push({ doc, to });
   }
   return out;

@@ -1,4 +1,5 @@
 import type { Phase } from '../tenants/tenant.types.js';
+import type { SleeperRecord } from './sleepers.js';
 import type { JobAction, JobState, TenantState } from './upgrades.schema.js';
 
 // The lists live in the schema (a leaf the contract re-exports).
@@ -38,6 +39,8 @@ export interface JobTenant {
   operation?: string;
   attempts: number;
   error?: { code: string; message: string };
+  /** A team asleep when its turn came: woken for the upgrade, then put back (upgrades/sleepers.ts). */
+  sleeper?: SleeperRecord;
   startedAt?: Date;
   endedAt?: Date;
 }

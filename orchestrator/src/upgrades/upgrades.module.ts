@@ -7,7 +7,9 @@ import type { ContainerRuntime } from '../runtime/types.js';
 import type { TenantsRepository } from '../tenants/tenants.repository.js';
 import type { Operations } from '../tenants/operations.js';
 import type { TenantStacks } from '../tenants/tenant-stacks.js';
+import type { SleepCommands } from '../tenants/sleep-commands.js';
 import { JobRunner } from './job-runner.js';
+import { Sleepers, type Visits } from './sleepers.js';
 import { TenantSwap, type SwapRouter } from './tenant-swap.js';
 import { UpgradesRepository } from './upgrades.repository.js';
 import { UpgradesService } from './upgrades.service.js';
@@ -28,13 +30,17 @@ export function createUpgradesModule(deps: {
   operations: Operations;
   runtime: ContainerRuntime;
   router: SwapRouter;
+  /** Sleeping teams are woken for their upgrade and put back after. */
+  sleep: Pick<SleepCommands, 'wake' | 'freeze' | 'stop'>;
+  visits: Visits;
   events: EventBus;
   log: Logger;
   instanceId: string;
 }): UpgradesModule {
   const repo = new UpgradesRepository(deps.db);
   const swap = new TenantSwap({ config: deps.config, repo: deps.tenantsRepo, stacks: deps.stacks, operations: deps.operations, runtime: deps.runtime, router: deps.router, events: deps.events, log: deps.log });
-  const runner = new JobRunner({ repo, tenantsRepo: deps.tenantsRepo, swap, events: deps.events, log: deps.log, instanceId: deps.instanceId });
+  const sleepers = new Sleepers({ sleep: deps.sleep, tenantsRepo: deps.tenantsRepo, visits: deps.visits, log: deps.log });
+  const runner = new JobRunner({ repo, tenantsRepo: deps.tenantsRepo, swap, sleepers, events: deps.events, log: deps.log, instanceId: deps.instanceId });
   const service = new UpgradesService({ config: deps.config, repo, tenantsRepo: deps.tenantsRepo, runtime: deps.runtime, runner, events: deps.events, instanceId: deps.instanceId });
   return { repo, swap, runner, service, init: () => repo.init() };
 }

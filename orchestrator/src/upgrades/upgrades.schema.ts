@@ -138,6 +138,13 @@ export const jobSchema = {
           operation: { type: 'string' },
           attempts: { type: 'integer' },
           error,
+          sleeper: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['from'],
+            description: 'a team that slept when its turn came: woken for the upgrade (its wake operation), then put back (after: frozen, sleeping, or awake and why)',
+            properties: { from: { type: 'string', enum: ['frozen', 'sleeping'] }, wake: { type: 'string' }, after: { type: 'string' } }
+          },
           startedAt: { type: 'string' },
           endedAt: { type: 'string' }
         }

@@ -170,7 +170,13 @@ function view(job: UpgradeJob): JobView {
     id: _id,
     ...rest,
     counts,
-    tenants: tenants.map(({ startedAt, endedAt: ended, ...e }) => ({ ...e, ...(startedAt ? { startedAt: startedAt.toISOString() } : {}), ...(ended ? { endedAt: ended.toISOString() } : {}) })),
+    tenants: tenants.map(({ startedAt, endedAt: ended, sleeper, ...e }) => ({
+      ...e,
+      // The visits mark is the runner's own bookkeeping.
+      ...(sleeper ? { sleeper: { from: sleeper.from, ...(sleeper.wake ? { wake: sleeper.wake } : {}), ...(sleeper.after ? { after: sleeper.after } : {}) } } : {}),
+      ...(startedAt ? { startedAt: startedAt.toISOString() } : {}),
+      ...(ended ? { endedAt: ended.toISOString() } : {})
+    })),
     ...(approvedAt ? { approvedAt: approvedAt.toISOString() } : {}),
     createdAt: createdAt.toISOString(),
     updatedAt: updatedAt.toISOString(),

@@ -82,6 +82,29 @@ t.test('metrics render as Prometheus text', async (t) => {
   t.match(text, '# TYPE berth_g gauge\nberth_g{phase="running"} 3');
 });
 
+t.test('histograms render as Prometheus text: cumulative buckets, +Inf, _sum, _count', async (t) => {
+  const m = new Metrics();
+  const h = m.histogram('berth_w_seconds', 'W', [0.1, 1, 10]);
+  t.equal(m.histogram('berth_w_seconds', 'W', [5]), h, 'asked again by name: the same histogram');
+  t.match(await m.render(), '# HELP berth_w_seconds W\n# TYPE berth_w_seconds histogram\n', 'declared before any observation');
+  h.observe({ from: 'frozen', outcome: 'ok' }, 0.05);
+  h.observe({ from: 'frozen', outcome: 'ok' }, 1);
+  h.observe({ from: 'frozen', outcome: 'ok' }, 42);
+  h.observe({ outcome: 'failed', from: 'sleeping' }, 3);
+  const text = await m.render();
+  t.match(text, [
+    'berth_w_seconds_bucket{from="frozen",outcome="ok",le="0.1"} 1',
+    'berth_w_seconds_bucket{from="frozen",outcome="ok",le="1"} 2',
+    'berth_w_seconds_bucket{from="frozen",outcome="ok",le="10"} 2',
+    'berth_w_seconds_bucket{from="frozen",outcome="ok",le="+Inf"} 3',
+    'berth_w_seconds_sum{from="frozen",outcome="ok"} 43.05',
+    'berth_w_seconds_count{from="frozen",outcome="ok"} 3'
+  ].join('\n'), 'a value on a bound counts in that bucket; one above every bound only in +Inf');
+  t.match(text, 'berth_w_seconds_bucket{from="sleeping",outcome="failed",le="1"} 0\nberth_w_seconds_bucket{from="sleeping",outcome="failed",le="10"} 1', 'labels in one order whatever order they came in');
+  t.throws(() => m.histogram('berth_bad', 'B', [1, 1]), /strictly increasing/, 'buckets must increase');
+  t.throws(() => m.histogram('berth_bad2', 'B', []), /strictly increasing/, 'and exist');
+});
+
 t.test('slugs: valid, invalid, reserved', async (t) => {
   t.doesNotThrow(() => assertValidSlug('acme-team-2'));
   t.throws(() => assertValidSlug('www'), { code: 'SLUG_RESERVED' });
