@@ -7,15 +7,16 @@
 //   operator makes them, BENCH_CREATE_CONCURRENCY at a time;
 // - BENCH_AWAKE of them (default 50) then serve a paced request stream
 //   through nginx (one request per team every BENCH_PACE_MS, default 2 s);
-// - the other real teams are left idle, and the sleep policy decides: they
-//   carry a team override of pause 1m / stop 5m (the plan defaults are 15m /
-//   12h; the shorter times are the bench's one trick, so that it ends in
-//   minutes) and the pressure rule stops frozen teams when MemAvailable falls
-//   below the floor;
+// - the other real teams are left idle, and the sleep policy decides: half
+//   carry a team override of pause 1m / stop 2m, half pause 1m / stop never
+//   (the plan defaults are 15m / 12h; the shorter times are the bench's one
+//   trick, so that it ends in minutes), and the pressure rule stops frozen
+//   teams when MemAvailable falls below the floor;
 // - the rest, up to BENCH_TEAMS (default 1,000), are registered asleep: a
-//   registry entry, its real stack made (networks, volumes, three containers,
-//   rendered by the platform's own renderer) and never started, which is what
-//   a team stopped for sleep holds. Only real teams are woken below.
+//   registry entry, its route to the wake listener and its two volumes (made
+//   by the platform's own renderer), which is all a team stopped for sleep
+//   holds (tenants/sleep-steps.ts); they never ran, so only real teams are
+//   woken below.
 // Then it reports host memory (MemTotal − MemAvailable) before and after,
 // memory per state (docker stats of sampled teams), wake first byte p50/p95
 // of random sleepers through nginx while the stream runs (each put back to
@@ -50,7 +51,8 @@ const WAKES = Number(process.env.BENCH_WAKES ?? 20);
 const PACE_MS = Number(process.env.BENCH_PACE_MS ?? 2000);
 const CREATE_CONCURRENCY = Number(process.env.BENCH_CREATE_CONCURRENCY ?? 3);
 const REGISTER_CONCURRENCY = 6;
-const IDLE = { pause: '1m', stop: '5m' };
+const IDLE_STOPS = { pause: '1m', stop: '2m' };
+const IDLE_FREEZES = { pause: '1m', stop: 'never' };
 /** How long the idle real teams get to be put to sleep by the policy. */
 const SETTLE_MS = Number(process.env.BENCH_SETTLE_MS ?? 7 * 60_000);
 /** Registry ports of the registered sleepers: outside BERTH_PORT_RANGE; they are never woken here. */
@@ -114,7 +116,7 @@ function firstByte(slug: string, options: { keepAlive?: boolean } = {}): Promise
 try {
   const base = { used: await used(), load: loadavg() };
   await p.startLoops();
-  console.log(`density bench: ${TEAMS} teams: ${REAL} created through the API (${AWAKE} awake under a paced stream, one request per team every ${PACE_MS} ms; ${REAL - AWAKE} idle with a team override pause ${IDLE.pause} / stop ${IDLE.stop}), ${TEAMS - REAL} registered asleep with their real stacks made, never started`);
+  console.log(`density bench: ${TEAMS} teams: ${REAL} created through the API (${AWAKE} awake under a paced stream, one request per team every ${PACE_MS} ms; ${REAL - AWAKE} idle: half with a team override pause ${IDLE_STOPS.pause} / stop ${IDLE_STOPS.stop}, half ${IDLE_FREEZES.pause} / ${IDLE_FREEZES.stop}), ${TEAMS - REAL} registered asleep (registry entry, route, volumes: what a sleeping team holds), never started`);
   console.log(`settings (production, scripts/defaults.env): health every ${c.health.intervalMs} ms, reconcile ${c.reconcileIntervalMs} ms, stats ${c.stats.intervalMs} ms, sleep policy ${c.sleep.intervalMs} ms, memory floor ${c.sleep.minAvailableBytes / MB} MB (stops ${c.sleep.pressureBatch} frozen teams per pass), max parallel operations ${c.maxParallelOps}, start CPUs ${c.start.cpus}, start probes every ${c.start.probeIntervalMs} ms, health probes every ${c.health.intervalMs} ms; host ${os.cpus().length} CPUs, ${(os.totalmem() / 1024 ** 3).toFixed(1)} GiB, load ${base.load}; ${(base.used / MB).toFixed(0)} MB used before`);
   console.log(`before: ${await counts()}`);
 
@@ -149,7 +151,7 @@ try {
       break;
     }
     // The idle ones sleep by the policy, sooner than the plan's defaults.
-    if (i >= AWAKE) await p.sleep.setTimes(slug, IDLE);
+    if (i >= AWAKE) await p.sleep.setTimes(slug, (i - AWAKE) % 2 === 0 ? IDLE_STOPS : IDLE_FREEZES);
     if ((i + 1) % 25 === 0) console.log(`  ${i + 1} real teams created (${((performance.now() - t0) / 1000).toFixed(0)} s, load ${loadavg()}, ${((await used()) / MB).toFixed(0)} MB used)`);
   });
   console.log(`created ${REAL} real teams in ${((performance.now() - t0) / 1000).toFixed(0)} s (create → succeeded p50 ${f0(pct(createMs, 50))} ms, p95 ${f0(pct(createMs, 95))} ms; ${createRetries} retries)`);
@@ -194,12 +196,10 @@ try {
     made.push(slug);
     await p.repo.insert(doc);
     const spec = p.stacks.specFor(doc);
-    for (const network of spec.networks) await runtime.ensureNetwork(network);
-    for (const volume of spec.volumes) await runtime.ensureVolume(volume);
-    for (const service of spec.services) {
+    for (const volume of spec.volumes) {
       for (let attempt = 0; ; attempt++) {
         try {
-          await runtime.createContainer(service.container);
+          await runtime.ensureVolume(volume);
           break;
         } catch (err) {
           if (attempt >= 2) throw err;
@@ -207,6 +207,7 @@ try {
         }
       }
     }
+    await p.routes.setRoute(slug, p.stacks.sleepRoute());
     if ((i + 1) % 100 === 0) console.log(`  ${i + 1} teams registered asleep (${((performance.now() - t1) / 1000).toFixed(0)} s, load ${loadavg()})`);
   });
   console.log(`registered ${registered.length} sleeping teams in ${((performance.now() - t1) / 1000).toFixed(0)} s (${registerRetries} retries)`);
@@ -219,8 +220,10 @@ try {
     const docs = await Promise.all(idle.map((slug) => p.repo.mustGet(slug)));
     phases = {};
     for (const d of docs) phases[d.phase] = (phases[d.phase] ?? 0) + 1;
-    const asleep = (phases.frozen ?? 0) + (phases.sleeping ?? 0);
-    if (asleep === idle.length || performance.now() - t2 > SETTLE_MS) break;
+    // Settled: every idle team asleep, and those whose time says stop, stopped (or stopped early by the pressure rule).
+    const stopping = Math.ceil(idle.length / 2);
+    if ((phases.frozen ?? 0) + (phases.sleeping ?? 0) === idle.length && (phases.sleeping ?? 0) >= stopping) break;
+    if (performance.now() - t2 > SETTLE_MS) break;
     await sleepMs(5000);
   }
   console.log(`after ${((performance.now() - t2) / 1000).toFixed(0)} s the idle real teams are: ${JSON.stringify(phases)}; all teams by phase: ${JSON.stringify(await p.repo.countByPhase())}`);
@@ -249,8 +252,13 @@ try {
   let wakeFailures = 0;
   const wakeStatuses: number[] = [];
   for (let i = 0; i < WAKES; i++) {
-    const sleepers = [...(await byPhase('frozen')), ...(await byPhase('sleeping'))];
-    if (sleepers.length === 0) break;
+    // Turn about: a random frozen team, then a random sleeping one.
+    const kind = i % 2 === 0 ? 'frozen' : 'sleeping';
+    const sleepers = await byPhase(kind);
+    if (sleepers.length === 0) {
+      console.log(`  wake sample ${i}: no ${kind} team to wake`);
+      continue;
+    }
     const slug = sleepers[Math.floor(Math.random() * sleepers.length)]!;
     const from = (await p.repo.mustGet(slug)).phase;
     const r = await firstByte(slug);
@@ -296,7 +304,7 @@ try {
       await page.locator('[data-testid=live-status][data-status=open]').waitFor({ timeout: 60_000 });
       dashboard.push(performance.now() - s);
     }
-    dashboardRows = Number((await page.locator('[data-testid=count]').innerText()).match(/(\d[\d,]*)\s*$/)?.[1]?.replace(/,/g, '') ?? NaN);
+    dashboardRows = Number(/of (\d+) teams/.exec(await page.locator('[data-testid=count]').innerText())?.[1] ?? NaN);
   }
 
   stopStream = true;
