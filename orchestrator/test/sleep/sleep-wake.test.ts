@@ -6,9 +6,9 @@
 // with Retry-After; a wake that fails shows why, marks the team failed and
 // raises an event; the wake listener refuses a hostile slug.
 import t from 'tap';
-import type { ContainerRuntime } from '../../src/runtime/types.js';
 import { httpGet } from '../../src/runtime/http-get.js';
 import { config, docker, testSlug } from '../helpers/docker.js';
+import { appStartGate } from '../helpers/app-start-gate.js';
 import { startTestPlatform } from '../helpers/platform.js';
 import { throughNginx } from '../helpers/through-nginx.js';
 import { openTunnel, startUpstream } from '../proxy/fixtures/nginx.js';
@@ -16,26 +16,10 @@ import { operationEnd, until } from '../helpers/wait.js';
 
 const slug = testSlug('slp');
 // The app's start can be held (a slow wake) or made to fail, for this slug only.
-let gate: Promise<void> | undefined;
-let failStart: Error | undefined;
-const wrapRuntime = (inner: ContainerRuntime): ContainerRuntime =>
-  new Proxy(inner, {
-    get(target, prop, receiver) {
-      if (prop === 'startContainer') {
-        return async (name: string) => {
-          if (name.includes(slug) && /[-.]app$/.test(name)) {
-            if (failStart) throw failStart;
-            if (gate) await gate;
-          }
-          return target.startContainer(name);
-        };
-      }
-      return Reflect.get(target, prop, receiver);
-    }
-  });
+const app = appStartGate(slug);
 
 // The policy runs when the test says (a pass each), API clients are held 15 s.
-const tp = await startTestPlatform('sleep', { sleep: { intervalMs: 3_600_000, minAvailableBytes: 0, pressureBatch: 1 }, wake: { ...config.wake, holdMs: 15_000 } }, undefined, { wrapRuntime });
+const tp = await startTestPlatform('sleep', { sleep: { intervalMs: 3_600_000, minAvailableBytes: 0, pressureBatch: 1 }, wake: { ...config.wake, holdMs: 15_000 } }, undefined, { wrapRuntime: app.wrapRuntime });
 t.teardown(() => tp.close());
 const p = tp.platform;
 await p.startLoops();
@@ -118,7 +102,7 @@ t.test('a slow wake: a browser gets the page that continues by itself, an API cl
   await p.tenants.sleep(slug, { stop: true });
   t.equal((await settle())?.phase, 'sleeping');
   let release!: () => void;
-  gate = new Promise((resolve) => (release = resolve));
+  app.gate = new Promise((resolve) => (release = resolve));
   const browser = await throughNginx(tp, slug, 'GET', '/', { accept: 'text/html,application/xhtml+xml' });
   t.equal(browser.status, 503);
   t.match(browser.body.toString(), /<meta http-equiv='refresh' content='1'>/, 'the page reloads itself');
@@ -127,7 +111,7 @@ t.test('a slow wake: a browser gets the page that continues by itself, an API cl
   t.equal(apiClient.status, 503, 'held to the bound (15 s here), then 503');
   t.ok(Number(apiClient.headers['retry-after']) > 0, 'with Retry-After');
   release();
-  gate = undefined;
+  app.gate = undefined;
   const answer = await throughNginx(tp, slug, 'GET', '/healthz', { accept: 'application/json' }, undefined, 60_000);
   t.equal(answer.status, 200, 'the same wake finished, the next request is served');
   t.equal((await settle())?.phase, 'running');
@@ -136,10 +120,10 @@ t.test('a slow wake: a browser gets the page that continues by itself, an API cl
 t.test('a wake that fails: the visitor sees why, the team is failed, operators get an event', async (t) => {
   await p.tenants.sleep(slug, { stop: true });
   t.equal((await settle())?.phase, 'sleeping');
-  failStart = new Error('injected: the app would not start');
+  app.fail = new Error('injected: the app would not start');
   const answer = await throughNginx(tp, slug, 'GET', '/', { accept: 'text/html' }, undefined, 60_000);
   await p.operations.settled();
-  failStart = undefined;
+  app.fail = undefined;
   // A browser may first get the waking page; the failure is then on the next ask.
   const final = answer.body.toString().includes('could not be woken') ? answer : await until(async () => {
     const a = await throughNginx(tp, slug, 'GET', '/', { accept: 'text/html' });

@@ -3,32 +3,20 @@
 // berth_wake_duration_seconds observes each wake once, whoever asked (a
 // request through nginx, the API), by where it woke from and how it ended.
 import t from 'tap';
-import type { ContainerRuntime } from '../../src/runtime/types.js';
 import { PHASES } from '../../src/tenants/tenant.types.js';
 import { WAKE_BUCKETS } from '../../src/tenants/sleep-commands.js';
 import { config, testSlug } from '../helpers/docker.js';
+import { appStartGate } from '../helpers/app-start-gate.js';
 import { startTestPlatform } from '../helpers/platform.js';
 import { throughNginx } from '../helpers/through-nginx.js';
 import { operationEnd, until } from '../helpers/wait.js';
 
 const slug = testSlug('wm');
 // The app's start made to fail, for this slug only: a wake that fails.
-let failStart: Error | undefined;
-const wrapRuntime = (inner: ContainerRuntime): ContainerRuntime =>
-  new Proxy(inner, {
-    get(target, prop, receiver) {
-      if (prop === 'startContainer') {
-        return async (name: string) => {
-          if (failStart && name.includes(slug) && /[-.]app$/.test(name)) throw failStart;
-          return target.startContainer(name);
-        };
-      }
-      return Reflect.get(target, prop, receiver);
-    }
-  });
+const app = appStartGate(slug);
 
 // No policy passes of its own: the test puts the team to sleep.
-const tp = await startTestPlatform('wmet', { sleep: { intervalMs: 3_600_000, minAvailableBytes: 0, pressureBatch: 1 }, wake: { ...config.wake, holdMs: 15_000 } }, undefined, { wrapRuntime });
+const tp = await startTestPlatform('wmet', { sleep: { intervalMs: 3_600_000, minAvailableBytes: 0, pressureBatch: 1 }, wake: { ...config.wake, holdMs: 15_000 } }, undefined, { wrapRuntime: app.wrapRuntime });
 t.teardown(() => tp.close());
 const p = tp.platform;
 await p.startLoops();
@@ -99,11 +87,11 @@ t.test('a wake that fails: outcome="failed"', async (t) => {
   await p.tenants.sleep(slug, { stop: true });
   t.equal((await settle())?.phase, 'sleeping');
   const before = await scrape();
-  failStart = new Error('injected: the app would not start');
-  t.teardown(() => (failStart = undefined));
+  app.fail = new Error('injected: the app would not start');
+  t.teardown(() => (app.fail = undefined));
   const started = await p.sleep.wake(slug);
   t.equal((await operationEnd(p.events, started.operation.id, 120_000)).type, 'operation.failed');
-  failStart = undefined;
+  app.fail = undefined;
   await until(async () => count(await scrape(), 'sleeping', 'failed') > count(before, 'sleeping', 'failed'), 10_000, 'the failed wake to be observed');
   const after = await scrape();
   t.equal(count(after, 'sleeping', 'failed') - count(before, 'sleeping', 'failed'), 1, 'observed once, as failed');
