@@ -55,8 +55,8 @@ const IDLE_STOPS = { pause: '1m', stop: '2m' };
 const IDLE_FREEZES = { pause: '1m', stop: 'never' };
 /** How long the idle real teams get to be put to sleep by the policy. */
 const SETTLE_MS = Number(process.env.BENCH_SETTLE_MS ?? 7 * 60_000);
-/** Registry ports of the registered sleepers: outside BERTH_PORT_RANGE; they are never woken here. */
-const STAND_IN_PORT = 31_000;
+/** BERTH_PORT_RANGE of scripts/defaults.env (a test platform's own slice holds 100). */
+const PORT_RANGE = { from: 20_000, to: 29_999 };
 const MB = 1024 * 1024;
 
 const run = promisify(execFile);
@@ -91,7 +91,7 @@ async function counts(): Promise<string> {
 }
 
 const tag = randomBytes(2).toString('hex');
-const tp = await startTestPlatform(`dn${tag}`);
+const tp = await startTestPlatform(`dn${tag}`, { portRange: PORT_RANGE });
 const { platform: p, config: c } = tp;
 const made: string[] = [];
 const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
@@ -117,7 +117,7 @@ try {
   const base = { used: await used(), load: loadavg() };
   await p.startLoops();
   console.log(`density bench: ${TEAMS} teams: ${REAL} created through the API (${AWAKE} awake under a paced stream, one request per team every ${PACE_MS} ms; ${REAL - AWAKE} idle: half with a team override pause ${IDLE_STOPS.pause} / stop ${IDLE_STOPS.stop}, half ${IDLE_FREEZES.pause} / ${IDLE_FREEZES.stop}), ${TEAMS - REAL} registered asleep (registry entry, route, volumes: what a sleeping team holds), never started`);
-  console.log(`settings (production, scripts/defaults.env): health every ${c.health.intervalMs} ms, reconcile ${c.reconcileIntervalMs} ms, stats ${c.stats.intervalMs} ms, sleep policy ${c.sleep.intervalMs} ms, memory floor ${c.sleep.minAvailableBytes / MB} MB (stops ${c.sleep.pressureBatch} frozen teams per pass), max parallel operations ${c.maxParallelOps}, start CPUs ${c.start.cpus}, start probes every ${c.start.probeIntervalMs} ms, health probes every ${c.health.intervalMs} ms; host ${os.cpus().length} CPUs, ${(os.totalmem() / 1024 ** 3).toFixed(1)} GiB, load ${base.load}; ${(base.used / MB).toFixed(0)} MB used before`);
+  console.log(`settings (production, scripts/defaults.env): health every ${c.health.intervalMs} ms, reconcile ${c.reconcileIntervalMs} ms, stats ${c.stats.intervalMs} ms, sleep policy ${c.sleep.intervalMs} ms, memory floor ${c.sleep.minAvailableBytes / MB} MB (stops ${c.sleep.pressureBatch} frozen teams per pass), max parallel operations ${c.maxParallelOps}, ports ${c.portRange.from}-${c.portRange.to} (registered sleepers hold the top ones), start CPUs ${c.start.cpus}, start probes every ${c.start.probeIntervalMs} ms, health probes every ${c.health.intervalMs} ms; host ${os.cpus().length} CPUs, ${(os.totalmem() / 1024 ** 3).toFixed(1)} GiB, load ${base.load}; ${(base.used / MB).toFixed(0)} MB used before`);
   console.log(`before: ${await counts()}`);
 
   // ---- real teams, through the API ----
@@ -191,7 +191,7 @@ try {
     const now = new Date();
     const doc: TenantDoc = {
       _id: slug, displayName: slug, plan: model.plan, template: model.template, templateVersion: model.templateVersion,
-      appVersion: model.appVersion, phase: 'sleeping', desired: 'running', port: STAND_IN_PORT + i, secrets: box.seal(secrets, slug), createdAt: now, updatedAt: now
+      appVersion: model.appVersion, phase: 'sleeping', desired: 'running', port: PORT_RANGE.to - i, secrets: box.seal(secrets, slug), createdAt: now, updatedAt: now
     };
     made.push(slug);
     await p.repo.insert(doc);
