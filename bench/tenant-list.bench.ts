@@ -1,12 +1,15 @@
 // GET /api/v1/tenants with 2,000 registered teams (issue 13 item 5: ≤ 10 ms
 // p50), on a platform of its own (startTestPlatform) with its loops running
 // at production intervals (health, reconcile, stats from scripts/defaults.env)
-// and real containers behind every counted team: one team is created through
-// the API and serves; every other team is registered as a stopped team and
-// has its real stack made (its network and its three containers, rendered by
-// the platform's own renderer, created but not started: what a stopped team
-// holds). Also times one Docker list call over all of them (what the list
-// paid per call before it answered from memory) and one reconcile pass.
+// and what every counted team holds for real: one team is created through
+// the API and serves; every other team is registered asleep (phase
+// sleeping) with its route to the wake listener and its two volumes, made by
+// the platform's own renderer: all a team stopped for sleep holds
+// (tenants/sleep-steps.ts). (The first version made each a stopped stack,
+// two networks and three containers: at 2,000 teams, ~4,000 bridge networks
+// made one `docker network create` take 21-30 s; bench/network-scale.) Also
+// times one Docker list call (what the list paid per call before it answered
+// from memory) and one reconcile pass.
 // Prints what it ran with; asserts nothing; removes everything it made.
 // BENCH_TEAMS sets the count (default 2,000).
 import { randomBytes } from 'node:crypto';
@@ -23,8 +26,8 @@ const TEAMS = Number(process.env.BENCH_TEAMS ?? 2000);
 const CALLS = 100;
 const WARMUP = 10;
 const CONCURRENCY = 8;
-/** Registry ports of the stopped teams: outside BERTH_PORT_RANGE; their containers never start, so nothing binds them. */
-const STAND_IN_PORT = 31_000;
+/** BERTH_PORT_RANGE of scripts/defaults.env (a test platform's own slice holds 100); the sleepers hold its top ports. */
+const PORT_RANGE = { from: 20_000, to: 29_999 };
 
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.max(0, Math.ceil((p / 100) * xs.length) - 1)]!;
 const ms = (x: number) => `${x.toFixed(2)} ms`;
@@ -37,7 +40,7 @@ async function mapLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<v
 }
 
 const tag = randomBytes(2).toString('hex');
-const tp = await startTestPlatform(`bl${tag}`);
+const tp = await startTestPlatform(`bl${tag}`, { portRange: PORT_RANGE });
 const { platform, config } = tp;
 const made: string[] = [];
 let retries = 0;
@@ -46,7 +49,7 @@ try {
   await platform.app.listen({ host: '127.0.0.1', port: 0 });
   const base = `http://127.0.0.1:${(platform.app.server.address() as AddressInfo).port}`;
   const headers = { authorization: `Bearer ${tp.token}`, 'content-type': 'application/json' };
-  console.log(`ran with: ${TEAMS} teams (1 created and running, ${TEAMS - 1} stopped with real containers), loops on: health every ${config.health.intervalMs} ms, reconcile every ${config.reconcileIntervalMs} ms, stats every ${config.stats.intervalMs} ms; ${CALLS} calls after ${WARMUP} warm-ups; ${process.env.NODE_EXTRA_CA_CERTS ? 'NODE_EXTRA_CA_CERTS set' : ''}`);
+  console.log(`ran with: ${TEAMS} teams (1 created and running, ${TEAMS - 1} registered asleep with their volumes and routes), loops on: health every ${config.health.intervalMs} ms, reconcile every ${config.reconcileIntervalMs} ms, stats every ${config.stats.intervalMs} ms; ${CALLS} calls after ${WARMUP} warm-ups; ${process.env.NODE_EXTRA_CA_CERTS ? 'NODE_EXTRA_CA_CERTS set' : ''}`);
 
   // One real team, made the way an operator makes one.
   const real = `bl${tag}-real`;
@@ -59,24 +62,22 @@ try {
   const box = new SecretBox(await loadPlatformKey(config.home, config.platformKey));
   const secrets = box.open<Record<string, string>>(model.secrets, real);
 
-  // The stopped teams: registered, and their stacks made without starting them.
+  // The sleepers: registered with what a team stopped for sleep holds.
   const t0 = performance.now();
   const slugs = Array.from({ length: TEAMS - 1 }, (_, i) => `bl${tag}-s${String(i).padStart(4, '0')}`);
   await mapLimit(slugs, CONCURRENCY, async (slug) => {
     const now = new Date();
     const doc: TenantDoc = {
       _id: slug, displayName: slug, plan: model.plan, template: model.template, templateVersion: model.templateVersion,
-      appVersion: model.appVersion, phase: 'stopped', desired: 'stopped', port: STAND_IN_PORT + made.length, secrets: box.seal(secrets, slug), createdAt: now, updatedAt: now
+      appVersion: model.appVersion, phase: 'sleeping', desired: 'running', port: PORT_RANGE.to - made.length, secrets: box.seal(secrets, slug), createdAt: now, updatedAt: now
     };
     made.push(slug);
     await platform.repo.insert(doc);
     const spec = platform.stacks.specFor(doc);
-    for (const network of spec.networks) await runtime.ensureNetwork(network);
-    for (const volume of spec.volumes) await runtime.ensureVolume(volume);
-    for (const service of spec.services) {
+    for (const volume of spec.volumes) {
       for (let attempt = 0; ; attempt++) {
         try {
-          await runtime.createContainer(service.container);
+          await runtime.ensureVolume(volume);
           break;
         } catch (err) {
           if (attempt >= 2) throw err;
@@ -84,10 +85,11 @@ try {
         }
       }
     }
+    await platform.routes.setRoute(slug, platform.stacks.sleepRoute());
     if (made.length % 250 === 0) console.log(`  ${made.length} teams made (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
   });
   const containers = await runtime.listContainers({ [LABEL.platform]: config.platformId });
-  console.log(`made ${made.length} teams, ${containers.length} containers, in ${((performance.now() - t0) / 1000).toFixed(0)} s; ${retries} create retries`);
+  console.log(`made ${made.length} teams, ${containers.length} containers, in ${((performance.now() - t0) / 1000).toFixed(0)} s; ${retries} volume retries`);
 
   const listCall: number[] = [];
   for (let i = 0; i < 10; i++) {
