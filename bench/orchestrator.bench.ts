@@ -6,7 +6,10 @@
 // files, GET /api/v1/tenants with 1,000 registered tenants, and the memory of
 // one idle stack. Also prints where create and start time goes (step events).
 // Prints a table and writes bench/results/orchestrator-<iso>.json; asserts
-// nothing; removes everything it made, also on failure. BENCH_TRACE=1 also
+// nothing; removes everything it made, also on failure. Production settings:
+// the loops run (health, reconcile, stats, sleep) at scripts/defaults.env's
+// intervals, and the 990 listed teams beyond the 10 real ones are registered
+// asleep with their volumes and routes. BENCH_TRACE=1 also
 // prints every operation event as it arrives.
 import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -18,6 +21,8 @@ import { httpGet } from '../orchestrator/src/runtime/http-get.js';
 import { testConfig } from '../orchestrator/src/proxy/nginx-control.js';
 import type { RouteSpec } from '../orchestrator/src/proxy/route-entry.js';
 import type { TenantDoc } from '../orchestrator/src/tenants/tenant.types.js';
+import { loadPlatformKey, SecretBox } from '../orchestrator/src/crypto/secret-box.js';
+import { downStack } from '../orchestrator/src/stacks/stack-runner.js';
 import { startTestPlatform, type TestPlatform } from '../orchestrator/test/helpers/platform.js';
 import { operationEnd } from '../orchestrator/test/helpers/wait.js';
 
@@ -68,6 +73,9 @@ async function main(tp: TestPlatform, fakeSlugs: string[]): Promise<void> {
     if (e.type === 'operation.failed') failed.set(e.operation, e.data);
     if (process.env.BENCH_TRACE) console.error(`${(performance.now() / 1000).toFixed(2)} ${e.tenant} ${e.type} ${JSON.stringify(e.data ?? {})}`);
   });
+  // Production settings: the health, reconcile, stats and sleep loops run at scripts/defaults.env's intervals.
+  await platform.startLoops();
+  console.log(`ran with: loops on (health every ${config.health.intervalMs} ms, reconcile every ${config.reconcileIntervalMs} ms, stats every ${config.stats.intervalMs} ms, sleep policy every ${config.sleep.intervalMs} ms), start probes every ${config.start.probeIntervalMs} ms, start CPUs ${config.start.cpus}; ${REGISTERED - TENANTS} of the ${REGISTERED} listed teams registered asleep with their volumes and routes (what a sleeping team holds); host ${os.cpus().length} CPUs, load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   await platform.app.listen({ host: '127.0.0.1', port: 0 });
   const base = `http://127.0.0.1:${(platform.app.server.address() as AddressInfo).port}`;
   const headers = { authorization: `Bearer ${tp.token}` };
@@ -182,18 +190,24 @@ async function main(tp: TestPlatform, fakeSlugs: string[]): Promise<void> {
   rows.push({ metric: '  of which nginx -t alone, p50', value: pct(nginxT, 50), unit: 'ms' });
   for (const slug of extra) await platform.routes.removeRoute(slug);
 
-  // 4. GET /api/v1/tenants with 1,000 registered tenants (990 stopped stand-ins in the registry).
+  // 4. GET /api/v1/tenants with 1,000 registered tenants: 990 registered
+  // asleep, each with its volumes and its route (all a team stopped for sleep
+  // holds), secrets sealed to its own slug, in the registry and on the engine.
   const model = await platform.repo.mustGet(slugs[0]!);
-  for (let i = 0; i < REGISTERED - TENANTS; i += 50) {
-    await Promise.all(Array.from({ length: Math.min(50, REGISTERED - TENANTS - i) }, (_, j) => {
+  const box = new SecretBox(await loadPlatformKey(config.home, config.platformKey));
+  const secrets = box.open<Record<string, string>>(model.secrets, model._id);
+  for (let i = 0; i < REGISTERED - TENANTS; i += 10) {
+    await Promise.all(Array.from({ length: Math.min(10, REGISTERED - TENANTS - i) }, async (_, j) => {
       const slug = `bo${tag}-f${String(i + j).padStart(4, '0')}`;
       fakeSlugs.push(slug);
       const now = new Date();
       const doc: TenantDoc = {
-        _id: slug, displayName: `Stand-in ${i + j}`, plan: model.plan, template: model.template, templateVersion: model.templateVersion,
-        appVersion: model.appVersion, phase: 'stopped', desired: 'stopped', port: STAND_IN_PORT + i + j, secrets: model.secrets, createdAt: now, updatedAt: now
+        _id: slug, displayName: `Sleeper ${i + j}`, plan: model.plan, template: model.template, templateVersion: model.templateVersion,
+        appVersion: model.appVersion, phase: 'sleeping', desired: 'running', port: STAND_IN_PORT + i + j, secrets: box.seal(secrets, slug), createdAt: now, updatedAt: now
       };
-      return platform.repo.insert(doc);
+      await platform.repo.insert(doc);
+      for (const volume of platform.stacks.specFor(doc).volumes) await platform.runtime.ensureVolume(volume);
+      await platform.routes.setRoute(slug, platform.stacks.sleepRoute());
     }));
   }
   const list: number[] = [];
@@ -241,10 +255,13 @@ try {
 } catch (err) {
   failure = err;
 } finally {
-  // The stand-ins have no containers; taking them out of the registry spares
+  // The sleepers hold volumes only; taking them out of the registry spares
   // close() a Docker clean-up call per slug. The route table lives in the platform's
   // temporary home, which close() removes with nginx and the database.
   await tp.platform.db.db.collection<{ _id: string }>('tenants').deleteMany({ _id: { $in: fakeSlugs } }).catch(() => {});
+  for (let i = 0; i < fakeSlugs.length; i += 10) {
+    await Promise.all(fakeSlugs.slice(i, i + 10).map((slug) => downStack(tp.platform.runtime, slug, { deleteData: true, platform: tp.config.platformId }).catch((err: Error) => console.error(`${slug}: ${err.message}`))));
+  }
   await tp.close();
 }
 console.log(report());
