@@ -64,6 +64,7 @@ try {
 
   // The sleepers: registered with what a team stopped for sleep holds.
   const t0 = performance.now();
+  let registered = 0;
   const slugs = Array.from({ length: TEAMS - 1 }, (_, i) => `bl${tag}-s${String(i).padStart(4, '0')}`);
   await mapLimit(slugs, CONCURRENCY, async (slug) => {
     const now = new Date();
@@ -86,7 +87,7 @@ try {
       }
     }
     await platform.routes.setRoute(slug, platform.stacks.sleepRoute());
-    if (made.length % 250 === 0) console.log(`  ${made.length} teams made (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+    if (++registered % 250 === 0) console.log(`  ${registered + 1} teams made (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
   });
   const containers = await runtime.listContainers({ [LABEL.platform]: config.platformId });
   console.log(`made ${made.length} teams, ${containers.length} containers, in ${((performance.now() - t0) / 1000).toFixed(0)} s; ${retries} volume retries`);
