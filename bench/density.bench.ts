@@ -38,10 +38,10 @@ import { launchBrowser, visit } from '../console/test/helpers/browser.js';
 import { buildConsole, ROOT, startConsole } from '../console/test/helpers/console.js';
 import { LABEL } from '../orchestrator/src/runtime/labels.js';
 import { downStack } from '../orchestrator/src/stacks/stack-runner.js';
-import type { TenantDoc } from '../orchestrator/src/tenants/tenant.types.js';
 import { runtime } from '../orchestrator/test/helpers/docker.js';
 import { freePort } from '../orchestrator/test/helpers/nginx.js';
 import { startTestPlatform } from '../orchestrator/test/helpers/platform.js';
+import { registerSleepers } from './register-sleepers.js';
 import { operationEnd } from '../orchestrator/test/helpers/wait.js';
 
 const TEAMS = Number(process.env.BENCH_TEAMS ?? 1000);
@@ -181,34 +181,11 @@ try {
 
   // ---- registered sleepers: a registry entry and a real stack, never started ----
   const model = await p.repo.mustGet(real[0]!);
-  const { SecretBox, loadPlatformKey } = await import('../orchestrator/src/crypto/secret-box.js');
-  const box = new SecretBox(await loadPlatformKey(c.home, c.platformKey));
-  const secrets = box.open<Record<string, string>>(model.secrets, model._id);
   const registered = Array.from({ length: TEAMS - REAL }, (_, i) => `dn${tag}-s${String(i).padStart(4, '0')}`);
-  let registerRetries = 0;
   const t1 = performance.now();
-  await mapLimit(registered, REGISTER_CONCURRENCY, async (slug, i) => {
-    const now = new Date();
-    const doc: TenantDoc = {
-      _id: slug, displayName: slug, plan: model.plan, template: model.template, templateVersion: model.templateVersion,
-      appVersion: model.appVersion, phase: 'sleeping', desired: 'running', port: PORT_RANGE.to - i, secrets: box.seal(secrets, slug), createdAt: now, updatedAt: now
-    };
-    made.push(slug);
-    await p.repo.insert(doc);
-    const spec = p.stacks.specFor(doc);
-    for (const volume of spec.volumes) {
-      for (let attempt = 0; ; attempt++) {
-        try {
-          await runtime.ensureVolume(volume);
-          break;
-        } catch (err) {
-          if (attempt >= 2) throw err;
-          registerRetries++;
-        }
-      }
-    }
-    await p.routes.setRoute(slug, p.stacks.sleepRoute());
-    if ((i + 1) % 100 === 0) console.log(`  ${i + 1} teams registered asleep (${((performance.now() - t1) / 1000).toFixed(0)} s, load ${loadavg()})`);
+  const registerRetries = await registerSleepers(p, c, registered, {
+    model, portTop: PORT_RANGE.to, concurrency: REGISTER_CONCURRENCY, onMade: (slug) => made.push(slug),
+    progress: { every: 100, report: (done) => console.log(`  ${done} teams registered asleep (${((performance.now() - t1) / 1000).toFixed(0)} s, load ${loadavg()})`) }
   });
   console.log(`registered ${registered.length} sleeping teams in ${((performance.now() - t1) / 1000).toFixed(0)} s (${registerRetries} retries)`);
 

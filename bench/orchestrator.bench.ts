@@ -20,9 +20,8 @@ import { ROOT_DIR } from '../orchestrator/src/config/config.js';
 import { httpGet } from '../orchestrator/src/runtime/http-get.js';
 import { testConfig } from '../orchestrator/src/proxy/nginx-control.js';
 import type { RouteSpec } from '../orchestrator/src/proxy/route-entry.js';
-import type { TenantDoc } from '../orchestrator/src/tenants/tenant.types.js';
-import { loadPlatformKey, SecretBox } from '../orchestrator/src/crypto/secret-box.js';
 import { downStack } from '../orchestrator/src/stacks/stack-runner.js';
+import { registerSleepers } from './register-sleepers.js';
 import { startTestPlatform, type TestPlatform } from '../orchestrator/test/helpers/platform.js';
 import { operationEnd } from '../orchestrator/test/helpers/wait.js';
 
@@ -194,22 +193,8 @@ async function main(tp: TestPlatform, fakeSlugs: string[]): Promise<void> {
   // asleep, each with its volumes and its route (all a team stopped for sleep
   // holds), secrets sealed to its own slug, in the registry and on the engine.
   const model = await platform.repo.mustGet(slugs[0]!);
-  const box = new SecretBox(await loadPlatformKey(config.home, config.platformKey));
-  const secrets = box.open<Record<string, string>>(model.secrets, model._id);
-  for (let i = 0; i < REGISTERED - TENANTS; i += 10) {
-    await Promise.all(Array.from({ length: Math.min(10, REGISTERED - TENANTS - i) }, async (_, j) => {
-      const slug = `bo${tag}-f${String(i + j).padStart(4, '0')}`;
-      fakeSlugs.push(slug);
-      const now = new Date();
-      const doc: TenantDoc = {
-        _id: slug, displayName: `Sleeper ${i + j}`, plan: model.plan, template: model.template, templateVersion: model.templateVersion,
-        appVersion: model.appVersion, phase: 'sleeping', desired: 'running', port: STAND_IN_PORT + i + j, secrets: box.seal(secrets, slug), createdAt: now, updatedAt: now
-      };
-      await platform.repo.insert(doc);
-      for (const volume of platform.stacks.specFor(doc).volumes) await platform.runtime.ensureVolume(volume);
-      await platform.routes.setRoute(slug, platform.stacks.sleepRoute());
-    }));
-  }
+  const sleepers = Array.from({ length: REGISTERED - TENANTS }, (_, i) => `bo${tag}-f${String(i).padStart(4, '0')}`);
+  await registerSleepers(platform, config, sleepers, { model, portTop: STAND_IN_PORT + sleepers.length, concurrency: 10, onMade: (slug) => fakeSlugs.push(slug) });
   const list: number[] = [];
   let listed = 0;
   for (let i = 0; i < LIST_CALLS + 5; i++) {

@@ -14,12 +14,11 @@
 // BENCH_TEAMS sets the count (default 2,000).
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { loadPlatformKey, SecretBox } from '../orchestrator/src/crypto/secret-box.js';
 import { LABEL } from '../orchestrator/src/runtime/labels.js';
 import { downStack } from '../orchestrator/src/stacks/stack-runner.js';
-import type { TenantDoc } from '../orchestrator/src/tenants/tenant.types.js';
 import { runtime } from '../orchestrator/test/helpers/docker.js';
 import { startTestPlatform } from '../orchestrator/test/helpers/platform.js';
+import { registerSleepers } from './register-sleepers.js';
 import { operationEnd } from '../orchestrator/test/helpers/wait.js';
 
 const TEAMS = Number(process.env.BENCH_TEAMS ?? 2000);
@@ -58,36 +57,12 @@ try {
   made.push(real);
   await operationEnd(platform.events, accepted.operation.id, 120_000);
   const model = await platform.repo.mustGet(real);
-  // Secrets are sealed to their team's slug: each stopped team gets the real team's, sealed to its own.
-  const box = new SecretBox(await loadPlatformKey(config.home, config.platformKey));
-  const secrets = box.open<Record<string, string>>(model.secrets, real);
-
   // The sleepers: registered with what a team stopped for sleep holds.
   const t0 = performance.now();
-  let registered = 0;
   const slugs = Array.from({ length: TEAMS - 1 }, (_, i) => `bl${tag}-s${String(i).padStart(4, '0')}`);
-  await mapLimit(slugs, CONCURRENCY, async (slug) => {
-    const now = new Date();
-    const doc: TenantDoc = {
-      _id: slug, displayName: slug, plan: model.plan, template: model.template, templateVersion: model.templateVersion,
-      appVersion: model.appVersion, phase: 'sleeping', desired: 'running', port: PORT_RANGE.to - made.length, secrets: box.seal(secrets, slug), createdAt: now, updatedAt: now
-    };
-    made.push(slug);
-    await platform.repo.insert(doc);
-    const spec = platform.stacks.specFor(doc);
-    for (const volume of spec.volumes) {
-      for (let attempt = 0; ; attempt++) {
-        try {
-          await runtime.ensureVolume(volume);
-          break;
-        } catch (err) {
-          if (attempt >= 2) throw err;
-          retries++;
-        }
-      }
-    }
-    await platform.routes.setRoute(slug, platform.stacks.sleepRoute());
-    if (++registered % 250 === 0) console.log(`  ${registered + 1} teams made (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+  retries = await registerSleepers(platform, config, slugs, {
+    model, portTop: PORT_RANGE.to, concurrency: CONCURRENCY, onMade: (slug) => made.push(slug),
+    progress: { every: 250, report: (done) => console.log(`  ${done} teams registered asleep (${((performance.now() - t0) / 1000).toFixed(0)} s)`) }
   });
   const containers = await runtime.listContainers({ [LABEL.platform]: config.platformId });
   console.log(`made ${made.length} teams, ${containers.length} containers, in ${((performance.now() - t0) / 1000).toFixed(0)} s; ${retries} volume retries`);
