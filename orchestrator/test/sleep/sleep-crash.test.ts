@@ -75,10 +75,12 @@ t.test('killed mid-wake with a request held: the request gets a 503 at once, the
   t.equal(res.status, 202);
   t.equal((await settled()).phase, 'sleeping');
   const held = throughNginx(tp, slug, 'GET', '/healthz', {}, undefined, 60_000);
-  // Half awake: the database started, the app not yet.
+  // Half awake: the wake has made containers again and has not ended (its
+  // app not answering yet). Services start together, so "db running, app not"
+  // can last less than one poll: the wake still in the registry is the mark.
   await until(async () => {
     const now = await states();
-    return now.db === 'running' && now.app !== 'running';
+    return Object.keys(now).length > 0 && (await storedTenant(tp, slug))?.operation?.kind === 'wake';
   }, 60_000, 'the wake to be starting containers', 25);
   await kill(child, 'SIGKILL');
   const killedAt = Date.now();
