@@ -29,4 +29,7 @@ ensure_node_modules() {
 ensure_nginx() {
   command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || apt_install nginx-light
   [ -f /usr/lib/nginx/modules/ngx_http_lua_module.so ] || apt_install libnginx-mod-http-lua
+  # ss (iproute2): an upgrade counts nginx's open connections to the old app
+  # through the kernel's socket filter (proxy/upstream-connections.ts).
+  command -v ss >/dev/null 2>&1 || apt_install iproute2
 }

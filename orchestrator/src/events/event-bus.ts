@@ -24,6 +24,11 @@ export class EventBus {
    * subscribed was neither live nor in history, and the wait never ended.
    */
   private readonly unstored = new Map<number, BerthEvent>();
+  /** Published, waiting for the next insert. */
+  private batch: BerthEvent[] = [];
+  private flushing: Promise<void> | undefined;
+  /** Each stored event's publisher, resolved once its batch is written. */
+  private readonly waiting = new Map<number, () => void>();
 
   constructor(db: Db, private readonly log: Logger) {
     this.events = db.collection<EventDoc>('events');
@@ -45,15 +50,41 @@ export class EventBus {
     if (options.store !== false) this.unstored.set(event.seq, event);
     this.emitter.emit('event', event);
     if (options.store === false) return event;
-    try {
-      await this.events.insertOne({ ...event, at: new Date(event.at) });
-    } catch (err) {
-      // Live subscribers already have it; a lost history line must not fail the operation.
-      this.log.warn({ err: (err as Error).message, type: event.type }, 'event not stored');
-    } finally {
-      this.unstored.delete(event.seq);
-    }
+    await this.store(event);
     return event;
+  }
+
+  /**
+   * Stores the event with every other one published while the previous batch
+   * was being written: one insert per batch, not per event. The platform's
+   * writes go one at a time (db/one-writer.ts), so under load an insert per
+   * step queued every operation's steps behind each other's history lines.
+   */
+  private store(event: BerthEvent): Promise<void> {
+    this.batch.push(event);
+    if (!this.flushing) this.flushing = this.flush();
+    return new Promise((resolve) => this.waiting.set(event.seq, resolve));
+  }
+
+  private async flush(): Promise<void> {
+    // The next batch starts once this one is stored: a publish during the
+    // write joins the next insert, so history order is publish order.
+    await Promise.resolve();
+    while (this.batch.length > 0) {
+      const batch = this.batch.splice(0);
+      try {
+        await this.events.insertMany(batch.map((e) => ({ ...e, at: new Date(e.at) })), { ordered: true });
+      } catch (err) {
+        // Live subscribers already have them; a lost history line must not fail the operation.
+        this.log.warn({ err: (err as Error).message, events: batch.length, types: [...new Set(batch.map((e) => e.type))] }, 'events not stored');
+      }
+      for (const e of batch) {
+        this.unstored.delete(e.seq);
+        this.waiting.get(e.seq)?.();
+        this.waiting.delete(e.seq);
+      }
+    }
+    this.flushing = undefined;
   }
 
   subscribe(listener: (event: BerthEvent) => void): () => void {

@@ -86,8 +86,13 @@ export class JobRunner {
   private async drive(id: string): Promise<void> {
     const job = await this.d.repo.mustGet(id);
     let saving = Promise.resolve();
-    // One write at a time, each of the whole (small) list as it is then.
-    const save = () => (saving = saving.then(() => this.d.repo.saveTenants(id, job.tenants)).catch((err: Error) => {
+    let queued: Promise<void> | undefined;
+    // One write at a time, each of the whole (small) list as it is when the
+    // write begins: changes made while a write waits for its turn share it.
+    const save = () => (queued ??= saving = saving.then(() => {
+      queued = undefined;
+      return this.d.repo.saveTenants(id, job.tenants);
+    }).catch((err: Error) => {
       this.d.log.warn({ job: id, err: err.message }, 'upgrade progress not saved');
     }));
     await Promise.all(job.tenants.filter((e) => e.state === 'upgrading').map((e) => this.settle(job, e, save)));

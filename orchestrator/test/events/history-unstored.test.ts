@@ -14,6 +14,7 @@ import { operationEnd } from '../helpers/wait.js';
 const { db } = await startFerretDb('unstored');
 let open = () => {};
 let gate = Promise.resolve();
+let inserts = 0;
 const gated = new Proxy(db, {
   get(target, prop) {
     if (prop !== 'collection') return (Reflect.get(target, prop, target) as (...a: unknown[]) => unknown).bind?.(target) ?? Reflect.get(target, prop, target);
@@ -22,7 +23,7 @@ const gated = new Proxy(db, {
       return new Proxy(collection, {
         get(c, p) {
           const value = Reflect.get(c, p, c) as (...a: unknown[]) => Promise<unknown>;
-          if (p === 'insertOne') return async (...args: unknown[]) => { await gate; return value.apply(c, args); };
+          if (p === 'insertOne' || p === 'insertMany') return async (...args: unknown[]) => { inserts++; await gate; return value.apply(c, args); };
           return typeof value === 'function' ? value.bind(c) : value;
         }
       });
@@ -58,4 +59,33 @@ t.test('history merges stored and unstored events in seq order, filtered, within
   open();
   await Promise.all(held);
   t.same(steps(await bus.history({ operation: 'op-c' })), ['network', 'volumes', 'db:starting'], 'the same once stored');
+});
+
+t.test('events published while a batch is being written are stored together, in publish order, with one insert', async (t) => {
+  gate = new Promise((resolve) => (open = resolve));
+  inserts = 0;
+  const first = bus.publish({ type: 'operation.step', operation: 'op-d', tenant: 'td', data: { step: 'first' } });
+  await new Promise((r) => setTimeout(r, 20)); // the first batch is in its insert, held by the gate
+  const rest = Array.from({ length: 30 }, (_, i) => bus.publish({ type: 'operation.step', operation: 'op-d', tenant: 'td', data: { step: `s${i}` } }));
+  let settled = 0;
+  for (const p of rest) void p.then(() => settled++);
+  await new Promise((r) => setTimeout(r, 20));
+  t.equal(settled, 0, 'no publisher is told "stored" before its insert is done');
+  open();
+  await Promise.all([first, ...rest]);
+  t.equal(inserts, 2, 'two inserts for 31 events: the one under way, then one for the 30 that waited');
+  const stored = await db.collection('events').find({ operation: 'op-d' }).sort({ seq: 1 }).toArray();
+  t.same(stored.map((e) => e.data.step), ['first', ...rest.map((_, i) => `s${i}`)], 'all stored, in publish order');
+});
+
+t.test('a batch that cannot be stored resolves its publishers and leaves the bus working', async (t) => {
+  inserts = 0;
+  gate = Promise.reject(new Error('the disk is full'));
+  gate.catch(() => {});
+  const lost = await bus.publish({ type: 'operation.step', operation: 'op-e', tenant: 'te', data: { step: 'lost' } });
+  t.equal(lost.type, 'operation.step', 'publish resolved with its event');
+  t.same(await bus.history({ operation: 'op-e' }), [], 'not in the history (and no longer pending)');
+  gate = Promise.resolve();
+  await bus.publish({ type: 'operation.step', operation: 'op-e', tenant: 'te', data: { step: 'kept' } });
+  t.same((await bus.history({ operation: 'op-e' })).map((e) => e.data?.step), ['kept'], 'the next one is stored');
 });
