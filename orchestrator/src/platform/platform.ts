@@ -136,7 +136,7 @@ export async function createPlatform(
     await db.close();
     throw err;
   });
-  const t = createTenantsModule({ config, repo, runtime, templates, router: routes, events, box, metrics, storage, activity: (slug) => activity.view(slug), log, instanceId, mail, healthTimeoutMs: options.healthTimeoutMs, clock: options.clock });
+  const t = createTenantsModule({ config, repo, runtime, templates, router: routes, events, box, metrics, storage, activity, log, instanceId, mail, healthTimeoutMs: options.healthTimeoutMs, clock: options.clock });
   const { commands: tenants, views: tenantViews, logs: tenantLogs, stacks, operations, sleep } = t;
   const monitor = new HealthMonitor(repo, runtime, stacks, operations, events, metrics, log, {
     intervalMs: config.health.intervalMs,

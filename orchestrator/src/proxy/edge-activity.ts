@@ -103,6 +103,7 @@ export class EdgeActivity {
   private reading: Promise<string[]> | undefined;
   private readonly clock: () => Date;
   private readonly listeners = new Set<(changed: string[]) => Promise<void>>();
+  private reads = 0;
 
   constructor(private readonly o: EdgeActivityOptions) {
     this.clock = o.clock ?? (() => new Date());
@@ -138,6 +139,11 @@ export class EdgeActivity {
       errors: s.baseErrors + s.errors,
       openWebSockets: s.openWebSockets
     };
+  }
+
+  /** Changes with every read of nginx (each view carries the read's time): the tenant list's cache key. */
+  get version(): number {
+    return this.reads;
   }
 
   /** What the API shows; undefined until nginx was first read. */
@@ -198,6 +204,7 @@ export class EdgeActivity {
       }
     }
     this.lastRead = this.clock();
+    this.reads++;
     return this.all().filter(([slug, a]) => before.get(slug) !== JSON.stringify(a)).map(([slug]) => slug);
   }
 

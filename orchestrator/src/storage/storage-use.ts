@@ -35,6 +35,7 @@ export class StorageUse {
   private readonly measuring = new Map<string, Promise<void>>();
   /** Tenant → the quota its store was last limited to by this process, or why that failed. */
   private readonly limits = new Map<string, { quotaBytes: number } | { error: string }>();
+  private changes = 0;
 
   constructor(
     private readonly runtime: ContainerRuntime,
@@ -42,6 +43,11 @@ export class StorageUse {
     private readonly options: StorageUseOptions,
     private readonly clock: () => Date = () => new Date()
   ) {}
+
+  /** Changes with every figure or limit kept here: the tenant list's cache key (tenant-views.ts). */
+  get version(): number {
+    return this.changes;
+  }
 
   /** What is known, without measuring. */
   cached(slug: string, quotaBytes: number): StorageView {
@@ -80,9 +86,11 @@ export class StorageUse {
     try {
       await this.run(storage.container, storage.limit);
       this.limits.set(slug, { quotaBytes: storage.quotaBytes });
+      this.changes++;
     } catch (err) {
       const error = `the store's own limit is not set: ${(err as Error).message}`;
       this.limits.set(slug, { error });
+      this.changes++;
       throw new BerthError('STORAGE_CHECK_FAILED', error, { tenant: slug });
     }
   }
@@ -90,6 +98,7 @@ export class StorageUse {
   forget(slug: string): void {
     this.measured.delete(slug);
     this.limits.delete(slug);
+    this.changes++;
   }
 
   private async measureNow(slug: string, storage: Storage): Promise<void> {
@@ -103,11 +112,13 @@ export class StorageUse {
       if (!/^\d{1,18}$/.test(output)) throw new Error(`expected a number of bytes, got "${output.slice(0, 100)}"`);
       const now = this.clock();
       this.measured.set(slug, { usedBytes: Number(output), checkedAt: now, triedAt: now });
+      this.changes++;
     } catch (err) {
       const error = `storage use not measured: ${(err as Error).message}`;
       this.log.warn({ tenant: slug, err: error }, 'storage use not measured');
       // The last good figure stays, with when it was taken; the error says it is not current.
       this.measured.set(slug, { usedBytes: previous?.usedBytes, checkedAt: previous?.checkedAt, triedAt: this.clock(), error });
+      this.changes++;
     }
   }
 

@@ -32,12 +32,20 @@ export class LiveContainers {
   private readonly tenantListing = new Map<string, Promise<void>>();
   private readonly tenantAgain = new Set<string>();
   private readonly now: () => number;
+  private changes = 0;
+  /** What the kept containers were, for telling a new answer that changes something from one that does not. */
+  private signature = '';
 
   constructor(
     private readonly runtime: ContainerRuntime,
     private readonly options: LiveContainersOptions
   ) {
     this.now = options.now ?? (() => performance.now());
+  }
+
+  /** Changes whenever a kept container appears, goes, or changes state: readers keep what they made of the list until then. */
+  get version(): number {
+    return this.changes;
   }
 
   /** Every container of the platform, from one Docker list call shared with any caller that asks meanwhile. */
@@ -53,7 +61,12 @@ export class LiveContainers {
           else if (answer.containers.length > 0) byTenant.set(tenant, answer.containers);
           else byTenant.delete(tenant);
         }
-        if (!this.snapshot || this.snapshot.startedAt < startedAt) this.snapshot = { startedAt, byTenant };
+        if (!this.snapshot || this.snapshot.startedAt < startedAt) {
+          this.snapshot = { startedAt, byTenant };
+          const signature = [...byTenant.values()].map(signatureOf).join('\n');
+          if (signature !== this.signature) this.changes++;
+          this.signature = signature;
+        }
         return containers;
       } finally {
         this.listing = undefined;
@@ -111,6 +124,10 @@ export class LiveContainers {
     if ((this.own.get(slug)?.startedAt ?? -Infinity) > startedAt || (this.snapshot?.startedAt ?? -Infinity) > startedAt) return;
     this.own.set(slug, { startedAt, containers });
     if (!this.snapshot) return;
+    if (signatureOf(this.snapshot.byTenant.get(slug) ?? []) !== signatureOf(containers)) {
+      this.changes++;
+      this.signature = ''; // the next whole list compares against this change
+    }
     if (containers.length > 0) this.snapshot.byTenant.set(slug, containers);
     else this.snapshot.byTenant.delete(slug);
   }
@@ -127,3 +144,8 @@ export class LiveContainers {
 
 /** Events after which a team's containers may differ. */
 const TRIGGERS = /^(operation\.|tenant\.(phase|deleted|created|version)|health\.|reconcile\.|upgrade\.tenant)/;
+
+/** What the read model shows of a team's containers: which ones (id: made again is another), and their states. */
+function signatureOf(containers: ContainerSummary[]): string {
+  return containers.map((c) => `${c.id} ${c.name} ${c.state}`).join(',');
+}

@@ -22,14 +22,17 @@ export interface ViewsDeps {
   templates: Map<string, LoadedTemplate>;
   stacks: TenantStacks;
   storage: StorageUse;
-  /** The team's activity from the edge as last read (undefined before the first read). */
-  activity?: (slug: string) => ActivityView | undefined;
+  /** The teams' activity from the edge as last read (a view is undefined before the first read). */
+  activity?: { view(slug: string): ActivityView | undefined; readonly version: number };
   clock: () => Date;
 }
 
 export type TenantWithServices = TenantView & { services: Record<string, string> };
 
 export class TenantViews {
+  /** The serialized list per phase filter, with the versions of what it was made from. */
+  private readonly listCache = new Map<string, { key: string; json: string }>();
+
   constructor(private readonly d: ViewsDeps) {}
 
   /** `measureStorage`: measure the team's stored bytes when the last figure is stale (an exec in its storage container). */
@@ -38,7 +41,7 @@ export class TenantViews {
     const containers = await this.d.live.listTenant(slug);
     const services = this.servicesOf(doc, containers);
     const storage = options.measureStorage ? await this.measuredStorage(doc, services) : this.storageOf(doc);
-    const activity = this.d.activity?.(slug);
+    const activity = this.d.activity?.view(slug);
     return { ...this.view(doc), services, ...(storage ? { storage } : {}), ...(activity ? { activity } : {}) };
   }
 
@@ -47,9 +50,29 @@ export class TenantViews {
     const [docs, byTenant] = await Promise.all([this.d.repo.list(filter), this.d.live.byTenant()]);
     return docs.map((doc) => {
       const storage = this.storageOf(doc);
-      const activity = this.d.activity?.(doc._id);
+      const activity = this.d.activity?.view(doc._id);
       return { ...this.view(doc), services: this.servicesOf(doc, byTenant.get(doc._id) ?? []), ...(storage ? { storage } : {}), ...(activity ? { activity } : {}) };
     });
+  }
+
+  /**
+   * list(), serialized by `serialize`, made again only when something it is
+   * made of changed since the last call: a registry document, a container's
+   * state, the edge's activity read, a storage figure (each source counts its
+   * changes). Building and serializing 2,000 teams takes about 40 ms; most
+   * reads (the console, CI polling) find nothing changed.
+   */
+  async listJson(filter: { phase?: Phase }, serialize: (tenants: TenantWithServices[]) => string): Promise<string> {
+    // First: it waits for a team's own listing under way (an operation that
+    // just ended shows as ended) and starts a list call when the last is old.
+    await this.d.live.byTenant();
+    // Read before building: a change made while building gives the next call another key.
+    const key = `${this.d.repo.version}:${this.d.live.version}:${this.d.activity?.version ?? 0}:${this.d.storage.version}`;
+    const cached = this.listCache.get(filter.phase ?? '');
+    if (cached?.key === key) return cached.json;
+    const json = serialize(await this.list(filter));
+    this.listCache.set(filter.phase ?? '', { key, json });
+    return json;
   }
 
   view(doc: TenantDoc): TenantView {

@@ -52,7 +52,7 @@ export function createTenantsModule(deps: {
   metrics: Metrics;
   storage: StorageUse;
   /** The team's activity from the edge, for the views. */
-  activity?: (slug: string) => ActivityView | undefined;
+  activity?: { view(slug: string): ActivityView | undefined; readonly version: number };
   log: Logger;
   /** Identifies this process as the owner of the operations it starts. */
   instanceId: string;

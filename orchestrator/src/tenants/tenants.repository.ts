@@ -36,6 +36,7 @@ export class TenantsRepository {
   private readonly retained: Collection<RetainedSecrets>;
   /** slug -> the document as MongoDB last returned it (frozen). */
   private readonly cache = new Map<string, TenantDoc>();
+  private changes = 0;
 
   constructor(db: Db) {
     this.tenants = db.collection<TenantDoc>('tenants');
@@ -59,11 +60,20 @@ export class TenantsRepository {
     await this.tenants.createIndex({ phase: 1 });
     this.cache.clear();
     for (const doc of await this.tenants.find({}).toArray()) this.cache.set(doc._id, deepFreeze(doc));
+    this.changes++;
+  }
+
+  /** Changes with every document the registry keeps, adds or drops: readers keep what they made of it until then. */
+  get version(): number {
+    return this.changes;
   }
 
   /** Keeps what MongoDB answered; null (no match) changes nothing. */
   private remember(doc: TenantDoc | null): TenantDoc | null {
-    if (doc) this.cache.set(doc._id, deepFreeze(doc));
+    if (doc) {
+      this.cache.set(doc._id, deepFreeze(doc));
+      this.changes++;
+    }
     return doc;
   }
 
@@ -152,6 +162,9 @@ export class TenantsRepository {
 
   async remove(slug: string, opId: string): Promise<void> {
     const res = await this.tenants.deleteOne({ _id: slug, 'operation.id': opId });
-    if (res.deletedCount > 0) this.cache.delete(slug);
+    if (res.deletedCount > 0) {
+      this.cache.delete(slug);
+      this.changes++;
+    }
   }
 }

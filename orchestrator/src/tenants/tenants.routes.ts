@@ -32,7 +32,13 @@ export const tenantsRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: TenantsR
   app.get('/tenants', {
     config: { scope: 'read' },
     schema: { tags, querystring: S.listQuery, response: { 200: S.listReply, ...errorResponses(...RUNTIME_CODES) } }
-  }, async (req) => ({ tenants: await views.list({ phase: req.query.phase }) }));
+  }, async (req, reply) => {
+    // The route's own serializer (its response schema) makes the cached
+    // text; fastify sends a string with a JSON content type as it is.
+    const serialize = reply.getSerializationFunction('200')!;
+    const json = await views.listJson({ phase: req.query.phase }, (tenants) => serialize({ tenants }));
+    return reply.type('application/json; charset=utf-8').send(json as never);
+  });
 
   app.post('/tenants', {
     config: { scope: 'write' },
