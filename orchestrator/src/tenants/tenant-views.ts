@@ -31,7 +31,7 @@ export type TenantWithServices = TenantView & { services: Record<string, string>
 
 export class TenantViews {
   /** The serialized list per phase filter, with the versions of what it was made from. */
-  private readonly listCache = new Map<string, { key: string; json: string }>();
+  private readonly listCache = new Map<string, { key: string; tenants: TenantWithServices[]; json: string }>();
 
   constructor(private readonly d: ViewsDeps) {}
 
@@ -56,23 +56,24 @@ export class TenantViews {
   }
 
   /**
-   * list(), serialized by `serialize`, made again only when something it is
+   * list() and its text by `serialize`, made again only when something it is
    * made of changed since the last call: a registry document, a container's
    * state, the edge's activity read, a storage figure (each source counts its
    * changes). Building and serializing 2,000 teams takes about 40 ms; most
    * reads (the console, CI polling) find nothing changed.
    */
-  async listJson(filter: { phase?: Phase }, serialize: (tenants: TenantWithServices[]) => string): Promise<string> {
+  async listCached(filter: { phase?: Phase }, serialize: (tenants: TenantWithServices[]) => string): Promise<{ tenants: TenantWithServices[]; json: string }> {
     // First: it waits for a team's own listing under way (an operation that
     // just ended shows as ended) and starts a list call when the last is old.
     await this.d.live.byTenant();
     // Read before building: a change made while building gives the next call another key.
     const key = `${this.d.repo.version}:${this.d.live.version}:${this.d.activity?.version ?? 0}:${this.d.storage.version}`;
     const cached = this.listCache.get(filter.phase ?? '');
-    if (cached?.key === key) return cached.json;
-    const json = serialize(await this.list(filter));
-    this.listCache.set(filter.phase ?? '', { key, json });
-    return json;
+    if (cached?.key === key) return cached;
+    const tenants = await this.list(filter);
+    const made = { key, tenants, json: serialize(tenants) };
+    this.listCache.set(filter.phase ?? '', made);
+    return made;
   }
 
   view(doc: TenantDoc): TenantView {

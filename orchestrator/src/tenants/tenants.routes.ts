@@ -33,11 +33,13 @@ export const tenantsRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: TenantsR
     config: { scope: 'read' },
     schema: { tags, querystring: S.listQuery, response: { 200: S.listReply, ...errorResponses(...RUNTIME_CODES) } }
   }, async (req, reply) => {
-    // The route's own serializer (its response schema) makes the cached
-    // text; fastify sends a string with a JSON content type as it is.
+    // The route's own serializer (its response schema) makes the kept text,
+    // and this reply's serializer hands it out; the payload is still the
+    // object, for the hooks that see it before serialization.
     const serialize = reply.getSerializationFunction('200')!;
-    const json = await views.listJson({ phase: req.query.phase }, (tenants) => serialize({ tenants }));
-    return reply.type('application/json; charset=utf-8').send(json as never);
+    const { tenants, json } = await views.listCached({ phase: req.query.phase }, (list) => serialize({ tenants: list }));
+    reply.type('application/json; charset=utf-8').serializer(() => json);
+    return { tenants };
   });
 
   app.post('/tenants', {
