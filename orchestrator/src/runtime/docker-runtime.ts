@@ -119,8 +119,16 @@ export class DockerRuntime implements ContainerRuntime {
     return true;
   }
 
-  async ensureNetwork(spec: NetworkSpec): Promise<void> {
-    if (await this.owned('network', spec.name, spec.labels)) return;
+  /** owned(), answered from the caller's fresh read when it gives one (null: absent). */
+  private async exists(kind: ObjectKind, name: string, wanted: Labels, found: Labels | null | undefined): Promise<boolean> {
+    if (found === undefined) return this.owned(kind, name, wanted);
+    if (found === null) return false;
+    assertSameOwner(kind, name, found, wanted);
+    return true;
+  }
+
+  async ensureNetwork(spec: NetworkSpec, found?: Labels | null): Promise<void> {
+    if (await this.exists('network', spec.name, spec.labels, found)) return;
     this.log.info({ network: spec.name }, 'creating network');
     // 409: a concurrent create won the race; whose it is, is checked below.
     await this.call(
@@ -157,8 +165,8 @@ export class DockerRuntime implements ContainerRuntime {
     return address;
   }
 
-  async ensureVolume(spec: VolumeSpec): Promise<void> {
-    if (await this.owned('volume', spec.name, spec.labels)) return;
+  async ensureVolume(spec: VolumeSpec, found?: Labels | null): Promise<void> {
+    if (await this.exists('volume', spec.name, spec.labels, found)) return;
     this.log.info({ volume: spec.name }, 'creating volume');
     // Creating a volume that exists returns it unchanged (a concurrent create
     // may have won), so whose it is, is checked again afterwards.

@@ -159,8 +159,10 @@ export interface ContainerRuntime {
    * The ensure* and createContainer calls reuse or join an existing object
    * only when its berth.platform, berth.tenant and berth.role labels equal the
    * spec's; otherwise they throw NAME_TAKEN naming it, and change nothing.
+   * `found`: the object's labels as the caller just read them (labelsOf,
+   * null: none), already checked as ours: no inspect is spent on it again.
    */
-  ensureNetwork(spec: NetworkSpec): Promise<void>;
+  ensureNetwork(spec: NetworkSpec, found?: Labels | null): Promise<void>;
   /** The labels of the network or volume of this name; null when there is none. */
   labelsOf(kind: 'network' | 'volume', name: string): Promise<Labels | null>;
   removeNetwork(name: string): Promise<void>;
@@ -169,7 +171,7 @@ export interface ContainerRuntime {
   /** The host's address as containers reach it through the host-gateway name. */
   hostGatewayAddress(): Promise<string>;
 
-  ensureVolume(spec: VolumeSpec): Promise<void>;
+  ensureVolume(spec: VolumeSpec, found?: Labels | null): Promise<void>;
   removeVolume(name: string): Promise<void>;
   listVolumes(labels: Labels): Promise<{ name: string; labels: Labels }[]>;
   /**

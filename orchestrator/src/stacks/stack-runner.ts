@@ -10,7 +10,7 @@
 import { BerthError } from '../errors.js';
 import { runProbe, type ProbeResult } from '../runtime/probes.js';
 import { assertSameOwner } from '../runtime/ownership.js';
-import type { ContainerInfo, ContainerRuntime } from '../runtime/types.js';
+import type { ContainerInfo, ContainerRuntime, Labels } from '../runtime/types.js';
 import { migrateLegacy, type MigrationReport } from './legacy-migration.js';
 import type { ServiceSpec, StackSpec } from './render.js';
 import { LABEL } from '../runtime/labels.js';
@@ -47,7 +47,7 @@ export async function upStack(runtime: ContainerRuntime, spec: StackSpec, option
   // Reads first, at once (each engine call counts on a loaded host). Every
   // name is checked before anything is made: with services starting
   // together, one taken name found late would leave its siblings made.
-  const [missing, found] = await Promise.all([missingImages(runtime, spec), ownContainers(runtime, spec), ownNetworksAndVolumes(runtime, spec)]);
+  const [missing, found, objects] = await Promise.all([missingImages(runtime, spec), ownContainers(runtime, spec), ownNetworksAndVolumes(runtime, spec)]);
   for (const image of missing) {
     throw new BerthError('IMAGE_MISSING', `image ${image} is not on this host: build it with scripts/build-images`, { image });
   }
@@ -56,9 +56,12 @@ export async function upStack(runtime: ContainerRuntime, spec: StackSpec, option
   if (moved.volumes.length + moved.containersRemoved.length + moved.networksRemoved.length + moved.networksKept.length > 0) {
     onStep({ step: 'migrate', status: 'done', report: moved });
   }
-  await Promise.all(spec.networks.map((network) => runtime.ensureNetwork(network)));
+  // What the check read is handed on: no second inspect per object. A
+  // migration may have made a volume of the new name meanwhile (its copy);
+  // ensureVolume of one read as absent finds it and checks it.
+  await Promise.all(spec.networks.map((network) => runtime.ensureNetwork(network, objects.get(`network:${network.name}`))));
   onStep({ step: 'network', status: 'done' });
-  await Promise.all(spec.volumes.map((volume) => runtime.ensureVolume(volume)));
+  await Promise.all(spec.volumes.map((volume) => runtime.ensureVolume(volume, moved.volumes.some((v) => v.to === volume.name) ? undefined : objects.get(`volume:${volume.name}`))));
   onStep({ step: 'volumes', status: 'done' });
 
   const abort: Abort = {};
@@ -112,8 +115,8 @@ async function ownContainers(runtime: ContainerRuntime, spec: StackSpec): Promis
   return new Map(spec.services.map((s, i) => [s.name, found[i] ?? null]));
 }
 
-/** NAME_TAKEN when a network or volume of the stack's names belongs to another owner. */
-async function ownNetworksAndVolumes(runtime: ContainerRuntime, spec: StackSpec): Promise<void> {
+/** NAME_TAKEN when a network or volume of the stack's names belongs to another owner; else each one's labels by "kind:name" (null: none). */
+async function ownNetworksAndVolumes(runtime: ContainerRuntime, spec: StackSpec): Promise<Map<string, Labels | null>> {
   const objects = [
     ...spec.networks.map((n) => ({ kind: 'network' as const, name: n.name, labels: n.labels })),
     ...spec.volumes.map((v) => ({ kind: 'volume' as const, name: v.name, labels: v.labels }))
@@ -123,6 +126,7 @@ async function ownNetworksAndVolumes(runtime: ContainerRuntime, spec: StackSpec)
     const labels = found[i];
     if (labels) assertSameOwner(o.kind, o.name, labels, o.labels);
   });
+  return new Map(objects.map((o, i) => [`${o.kind}:${o.name}`, found[i] ?? null]));
 }
 
 async function missingImages(runtime: ContainerRuntime, spec: StackSpec): Promise<string[]> {

@@ -109,6 +109,30 @@ t.test('the runtime port refuses each kind directly, and joins nothing', async (
   t.match(await refusal(() => runtime.ensureVolume({ ...spec.volumes[0]!, labels: { ...labels, 'berth.role': 'platform-db' } })), { code: 'NAME_TAKEN' });
 });
 
+t.test("the caller's own read, handed on, is checked the same: another owner's labels, or a name taken since it read none", async (t) => {
+  const slug = testSlug('tkf');
+  const spec = specFor(slug);
+  const labels = spec.networks[0]!.labels;
+  const other = { ...labels, 'berth.tenant': 'someone-else' };
+  t.teardown(() => downStack(runtime, slug, { deleteData: true, platform }));
+  // Read as another owner's: refused without a call.
+  t.match(await refusal(() => runtime.ensureNetwork(spec.networks[0]!, other)), { code: 'NAME_TAKEN' }, 'network read as another\'s');
+  t.match(await refusal(() => runtime.ensureVolume(spec.volumes[0]!, other)), { code: 'NAME_TAKEN' }, 'volume read as another\'s');
+  t.equal(await runtime.labelsOf('network', spec.networks[0]!.name), null, 'no network made');
+  t.equal(await runtime.labelsOf('volume', spec.volumes[0]!.name), null, 'no volume made');
+  // Read as absent, then taken by another owner before the create: the create finds it and refuses.
+  await docker('network', 'create', ...Object.entries(other).flatMap(([k, v]) => ['--label', `${k}=${v}`]), spec.networks[0]!.name);
+  await docker('volume', 'create', ...Object.entries(other).flatMap(([k, v]) => ['--label', `${k}=${v}`]), spec.volumes[0]!.name);
+  t.teardown(async () => {
+    await docker('network', 'rm', spec.networks[0]!.name).catch(() => '');
+    await docker('volume', 'rm', spec.volumes[0]!.name).catch(() => '');
+  });
+  t.match(await refusal(() => runtime.ensureNetwork(spec.networks[0]!, null)), { code: 'NAME_TAKEN' }, 'network taken since the read');
+  t.match(await refusal(() => runtime.ensureVolume(spec.volumes[0]!, null)), { code: 'NAME_TAKEN' }, 'volume taken since the read');
+  t.same(await runtime.labelsOf('network', spec.networks[0]!.name), other, "the network is still the other owner's");
+  t.same(await runtime.labelsOf('volume', spec.volumes[0]!.name), other, "the volume is still the other owner's");
+});
+
 t.test('the platform database is not started under a name a tenant\'s container holds', async (t) => {
   const name = `berth-test-db-${testSlug('tkp')}`;
   const id = await docker('create', '--name', name, '--network', 'none', ...foreign('someone-else'), config.images.db);
