@@ -10,12 +10,14 @@ import type { LoadedTemplate, PlanSleep } from './template.schema.js';
 export const DEFAULT_PLAN_SLEEP = { pause: '15m', stop: '12h' } as const;
 
 const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+/** Compiled once: the tenant list reads every team's and plan's times (no g flag, so no state between calls). */
+const DURATION = new RegExp(SLEEP_DURATION);
 
 /** "15m" → 900000, "never" → null; undefined when it is neither. */
 export function sleepMs(text: unknown): number | null | undefined {
   if (typeof text !== 'string' || text.length > 12) return undefined;
   if (text === 'never') return null;
-  const m = new RegExp(SLEEP_DURATION).exec(text);
+  const m = DURATION.exec(text);
   if (!m) return undefined;
   return Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS];
 }
