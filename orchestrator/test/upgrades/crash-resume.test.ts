@@ -5,40 +5,17 @@
 // again). The job resumes where it stood and ends with every tenant on the
 // new version, one app container each, nothing left over.
 import t from 'tap';
-import type { ChildProcess } from 'node:child_process';
 import { httpGet } from '../../src/runtime/http-get.js';
 import { names } from '../../src/names.js';
-import { removeVersions, tagVersion, testVersion } from '../helpers/app-versions.js';
+import { crashHarness } from '../helpers/crash-harness.js';
 import { docker, testSlug } from '../helpers/docker.js';
-import { freePort } from '../helpers/nginx.js';
-import { kill, startOrchestrator } from '../helpers/orchestrator-process.js';
-import { platformEnv, startTestPlatform, storedTenant } from '../helpers/platform.js';
 import { operationEnd, until } from '../helpers/wait.js';
 
-const tp = await startTestPlatform('upcrash');
+const { tp, v2: V2, repo, api, start, kill, ...h } = await crashHarness(t, 'upcrash', 'cr');
 const V1 = tp.config.defaultAppVersion;
-const V2 = await tagVersion(testVersion('cr'));
-const apiPort = await freePort();
-const children: ChildProcess[] = [];
-t.teardown(async () => {
-  for (const child of children) await kill(child);
-  await tp.close();
-  await removeVersions(V2);
-});
-// Another process writes the registry here: read the database, not the in-process platform's memory.
-const repo = { get: (slug: string) => storedTenant(tp, slug) };
 const c = tp.config;
-const env = platformEnv(c, { BERTH_API_PORT: String(apiPort), BERTH_RECONCILE_INTERVAL_MS: '60000' });
 const slugs = Array.from({ length: 3 }, (_, i) => testSlug(`k${i}`)).sort();
-const api = (path: string, init: RequestInit = {}) =>
-  fetch(`http://127.0.0.1:${apiPort}/api/v1${path}`, { ...init, headers: { authorization: `Bearer ${tp.token}`, 'content-type': 'application/json' } });
-
-/** Polls the registry (often: a step can be short) until the tenant's upgrade is at one of `steps`. */
-const atStep = (slug: string, steps: RegExp) =>
-  until(async () => {
-    const op = (await repo.get(slug))?.operation;
-    return op?.kind === 'upgrade' && steps.test(op.step);
-  }, 120_000, `${slug}'s upgrade to reach ${steps}`, 20);
+const atStep = (slug: string, steps: RegExp) => h.atStep(slug, 'upgrade', steps);
 
 t.before(async () => {
   // Made by the in-process platform (its loops never start), before any orchestrator process runs.
@@ -47,7 +24,7 @@ t.before(async () => {
 });
 
 t.test('killed twice mid-job, restarted each time: the job resumes and finishes', async (t) => {
-  let proc = await startOrchestrator(env, apiPort, children);
+  let proc = await start();
   const res = await api('/upgrades', { method: 'POST', body: JSON.stringify({ toVersion: V2, all: true, canary: 0, concurrency: 1 }) });
   t.equal(res.status, 202);
   const id = ((await res.json()) as { id: string }).id;
@@ -57,13 +34,13 @@ t.test('killed twice mid-job, restarted each time: the job resumes and finishes'
   await kill(proc);
   const left = await repo.get(slugs[0]!);
   t.match(left, { appVersion: V2, appSlot: 'b', operation: { kind: 'upgrade' } }, 'the registry follows the route; the operation is left behind');
-  proc = await startOrchestrator(env, apiPort, children);
+  proc = await start();
 
   // 2: the second tenant's new container is still starting; the route is on the old one.
   await atStep(slugs[1]!, new RegExp(`^(prepare|start:${V2.replace(/\./g, '\\.')})$`));
   await kill(proc);
   t.match(await repo.get(slugs[1]!), { appVersion: V1, operation: { kind: 'upgrade' } }, 'killed before the switch');
-  proc = await startOrchestrator(env, apiPort, children);
+  proc = await start();
 
   const job = await until(async () => {
     const j = (await (await api(`/upgrades/${id}`)).json()) as { state: string; reason?: string; counts: Record<string, number>; tenants: { slug: string; state: string; attempts: number }[] };

@@ -7,35 +7,12 @@
 import t, { type Test } from 'tap';
 import type { ChildProcess } from 'node:child_process';
 import { names } from '../../src/names.js';
-import { removeVersions, tagVersion, testVersion } from '../helpers/app-versions.js';
+import { crashHarness } from '../helpers/crash-harness.js';
 import { docker, testSlug } from '../helpers/docker.js';
-import { freePort } from '../helpers/nginx.js';
-import { kill, startOrchestrator } from '../helpers/orchestrator-process.js';
-import { platformEnv, startTestPlatform, storedTenant } from '../helpers/platform.js';
 import { operationEnd, until } from '../helpers/wait.js';
 
-const tp = await startTestPlatform('upslcr');
-const V2 = await tagVersion(testVersion('sc'));
-const apiPort = await freePort();
-const children: ChildProcess[] = [];
-t.teardown(async () => {
-  for (const child of children) await kill(child);
-  await tp.close();
-  await removeVersions(V2);
-});
-// Another process writes the registry here: read the database, not the in-process platform's memory.
-const repo = { get: (slug: string) => storedTenant(tp, slug) };
-const env = platformEnv(tp.config, { BERTH_API_PORT: String(apiPort), BERTH_RECONCILE_INTERVAL_MS: '60000' });
+const { tp, v2: V2, repo, api, start, kill, atStep } = await crashHarness(t, 'upslcr', 'sc');
 const [frozen, sleeping] = [testSlug('ka'), testSlug('kb')] as [string, string];
-const api = (path: string, init: RequestInit = {}) =>
-  fetch(`http://127.0.0.1:${apiPort}/api/v1${path}`, { ...init, headers: { authorization: `Bearer ${tp.token}`, 'content-type': 'application/json' } });
-
-/** Polls the registry (often: a step can be short) until the tenant's operation of `kind` is at one of `steps`. */
-const atStep = (slug: string, kind: string, steps: RegExp) =>
-  until(async () => {
-    const op = (await repo.get(slug))?.operation;
-    return op?.kind === kind && steps.test(op.step);
-  }, 120_000, `${slug}'s ${kind} to reach ${steps}`, 20);
 
 t.before(async () => {
   // Made and put to sleep by the in-process platform (its loops never start), before any orchestrator process runs.
@@ -62,7 +39,7 @@ async function jobKilledAt(t: Test, slug: string, at: () => Promise<unknown>, ki
   await at();
   await kill(proc);
   t.match(await repo.get(slug), killed, 'killed where the test meant');
-  proc = await startOrchestrator(env, apiPort, children);
+  proc = await start();
   return until(async () => {
     const j = (await (await api(`/upgrades/${id}`)).json()) as Job;
     return j.state !== 'running' ? j : undefined;
@@ -84,7 +61,7 @@ async function asleepOnV2(t: Test, slug: string, phase: string, state: string): 
 }
 
 t.test('the orchestrator killed while it upgrades sleepers, then started again', async (t) => {
-  proc = await startOrchestrator(env, apiPort, children);
+  proc = await start();
   t.teardown(() => kill(proc, 'SIGTERM'));
 
   t.test('killed after a frozen team\'s route moved to its new container: the restart finishes the swap and freezes it again', async (t) => {
