@@ -239,8 +239,8 @@ export async function createPlatform(
       if (loops) {
         await nginxSupervisor.stop();
         monitor.stop();
-        reconciler.stop();
-        sleepPolicy.stop();
+        await reconciler.stop();
+        await sleepPolicy.stop();
         await stats.stop();
       }
       await wakeServer?.close();

@@ -39,6 +39,7 @@ export interface ReconcileReport {
 
 export class Reconciler {
   private timer: NodeJS.Timeout | undefined;
+  private running = false;
   private pass$: Promise<ReconcileReport> | undefined;
 
   constructor(
@@ -60,7 +61,10 @@ export class Reconciler {
   ) {}
 
   start(): void {
+    this.running = true;
     const tick = () => {
+      // A pass under way when stop() came schedules nothing after it.
+      if (!this.running) return;
       this.timer = setTimeout(() => {
         this.pass()
           .catch((err: Error) => this.log.warn({ err: err.message }, 'reconcile pass failed'))
@@ -70,8 +74,11 @@ export class Reconciler {
     tick();
   }
 
-  stop(): void {
+  /** Stops the loop and waits for a pass under way: none runs once this resolves (the platform closes its database next). */
+  async stop(): Promise<void> {
+    this.running = false;
     clearTimeout(this.timer);
+    await this.pass$?.catch(() => undefined);
   }
 
   /** One pass; concurrent callers share the pass in flight. */

@@ -45,6 +45,7 @@ export interface SleepReport {
 
 export class SleepPolicy {
   private timer: NodeJS.Timeout | undefined;
+  private running = false;
   private pass$: Promise<SleepReport> | undefined;
   /** Before this process watched, a team's activity is unknown: its idle time counts from here at the earliest. */
   private readonly since: Date;
@@ -54,7 +55,10 @@ export class SleepPolicy {
   }
 
   start(): void {
+    this.running = true;
     const tick = () => {
+      // A pass under way when stop() came schedules nothing after it.
+      if (!this.running) return;
       this.timer = setTimeout(() => {
         this.pass()
           .catch((err: Error) => this.d.log.warn({ err: err.message }, 'sleep pass failed'))
@@ -64,8 +68,11 @@ export class SleepPolicy {
     tick();
   }
 
-  stop(): void {
+  /** Stops the loop and waits for a pass under way: none runs once this resolves. */
+  async stop(): Promise<void> {
+    this.running = false;
     clearTimeout(this.timer);
+    await this.pass$?.catch(() => undefined);
   }
 
   /** One pass; concurrent callers share the pass in flight. */
