@@ -4,7 +4,7 @@
 //   2 feature upgrades/, onboarding/, operators/, auth/, audit/, terminal/, stats/, templates-api/,
 //             mail-relay/, reconcile/, health/ (the monitor), sleep/ (idle policy, wake on request)
 //   3 tenants tenants/ (registry, commands, the one owner of operations)
-//   4 engine  stacks/, proxy/, storage/
+//   4 engine  stacks/, proxy/, storage/, capacity/ (the host's room, admission)
 //   5 base    runtime/ (the port, labels, probes), events/, db/, crypto/, config/
 //   6 leaves  contract/ (slug rule, reserved names, error codes), api/ (the shared HTTP toolkit),
 //             the root files but server.ts (errors.ts, log.ts, formats.ts, names.ts), and every
@@ -16,7 +16,7 @@ const SCHEMA = '\\.schema\\.ts$';
 const L1 = '^src/(platform/|cli/|server\\.ts$)';
 const L2 = '^src/(upgrades|onboarding|operators|auth|audit|terminal|stats|templates-api|mail-relay|reconcile|health|sleep)/';
 const L3 = '^src/tenants/';
-const L4 = '^src/(stacks|proxy|storage)/';
+const L4 = '^src/(stacks|proxy|storage|capacity)/';
 const L5 = '^src/(runtime|events|db|crypto|config)/';
 // Every root file but server.ts (the entry) is a leaf.
 const L6 = '^src/(contract/|api/|(?!server\\.ts$)[^/]+\\.ts$)';
@@ -50,7 +50,7 @@ module.exports = {
     {
       name: 'engine-imports-higher',
       severity: 'error',
-      comment: 'stacks/, proxy/ or storage/ imports tenants/, a feature or the wiring: move the shared part to a leaf.',
+      comment: 'stacks/, proxy/, storage/ or capacity/ imports tenants/, a feature or the wiring: move the shared part to a leaf.',
       from: { path: L4, pathNot: SCHEMA },
       to: { path: above(L1, L2, L3), pathNot: SCHEMA },
     },

@@ -394,6 +394,10 @@ function M.wake(slug, addr)
       end
     elseif status == 404 then
       return page(503, slug .. ' is not here', "<h1>This team's space is not available</h1>\n<p>Please try again later.</p>", 30)
+    elseif status == 503 and body:match('^full') then
+      -- The host has no room to wake it now (admission); the team is fine and stays asleep.
+      ngx.header['X-Berth-Route'] = slug
+      return page(503, slug .. ' cannot wake yet', "<h1>This team's space cannot be woken up right now</h1>\n<p>The platform is full at the moment. Please try again in a few minutes.</p>", 60)
     elseif status == 503 then
       local reason = body:match('^failed (.*)$') or 'unknown'
       ngx.header['X-Berth-Route'] = slug

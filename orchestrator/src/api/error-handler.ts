@@ -73,11 +73,17 @@ function clientErrorMessage(code: ErrorCode, fe: FastifyError, bodyLimitKiB: num
   }
 }
 
+/** A host with no room now may have some in a minute: teams go to sleep, starts end. */
+const CAPACITY_RETRY_SECONDS = 60;
+
 export function installErrorHandler(app: FastifyInstance): void {
   const bodyLimitKiB = Math.round(app.initialConfig.bodyLimit! / 1024);
   app.setErrorHandler((err: FastifyError | BerthError, request, reply) => {
     if (err instanceof BerthError) {
-      if (err.status >= 500) request.log.error({ err }, err.message);
+      if (err.status >= 500 && err.code !== 'CAPACITY') request.log.error({ err }, err.message);
+      // A refusal that passes with time says when to ask again (RFC 9110 10.2.3).
+      const retryAfter = err.details?.retryAfterSeconds ?? (err.code === 'CAPACITY' ? CAPACITY_RETRY_SECONDS : undefined);
+      if (typeof retryAfter === 'number' && !reply.hasHeader('retry-after')) reply.header('retry-after', String(retryAfter));
       return reply.status(err.status).send({ error: { code: err.code, message: err.message } });
     }
     const fe = err as FastifyError;

@@ -67,6 +67,14 @@ export interface PlatformConfig {
    * held up to holdMs, then answered 503 with Retry-After.
    */
   wake: { port: number; holdMs: number };
+  /**
+   * Admission (capacity/admission.ts): a create, a start or wake of a team
+   * whose containers are down, and an upgrade's second app are refused
+   * (CAPACITY) when the room they may take would leave the host less than
+   * these reserves: MemAvailable, and the free space of the filesystem
+   * holding diskPath (Docker's data root, where volumes live).
+   */
+  capacity: { memoryReserveBytes: number; diskReserveBytes: number; diskPath: string };
   /** controlSocket and tableFile: the route table's control endpoint and file (proxy-config/berth_routes.lua). */
   nginx: { bin: string; prefix: string; confFile: string; controlSocket: string; tableFile: string; httpPort: number };
   /**
@@ -202,6 +210,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, rootDir = ROOT_
       pressureBatch: int('BERTH_SLEEP_PRESSURE_BATCH', 1, 1000)
     },
     wake: { port: int('BERTH_WAKE_PORT', 1, 65535), holdMs: int('BERTH_WAKE_HOLD_MS', 1000, 300_000) },
+    capacity: {
+      memoryReserveBytes: int('BERTH_CAPACITY_MEMORY_RESERVE_MB', 0, 10_000_000) * 1024 * 1024,
+      diskReserveBytes: int('BERTH_CAPACITY_DISK_RESERVE_MB', 0, 100_000_000) * 1024 * 1024,
+      diskPath: get('BERTH_CAPACITY_DISK_PATH')
+    },
     reconcileIntervalMs: int('BERTH_RECONCILE_INTERVAL_MS', 100, 3_600_000),
     nginx: {
       bin: get('BERTH_NGINX_BIN'),

@@ -24,6 +24,7 @@ export const ErrorCodes = {
   TENANT_DATA_EXISTS: { status: 409, summary: 'volumes of an earlier tenant with this slug exist without the credentials to open them' },
   OPERATION_CONFLICT: { status: 409, summary: 'another operation on this tenant is in progress, or the tenant is in the wrong phase' },
   CONFIRMATION_REQUIRED: { status: 400, summary: 'deleting data needs explicit confirmation' },
+  CAPACITY: { status: 503, summary: 'the host has no room for that now: the memory or disk the team may take would leave less than the configured reserve; nothing was made or started; retry later' },
   PORT_EXHAUSTED: { status: 503, summary: 'no free host port left in the configured range' },
   ROUTE_INVALID: { status: 400, summary: 'a route entry failed validation (the error names the field)' },
   PROXY_CONTROL_FAILED: { status: 502, summary: 'nginx\'s route control did not take the change' },

@@ -66,7 +66,7 @@ export const onboardingRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: Onboa
   // Every route here: the two onRequest hooks above, then what the sign-up token opens.
   const refusals = (...codes: Parameters<typeof errorResponses>) => errorResponses('ONBOARDING_DISABLED', 'RATE_LIMITED', ...codes);
   const ofSignup = ['SIGNUP_UNKNOWN', 'SIGNUP_LOCKED', 'SIGNUP_STEP'] as const;
-  const teamCodes = ['PLAN_UNKNOWN', 'SLUG_INVALID', 'SLUG_RESERVED', 'SLUG_TAKEN', 'PORT_EXHAUSTED', ...RUNTIME_CODES] as const;
+  const teamCodes = ['PLAN_UNKNOWN', 'SLUG_INVALID', 'SLUG_RESERVED', 'SLUG_TAKEN', 'PORT_EXHAUSTED', 'CAPACITY', ...RUNTIME_CODES] as const;
 
   app.get('/onboarding/captcha', {
     config: publicRoute,

@@ -46,6 +46,9 @@ export interface OnboardingDeps {
 
 const DELETE_TIMEOUT_MS = 60_000;
 export const PAUSED_MESSAGE = 'Sign-ups are paused for today; please try again later.';
+/** A create the host had no room for: the sign-up keeps its email and name, and the visitor tries again. */
+export const FULL_MESSAGE = 'The platform is full right now and cannot make your team. Your sign-up is kept: please try again in a few minutes.';
+const FULL_RETRY_SECONDS = 300;
 
 /** Where the daily cap on self-service teams stands. */
 /** Where the slug goes in the `address` pattern of the team step. */
@@ -252,6 +255,8 @@ export class OnboardingService {
       if (err instanceof BerthError && (err.code === 'TENANT_EXISTS' || err.code === 'TENANT_DATA_EXISTS')) {
         throw this.slugRefused({ slug: team.slug, available: false, reason: 'taken', message: `"${team.slug}" was just taken by another team.`, suggestion: await this.freeAlternative(team.slug) });
       }
+      // The host's figures went to the operators (the capacity.refused event); the visitor is told what to do.
+      if (err instanceof BerthError && err.code === 'CAPACITY') throw new BerthError('CAPACITY', FULL_MESSAGE, { retryAfterSeconds: FULL_RETRY_SECONDS });
       throw err;
     }
   }

@@ -39,7 +39,8 @@ import { createTenantsModule } from '../tenants/tenants.module.js';
 import type { TenantsService } from '../tenants/tenants.service.js';
 import { createUpgradesModule, type UpgradesModule } from '../upgrades/upgrades.module.js';
 import { ensurePlatformDb } from './platform-db.js';
-import { readMemAvailable, type MemoryReader } from '../sleep/meminfo.js';
+import { diskFreeOf, readMemAvailable, type DiskReader, type MemoryReader } from '../capacity/host.js';
+import { Admission } from '../capacity/admission.js';
 import { SleepPolicy } from '../sleep/sleep-policy.js';
 import { Waker } from '../sleep/waker.js';
 import { startWakeServer, type WakeServer } from '../sleep/wake-server.js';
@@ -83,6 +84,8 @@ export interface Platform {
   storage: StorageUse;
   onboarding: OnboardingModule;
   upgrades: UpgradesModule;
+  /** Asked before work that takes new room on the host (create, start or wake from nothing, an upgrade's second app). */
+  admission: Admission;
   /** Absent when BERTH_SMTP_URL is empty. */
   mail?: MailRelay;
   instanceId: string;
@@ -104,6 +107,8 @@ export async function createPlatform(
     beforeSerialize?: BeforeSerialize;
     /** The host's MemAvailable (tests inject a shortage); default /proc/meminfo. */
     memory?: MemoryReader;
+    /** Free space for teams' volumes (tests inject a shortage); default statfs of BERTH_CAPACITY_DISK_PATH. */
+    disk?: DiskReader;
   } = {}
 ): Promise<Platform> {
   const docker = new DockerRuntime(log, config.dockerSocket);
@@ -136,7 +141,16 @@ export async function createPlatform(
     await db.close();
     throw err;
   });
-  const t = createTenantsModule({ config, repo, runtime, templates, router: routes, events, box, metrics, storage, activity, log, instanceId, mail, healthTimeoutMs: options.healthTimeoutMs, clock: options.clock });
+  // Every refusal is an event operators see (the dashboard's feed, the event stream); the asker gets CAPACITY.
+  const admission = new Admission({
+    memory: options.memory ?? readMemAvailable,
+    disk: options.disk ?? diskFreeOf(config.capacity.diskPath),
+    reserve: () => config.capacity,
+    refused: (need, refusal) => void events.publish({ type: 'capacity.refused', tenant: need.tenant, data: { work: need.work, plan: need.plan, ...refusal } })
+      .catch((err: Error) => log.warn({ err: err.message }, 'capacity refusal not recorded')),
+    log
+  });
+  const t = createTenantsModule({ config, repo, runtime, templates, router: routes, events, box, metrics, storage, activity, log, instanceId, mail, healthTimeoutMs: options.healthTimeoutMs, clock: options.clock, admission });
   const { commands: tenants, views: tenantViews, logs: tenantLogs, stacks, operations, sleep } = t;
   const monitor = new HealthMonitor(repo, runtime, stacks, operations, events, metrics, log, {
     intervalMs: config.health.intervalMs,
@@ -186,7 +200,7 @@ export async function createPlatform(
       return a.requests > mark || a.openWebSockets > 0 || terminal.openFor(slug);
     }
   };
-  const upgrades = createUpgradesModule({ db: db.db, config, tenantsRepo: repo, stacks, operations, runtime, router: routes, sleep, visits, events, log, instanceId });
+  const upgrades = createUpgradesModule({ db: db.db, config, tenantsRepo: repo, stacks, operations, runtime, router: routes, sleep, visits, events, log, instanceId, admission });
   await upgrades.init();
   const stats = new StatsCollector(repo, runtime, events, log, { platformId: config.platformId, ...config.stats, containers: () => t.live.refresh() }, activity);
   const onboarding = createOnboardingModule({ db: db.db, config, box, tenants: { commands: tenants, views: tenantViews, stacks }, events, templates, log, clock: options.clock });
@@ -217,7 +231,7 @@ export async function createPlatform(
   const app = await buildApp({ db: db.db, tenants, tenantViews, tenantLogs, events, tokens, audit, metrics, version, operators, terminal, stats, templates, templateImages, upgrades: upgrades.service, appRepo: config.images.appRepo, onboarding: { module: onboarding, config: config.onboarding } }, options.fastify, { beforeSerialize: options.beforeSerialize });
   let loops = false;
   return {
-    app, db, runtime, repo, tenants, tenantViews, tenantLogs, stacks, operations, events, tokens, audit, routes, activity, monitor, reconciler, sleep, sleepPolicy, waker, metrics, operators, terminal, stats, storage, onboarding, upgrades, mail, instanceId,
+    app, db, runtime, repo, tenants, tenantViews, tenantLogs, stacks, operations, events, tokens, audit, routes, activity, monitor, reconciler, sleep, sleepPolicy, waker, metrics, operators, terminal, stats, storage, onboarding, upgrades, admission, mail, instanceId,
     async startLoops() {
       // nginx may have started from an older table (a corrupt file's last good
       // copy); the reconciler compares with ours, so nginx must hold ours first.

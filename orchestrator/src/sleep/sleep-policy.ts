@@ -15,7 +15,7 @@ import type { SleepCommands } from '../tenants/sleep-commands.js';
 import type { TenantStacks } from '../tenants/tenant-stacks.js';
 import type { TenantDoc } from '../tenants/tenant.types.js';
 import type { TenantsRepository } from '../tenants/tenants.repository.js';
-import type { MemoryReader } from './meminfo.js';
+import type { MemoryReader } from '../capacity/host.js';
 
 export interface SleepPolicyDeps {
   repo: Pick<TenantsRepository, 'list'>;

@@ -6,6 +6,7 @@
 //   GET /wake/<slug>?wait=<ms>   ->  200 "up <port>"
 //                                    202 "waking <hold ms>"   (ask again, or show the page)
 //                                    503 "failed <reason>"
+//                                    503 "full"               (the host has no room now; the team stays asleep)
 //                                    404 "unknown"           (no such team)
 //                                    400 "<problem>"          (a slug that is not one)
 // The slug comes from nginx's route entry, but is checked as hostile all the same.
@@ -45,6 +46,8 @@ export function wakeHandler(d: WakeServerDeps): http.RequestListener {
         case 'waking': return send(res, 202, `waking ${d.holdMs}`);
         case 'unknown': return send(res, 404, 'unknown');
         case 'failed': return send(res, 503, `failed ${outcome.message.replace(/\s+/g, ' ').slice(0, 300)}`);
+        // The host's figures are for operators (the capacity.refused event), not for a team's visitors.
+        case 'full': return send(res, 503, 'full');
       }
     }, (err: Error) => {
       d.log.error({ tenant: slug, err: err.message }, 'wake ask failed');

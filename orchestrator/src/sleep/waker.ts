@@ -14,6 +14,8 @@ import type { TenantsRepository } from '../tenants/tenants.repository.js';
 export type WakeOutcome =
   | { state: 'up'; port: number }
   | { state: 'failed'; message: string }
+  /** The host has no room to wake it now (admission refused: CAPACITY); the team stays asleep, not failed. */
+  | { state: 'full'; message: string }
   | { state: 'unknown' };
 export type AskOutcome = WakeOutcome | { state: 'waking' };
 
@@ -50,7 +52,7 @@ export class Waker {
   wake(slug: string): Promise<WakeOutcome> {
     let wake = this.inflight.get(slug);
     if (!wake) {
-      wake = this.run(slug).catch((err: Error): WakeOutcome => ({ state: 'failed', message: err.message }))
+      wake = this.run(slug).catch((err: Error): WakeOutcome => (err instanceof BerthError && err.code === 'CAPACITY' ? { state: 'full', message: err.message } : { state: 'failed', message: err.message }))
         .finally(() => this.inflight.delete(slug));
       this.inflight.set(slug, wake);
     }

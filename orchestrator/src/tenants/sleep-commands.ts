@@ -2,6 +2,7 @@
 // sleep policy, the wake listener and the API ask here; the operation runner
 // (operations.ts) takes the lock and records the phase, as for every command.
 import type { Histogram, Metrics } from '../api/metrics.js';
+import { planNeed, type Admission } from '../capacity/admission.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { Operations, Started } from './operations.js';
 import type { OnAwake, SleepSteps } from './sleep-steps.js';
@@ -19,6 +20,8 @@ export interface SleepCommandsDeps {
   stacks: TenantStacks;
   events: EventBus;
   metrics: Metrics;
+  /** Asked before a sleeping (stopped) team comes up; absent: no checks. A frozen team keeps its memory and is never refused. */
+  admission?: Admission;
 }
 
 /**
@@ -68,6 +71,11 @@ export class SleepCommands {
   async wake(slug: string, onAwake?: OnAwake): Promise<Started> {
     const begun = performance.now();
     const before = await this.d.repo.mustGet(slug);
+    // Refused before the operation begins: the team stays asleep, not failed
+    // (the host is full, the team is fine), and the next request asks again.
+    const release = before.phase === 'sleeping' && this.d.admission
+      ? await this.d.admission.admit({ work: 'wake', tenant: slug, plan: before.plan, ...planNeed(this.d.stacks.templateOf(before), before.plan), diskBytes: 0 })
+      : () => {};
     let from = before.phase;
     let answeredAt: number | undefined;
     const awake: OnAwake = (port) => {
@@ -87,7 +95,11 @@ export class SleepCommands {
         await this.d.sleep.failWake(doc);
         return 'failed' as Phase;
       }
+    }).catch((err: unknown) => {
+      release();
+      throw err;
     });
+    void started.done.finally(release);
     void started.done.then((end) => {
       const ok = end.type === 'operation.succeeded';
       const at = ok ? (answeredAt ?? performance.now()) : performance.now();

@@ -2,6 +2,7 @@
 // runs (stacks), how it is shown (views), its logs, the work inside its
 // operations (steps), the one owner of operations, and the commands.
 import type { Metrics } from '../api/metrics.js';
+import type { Admission } from '../capacity/admission.js';
 import type { PlatformConfig } from '../config/config.js';
 import type { SecretBox } from '../crypto/secret-box.js';
 import type { EventBus } from '../events/event-bus.js';
@@ -60,6 +61,8 @@ export function createTenantsModule(deps: {
   mail?: { tenantMail(slug: string): TenantMail };
   healthTimeoutMs?: number;
   clock?: () => Date;
+  /** Asked before a team's containers come up from nothing (create, start, wake from sleeping). */
+  admission?: Admission;
 }): TenantsModule {
   const { config, repo, runtime, templates, events, log } = deps;
   const clock = deps.clock ?? (() => new Date());
@@ -71,7 +74,7 @@ export function createTenantsModule(deps: {
   const steps = new TenantSteps({ config, repo, runtime, stacks, router: deps.router, storage: deps.storage, events, log, healthTimeoutMs: deps.healthTimeoutMs });
   const sleepSteps = new SleepSteps({ config, runtime, stacks, steps, router: deps.router, log });
   const operations = new Operations({ config, repo, runtime, stacks, steps, sleep: sleepSteps, events, metrics: deps.metrics, log, instanceId: deps.instanceId, clock });
-  const sleep = new SleepCommands({ repo, operations, sleep: sleepSteps, stacks, events, metrics: deps.metrics });
-  const commands = new TenantsService({ config, repo, runtime, templates, box: deps.box, stacks, steps, sleepSteps, sleep, views, operations, log, clock });
+  const sleep = new SleepCommands({ repo, operations, sleep: sleepSteps, stacks, events, metrics: deps.metrics, admission: deps.admission });
+  const commands = new TenantsService({ config, repo, runtime, templates, box: deps.box, stacks, steps, sleepSteps, sleep, views, operations, log, clock, admission: deps.admission });
   return { stacks, views, live, logs, steps, operations, commands, sleep };
 }

@@ -47,7 +47,7 @@ export const tenantsRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: TenantsR
     schema: {
       tags,
       body: S.createBody(templates),
-      response: { 202: S.accepted, ...errorResponses('PLAN_UNKNOWN', 'TENANT_EXISTS', 'TENANT_DATA_EXISTS', 'PORT_EXHAUSTED', ...RUNTIME_CODES) }
+      response: { 202: S.accepted, ...errorResponses('PLAN_UNKNOWN', 'TENANT_EXISTS', 'TENANT_DATA_EXISTS', 'PORT_EXHAUSTED', 'CAPACITY', ...RUNTIME_CODES) }
     }
   }, async (req, reply) => reply.status(202).send(await tenants.create(req.body)));
 
@@ -58,7 +58,7 @@ export const tenantsRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: TenantsR
 
   app.post('/tenants/:slug/actions/:action', {
     config: { scope: 'write' },
-    schema: { tags, params: S.actionParams, querystring: sleepActionQuery, response: { 202: S.accepted, ...errorResponses('TENANT_NOT_FOUND', 'OPERATION_CONFLICT') } }
+    schema: { tags, params: S.actionParams, querystring: sleepActionQuery, response: { 202: S.accepted, ...errorResponses('TENANT_NOT_FOUND', 'OPERATION_CONFLICT', 'CAPACITY') } }
   }, async (req, reply) => {
     const { slug, action } = req.params;
     return reply.status(202).send(await (action === 'sleep' ? tenants.sleep(slug, { stop: req.query.stop }) : tenants[action](slug)));

@@ -4,6 +4,7 @@
 // the background and ends it in a clear phase. A failed create cleans up
 // after itself: no half-made tenant.
 import { randomBytes } from 'node:crypto';
+import { planNeed, type Admission } from '../capacity/admission.js';
 import type { PlatformConfig } from '../config/config.js';
 import type { SecretBox } from '../crypto/secret-box.js';
 import { BerthError } from '../errors.js';
@@ -39,6 +40,8 @@ export interface CommandsDeps {
   operations: Operations;
   log: Logger;
   clock: () => Date;
+  /** Asked before a team's containers come up from nothing; absent: no checks. */
+  admission?: Admission;
 }
 
 type Accepted = { operation: { id: string } };
@@ -47,6 +50,8 @@ const STARTABLE: readonly Phase[] = ['stopped', 'failed', 'degraded', 'running',
 const STOPPABLE: readonly Phase[] = ['running', 'degraded', 'failed', 'stopped', 'frozen', 'sleeping'];
 const DELETABLE: readonly Phase[] = ['running', 'degraded', 'failed', 'stopped', 'provisioning', 'frozen', 'sleeping'];
 const OWNER_LINKABLE: readonly Phase[] = ['running', 'degraded', 'stopped'];
+/** Phases with no container up: a start of these takes new room on the host (a frozen team keeps its memory). */
+const DOWN: readonly Phase[] = ['stopped', 'failed', 'sleeping'];
 
 export class TenantsService {
   constructor(private readonly d: CommandsDeps) {}
@@ -68,6 +73,8 @@ export class TenantsService {
     if (kept.length > 0 && !retained) {
       throw new BerthError('TENANT_DATA_EXISTS', `volumes of an earlier tenant "${input.slug}" exist (${kept.map((v) => v.name).join(', ')}) but their credentials are gone; remove them with docker volume rm, or choose another slug`);
     }
+    // Before anything is written or made: a refusal leaves nothing behind.
+    const release = await this.admit('create', input.slug, template, plan);
     const now = this.d.clock();
     const draft: Omit<TenantDoc, 'phase' | 'operation'> = {
       _id: input.slug,
@@ -85,7 +92,7 @@ export class TenantsService {
       createdAt: now,
       updatedAt: now
     };
-    const { doc, operation } = await this.d.operations.create(
+    const started = await this.d.operations.create(
       draft,
       kept.length > 0,
       (doc) => this.insert(doc),
@@ -94,17 +101,30 @@ export class TenantsService {
         return this.d.steps.bringUp(doc, step);
       },
       (op) => this.d.steps.rollBackCreate(input.slug, !op.keepData)
-    );
-    return { tenant: this.d.views.view(doc), operation };
+    ).catch((err: unknown) => {
+      release();
+      throw err;
+    });
+    void started.done.finally(release);
+    return { tenant: this.d.views.view(started.doc), operation: started.operation };
   }
 
   // A frozen team's containers are thawed first: a paused container counts
   // as running to the engine (start does nothing) and is not stopped cleanly.
   async start(slug: string): Promise<Accepted> {
-    return this.run('start', slug, STARTABLE, { desired: 'running' }, async (doc, step) => {
-      if (doc.phase === 'frozen') await this.d.sleepSteps.thaw(doc);
-      return this.d.steps.bringUp(doc, step);
-    });
+    const before = await this.d.repo.mustGet(slug);
+    const release = DOWN.includes(before.phase) ? await this.admit('start', slug, this.d.stacks.templateOf(before), before.plan) : () => {};
+    try {
+      const { operation, done } = await this.d.operations.run('start', slug, async (doc, step) => {
+        if (doc.phase === 'frozen') await this.d.sleepSteps.thaw(doc);
+        return this.d.steps.bringUp(doc, step);
+      }, { allowed: STARTABLE, set: { desired: 'running' } });
+      void done.finally(release);
+      return { operation };
+    } catch (err) {
+      release();
+      throw err;
+    }
   }
 
   async stop(slug: string): Promise<Accepted> {
@@ -177,9 +197,15 @@ export class TenantsService {
     return this.d.operations.settled();
   }
 
-  private async run(kind: 'start' | 'stop' | 'restart' | 'owner-link', slug: string, allowed: readonly Phase[], set: Partial<TenantDoc>, work: (doc: TenantDoc, step: (name: string) => Promise<void>) => Promise<Phase>): Promise<Accepted> {
+  private async run(kind: 'stop' | 'restart' | 'owner-link', slug: string, allowed: readonly Phase[], set: Partial<TenantDoc>, work: (doc: TenantDoc, step: (name: string) => Promise<void>) => Promise<Phase>): Promise<Accepted> {
     const { operation } = await this.d.operations.run(kind, slug, work, { allowed, set });
     return { operation };
+  }
+
+  /** Holds the room a team of `plan` may take until its start ends; throws CAPACITY when the host has none. */
+  private admit(work: 'create' | 'start', slug: string, template: LoadedTemplate, plan: string): Promise<() => void> {
+    if (!this.d.admission) return Promise.resolve(() => {});
+    return this.d.admission.admit({ work, tenant: slug, plan, ...planNeed(template, plan) });
   }
 
   /** Writes the new tenant on the lowest free port. */

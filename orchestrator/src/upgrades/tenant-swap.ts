@@ -17,6 +17,7 @@ import { waitDrained } from '../proxy/upstream-connections.js';
 import type { ContainerRuntime } from '../runtime/types.js';
 import { otherSlot, type ServiceSpec, type StackSpec } from '../stacks/render.js';
 import { upStack } from '../stacks/stack-runner.js';
+import { planNeed, type Admission } from '../capacity/admission.js';
 import { allocatePort, isPortTaken } from '../tenants/port-allocator.js';
 import type { OperationEnd, Operations } from '../tenants/operations.js';
 import type { TenantStacks } from '../tenants/tenant-stacks.js';
@@ -31,6 +32,8 @@ export interface SwapRouter {
 }
 
 export interface SwapDeps {
+  /** Asked before the second app starts; absent: no checks. */
+  admission?: Admission;
   config: PlatformConfig;
   repo: TenantsRepository;
   stacks: TenantStacks;
@@ -100,6 +103,25 @@ export class TenantSwap {
   private async swap(doc: TenantDoc, op: Operation, version: string, options: SwapOptions, step: Step): Promise<Phase> {
     await step('prepare');
     await this.assertImage(version);
+    // Two apps run side by side until the old one retires: the second takes
+    // new room. A refusal fails this swap before anything starts (the team
+    // keeps its version, serving); the room is held until the new app is up.
+    const release = await this.admitSecondApp(doc);
+    try {
+      return await this.swapAdmitted(doc, op, version, options, step, release);
+    } finally {
+      release();
+    }
+  }
+
+  private admitSecondApp(doc: TenantDoc): Promise<() => void> {
+    if (!this.d.admission) return Promise.resolve(() => {});
+    const spec = this.d.stacks.specFor(doc);
+    const need = planNeed(this.d.stacks.templateOf(doc), doc.plan, [spec.route.service]);
+    return this.d.admission.admit({ work: 'upgrade', tenant: doc._id, plan: doc.plan, memoryBytes: need.memoryBytes, diskBytes: 0 });
+  }
+
+  private async swapAdmitted(doc: TenantDoc, op: Operation, version: string, options: SwapOptions, step: Step, release: () => void): Promise<Phase> {
     const taken = new Set<number>();
     let plan: SwapPlan;
     for (;;) {
@@ -121,6 +143,7 @@ export class TenantSwap {
         await this.d.runtime.removeContainer(routedOf(next).container.name);
       }
     }
+    release(); // up and measured by the kernel from here on
     await step('healthy');
     await step('route');
     await this.d.router.setRoute(doc._id, this.d.stacks.upRoute(doc, plan.to.port));

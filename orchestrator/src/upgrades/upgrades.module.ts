@@ -1,5 +1,6 @@
 // The upgrades domain wired together, once, for the platform.
 import type { Db } from 'mongodb';
+import type { Admission } from '../capacity/admission.js';
 import type { PlatformConfig } from '../config/config.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { Logger } from '../log.js';
@@ -36,9 +37,11 @@ export function createUpgradesModule(deps: {
   events: EventBus;
   log: Logger;
   instanceId: string;
+  /** Asked before an upgrade's second app starts. */
+  admission?: Admission;
 }): UpgradesModule {
   const repo = new UpgradesRepository(deps.db);
-  const swap = new TenantSwap({ config: deps.config, repo: deps.tenantsRepo, stacks: deps.stacks, operations: deps.operations, runtime: deps.runtime, router: deps.router, events: deps.events, log: deps.log });
+  const swap = new TenantSwap({ config: deps.config, repo: deps.tenantsRepo, stacks: deps.stacks, operations: deps.operations, runtime: deps.runtime, router: deps.router, events: deps.events, log: deps.log, admission: deps.admission });
   const sleepers = new Sleepers({ sleep: deps.sleep, tenantsRepo: deps.tenantsRepo, visits: deps.visits, log: deps.log });
   const runner = new JobRunner({ repo, tenantsRepo: deps.tenantsRepo, swap, sleepers, events: deps.events, log: deps.log, instanceId: deps.instanceId });
   const service = new UpgradesService({ config: deps.config, repo, tenantsRepo: deps.tenantsRepo, runtime: deps.runtime, runner, events: deps.events, instanceId: deps.instanceId });

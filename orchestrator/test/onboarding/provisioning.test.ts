@@ -142,3 +142,24 @@ t.test('a taken name is refused with a suggestion; the owner\'s address gets the
   };
   t.same(await shape('owner@example.com'), await shape('stranger@example.com'), 'an owner of a team and a stranger: the same answer');
 });
+
+t.test('a host with no room: the visitor is told to try later and keeps the sign-up; operators get an event; nothing is made', async (t) => {
+  const full = await startSignup(o, smtp, 'full@example.com', '198.51.100.23');
+  t.equal((await call(o.app, 'POST', '/signup/verify', { token: full.token, body: { code: full.code } })).statusCode, 200);
+  const fullSlug = testSlug('onbfull');
+  // The onboarding platform shares the test platform's reserve (one config object); no host has a pebibyte free.
+  const reserve = tp.config.capacity.memoryReserveBytes;
+  tp.config.capacity.memoryReserveBytes = 2 ** 50;
+  t.teardown(() => void (tp.config.capacity.memoryReserveBytes = reserve));
+  const refused = await call(o.app, 'POST', '/signup/team', { token: full.token, body: { displayName: 'Full House', slug: fullSlug, plan: 'starter' } });
+  t.equal(refused.statusCode, 503, refused.body);
+  t.equal(refused.headers['retry-after'], '300', 'when to try again');
+  t.match(refused.json().error, { code: 'CAPACITY', message: /^The platform is full right now and cannot make your team\. Your sign-up is kept: please try again in a few minutes\.$/ });
+  t.notMatch(refused.body, /GB|MB|reserve|memory/, 'none of the host\'s figures for a visitor');
+  t.equal((await call(o.app, 'GET', '/signup', { token: full.token })).json().step, 'team', 'back at the team step, ready to try again');
+  t.equal(await o.platform.repo.get(fullSlug), null, 'no tenant');
+  const labels = { 'berth.platform': tp.config.platformId, 'berth.tenant': fullSlug };
+  t.same((await Promise.all([runtime.listContainers(labels), runtime.listNetworks(labels), runtime.listVolumes(labels)])).map((l) => l.length), [0, 0, 0], 'nothing in the engine');
+  const event = (await o.platform.events.history({ tenant: fullSlug })).find((e) => e.type === 'capacity.refused');
+  t.match(event?.data, { work: 'create', plan: 'starter', resource: 'memory', reserveBytes: 2 ** 50 }, 'operators see the refusal with its figures');
+});

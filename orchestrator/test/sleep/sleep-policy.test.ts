@@ -5,7 +5,7 @@
 // under memory pressure the frozen teams idle longest are stopped first.
 import t from 'tap';
 import { SleepPolicy, type SleepPolicyDeps } from '../../src/sleep/sleep-policy.js';
-import { parseMemAvailable } from '../../src/sleep/meminfo.js';
+import { parseMemAvailable } from '../../src/capacity/host.js';
 import { sleepMs } from '../../src/stacks/plan-sleep.js';
 import type { Activity } from '../../src/proxy/edge-activity.js';
 import type { TenantDoc } from '../../src/tenants/tenant.types.js';
