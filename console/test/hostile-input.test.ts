@@ -5,7 +5,8 @@
 // to do, while /login keeps answering others; a 60 KB value (under the body
 // cap) is a 400 naming the field. Sign-ups paused by the daily team cap say
 // so in the wizard and on the operators' dashboard; the team page issues a new
-// owner link. Times are logged, not asserted.
+// owner link; the capacity page shows the headroom the API gives. Times are
+// logged, not asserted.
 import t from 'tap';
 import { parse } from 'devalue';
 import { authenticator } from 'otplib';
@@ -133,6 +134,24 @@ t.test('the team page issues a new owner link', async (t) => {
   t.not(a.data.ownerLink.url, before, 'a new link');
   t.equal((await operationEnd(events, a.data.operation)).type, 'operation.succeeded');
   t.equal(await stack.tp.platform.tenantViews.ownerSetupUrl(slug), a.data.ownerLink.url, 'the registry holds the new one');
+});
+
+t.test('the capacity page: the host\'s headroom and how many more teams of each plan fit, as the API says; linked from every page', async (t) => {
+  const cookie = await operatorCookie();
+  const res = await fetch(`${stack.web.url}/capacity`, { headers: { cookie } });
+  t.equal(res.status, 200);
+  const page = await res.text();
+  t.match(page, /<a href="\/capacity"[^>]*aria-current="page"[^>]*>Capacity<\/a>/, 'in the navigation, current');
+  t.match(page, /data-testid="memory">[\d.]+ GiB free of [\d.]+ GiB <span class="muted">\(reserve 2\.0 GiB\)/, 'memory free of total, and the reserve');
+  t.match(page, /data-testid="disk">[\d.]+ [GT]iB free/, 'free disk');
+  t.match(page, /data-testid="cpu">\d+ CPUs, load [\d.]+/);
+  const api = (await stack.tp.platform.app.inject({ method: 'GET', url: '/api/v1/capacity', headers: { authorization: `Bearer ${stack.tp.token}` } })).json();
+  const starter = api.plans.find((p: { plan: string }) => p.plan === 'starter');
+  const shown = Number(/data-plan="starter"[\s\S]*?data-testid="fits"><strong>(\d+)<\/strong>/.exec(page)?.[1]);
+  t.ok(Math.abs(shown - starter.fitsNow) <= 2, `starter: ${shown} shown, the API says ${starter.fitsNow} (read a moment apart)`);
+  t.match(page.replace(/<!--.*?-->/g, ''), /1\.0 GiB memory, 1\.5 CPUs, 1\.0 GiB files/, 'what one starter team may take');
+  const plain = await fetch(`${stack.web.url}/capacity`, { redirect: 'manual' });
+  t.equal(plain.status, 303, 'not signed in: sent to sign in');
 });
 
 let session: string | undefined;

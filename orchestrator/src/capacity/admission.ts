@@ -54,6 +54,35 @@ export interface Refusal {
   reserveBytes: number;
 }
 
+/** The host's room now, as admission sees it: what the kernel says, what starts under way hold, the reserves. */
+export interface Room {
+  /** MemAvailable; null when the host does not say. */
+  memoryBytes: number | null;
+  /** Free disk for teams' volumes; null when it cannot be read. */
+  diskBytes: number | null;
+  held: { memoryBytes: number; diskBytes: number; count: number };
+  reserve: Reserve;
+}
+
+/**
+ * How many more teams needing `need` this room takes one after another, by
+ * admit()'s rule (a check turned off, reserve 0, counts what physically
+ * fits); null when a reading it needs is missing.
+ */
+export function fitCount(room: Room, need: { memoryBytes: number; diskBytes: number }): number | null {
+  const limits: [number | null, number, number, number][] = [
+    [room.memoryBytes, room.held.memoryBytes, room.reserve.memoryReserveBytes, need.memoryBytes],
+    [room.diskBytes, room.held.diskBytes, room.reserve.diskReserveBytes, need.diskBytes]
+  ];
+  let fits = Number.POSITIVE_INFINITY;
+  for (const [free, held, reserve, each] of limits) {
+    if (each <= 0) continue;
+    if (free === null) return null;
+    fits = Math.min(fits, Math.max(0, Math.floor((free - held - reserve) / each)));
+  }
+  return Number.isFinite(fits) ? fits : null;
+}
+
 /** Frees the room an admitted start holds; once it has started (or failed), the kernel's figures show its real use. */
 export type Release = () => void;
 
@@ -109,6 +138,12 @@ export class Admission {
       released = true;
       this.held.delete(need);
     };
+  }
+
+  /** The host's room now (both readings, whatever the reserves). */
+  async room(): Promise<Room> {
+    const [memoryBytes, diskBytes] = await Promise.all([this.read('memory', this.d.memory), this.read('disk', this.d.disk)]);
+    return { memoryBytes, diskBytes, held: this.holding(), reserve: { ...this.d.reserve() } };
   }
 
   /** The room held by admitted work still starting. */

@@ -10,6 +10,7 @@ export type {
   TokenList,
   TokenCreated,
   VersionList,
+  CapacityView,
   UpgradeJobView as JobView,
   UpgradeJobList as JobList,
   UpgradePreview as Preview,

@@ -9,7 +9,7 @@ import { out } from './output.js';
 const USAGE = `Usage: berth <command> [arguments]
 
 Drives Berth's DevOps API: tenants (each team's app, database and object
-store), bulk upgrades of their app, and API tokens; and, on the platform's
+store), bulk upgrades of their app, the host's capacity, and API tokens; and, on the platform's
 host, the first admin token and the first operator.
 
   berth tenant create <slug> [--name NAME] [--plan PLAN] [--wait [--timeout S]]
@@ -23,6 +23,7 @@ host, the first admin token and the first operator.
                 [--canary N] [--concurrency N] [--max-failures N] [--auto-approve] [--wait]
   berth upgrade preview|list|status|approve|pause|resume|cancel|rollback ...
   berth versions [--json]
+  berth capacity [--json]
   berth token create --name NAME --scope read|write|admin [--json]
   berth token list [--json]
   berth token revoke <id>
@@ -59,6 +60,7 @@ const GROUPS: Record<string, () => Promise<Main>> = {
   token: async () => (await import('./token.js')).tokenMain,
   upgrade: async () => (await import('./upgrade.js')).upgradeMain,
   versions: async () => (await import('./versions.js')).versionsMain,
+  capacity: async () => (await import('./capacity.js')).capacityMain,
   admin: async () => (await import('./admin.js')).adminMain
 };
 const ALIASES: Record<string, string> = { tenants: 'tenant', tokens: 'token', upgrades: 'upgrade' };
@@ -72,7 +74,7 @@ async function main(argv: readonly string[]): Promise<void> {
   }
   const name = ALIASES[cmd] ?? cmd;
   const load = Object.hasOwn(GROUPS, name) ? GROUPS[name] : undefined;
-  if (!load) usageError(`unknown command "${cmd}" (tenant, upgrade, versions, token, admin)`);
+  if (!load) usageError(`unknown command "${cmd}" (tenant, upgrade, versions, capacity, token, admin)`);
   await (await load())(rest);
 }
 

@@ -49,6 +49,8 @@ export type Scope = (typeof import('../auth/tokens.schema.js').SCOPES)[number];
 
 export * as templates from '../templates-api/templates.schema.js';
 export type { TemplateView, TemplateList } from '../templates-api/templates.schema.js';
+export * as capacity from '../capacity-api/capacity.schema.js';
+export type { CapacityView } from '../capacity-api/capacity.schema.js';
 export * as audit from '../audit/audit.schema.js';
 export type { AuditEntryView, AuditList } from '../audit/audit.schema.js';
 export { tenantStatsSchema } from '../stats/stats.schema.js';

@@ -25,6 +25,8 @@ import type { LoadedTemplate } from '../stacks/template.schema.js';
 import type { StatsCollector } from '../stats/stats.collector.js';
 import { statsRoutes } from '../stats/stats.routes.js';
 import { templatesRoutes } from '../templates-api/templates.routes.js';
+import { capacityRoutes } from '../capacity-api/capacity.routes.js';
+import type { CapacityViewDeps } from '../capacity-api/capacity.view.js';
 import type { TerminalService } from '../terminal/terminal.service.js';
 import { terminalRoutes } from '../terminal/terminal.routes.js';
 import type { TenantLogs } from '../tenants/tenant-logs.js';
@@ -57,6 +59,8 @@ export interface AppDeps {
   /** Bulk upgrades, and the image repository whose tags are the app versions. */
   upgrades: UpgradesService;
   appRepo: string;
+  /** The host's headroom (GET /capacity). */
+  capacity: CapacityViewDeps;
   /** The public sign-up wizard's API and the captured development mail (absent: no such routes). */
   onboarding?: { module: OnboardingModule; config: OnboardingConfig };
 }
@@ -111,6 +115,7 @@ export async function buildApp(deps: AppDeps, options: FastifyServerOptions = {}
       await api.register(terminalRoutes, { terminal: deps.terminal });
       await api.register(statsRoutes, { stats: deps.stats });
       await api.register(templatesRoutes, { templates: deps.templates, images: deps.templateImages });
+      await api.register(capacityRoutes, deps.capacity);
       await api.register(upgradesRoutes, { upgrades: deps.upgrades, appRepo: deps.appRepo });
       if (deps.onboarding) {
         const { module: onboarding, config: onboardingConfig } = deps.onboarding;

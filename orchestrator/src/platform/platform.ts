@@ -228,7 +228,7 @@ export async function createPlatform(
   const version = config.defaultAppVersion;
   const images = stackImages(config, version);
   const templateImages = { IMAGE_APP: images.app, IMAGE_DB: images.db, IMAGE_STORAGE: images.storage, APP_VERSION: version };
-  const app = await buildApp({ db: db.db, tenants, tenantViews, tenantLogs, events, tokens, audit, metrics, version, operators, terminal, stats, templates, templateImages, upgrades: upgrades.service, appRepo: config.images.appRepo, onboarding: { module: onboarding, config: config.onboarding } }, options.fastify, { beforeSerialize: options.beforeSerialize });
+  const app = await buildApp({ db: db.db, tenants, tenantViews, tenantLogs, events, tokens, audit, metrics, version, operators, terminal, stats, templates, templateImages, upgrades: upgrades.service, appRepo: config.images.appRepo, capacity: { admission, repo, templates, diskPath: config.capacity.diskPath, clock: options.clock }, onboarding: { module: onboarding, config: config.onboarding } }, options.fastify, { beforeSerialize: options.beforeSerialize });
   let loops = false;
   return {
     app, db, runtime, repo, tenants, tenantViews, tenantLogs, stacks, operations, events, tokens, audit, routes, activity, monitor, reconciler, sleep, sleepPolicy, waker, metrics, operators, terminal, stats, storage, onboarding, upgrades, admission, mail, instanceId,

@@ -11,6 +11,8 @@ import { startTestPlatform } from '../helpers/platform.js';
 import { throughNginx } from '../helpers/through-nginx.js';
 import { operationEnd, until } from '../helpers/wait.js';
 import { removeVersions, tagVersion, testVersion } from '../helpers/app-versions.js';
+import { berth } from '../helpers/berth-cli.js';
+import type { CapacityView } from '../../src/contract/index.js';
 
 const slug = testSlug('adm');
 const refusedSlug = testSlug('admno');
@@ -119,6 +121,41 @@ t.test("an upgrade's second app is refused while the host is full: the team keep
   const again = await p.upgrades.swap.start(slug, next);
   t.equal((await again.done).type, 'operation.succeeded', 'with room it upgrades');
   await until(async () => (await p.repo.get(slug))?.appVersion === next, 10_000, 'the new version recorded');
+});
+
+t.test('GET /capacity and berth capacity: the headroom now, what each plan takes, and how many more fit by admission\'s rule', async (t) => {
+  t.equal((await p.app.inject({ method: 'GET', url: '/api/v1/capacity' })).statusCode, 401, 'no token, no figures');
+  const res = await api('GET', '/capacity');
+  t.equal(res.statusCode, 200, res.body);
+  const view = res.json() as CapacityView;
+  t.ok(view.host.cpus >= 1 && view.host.memory.totalBytes > 0, 'the host');
+  t.ok(view.host.memory.availableBytes! > 0 && view.host.memory.availableBytes! <= view.host.memory.totalBytes, 'MemAvailable, below the total');
+  t.equal(view.host.disk.path, tp.config.capacity.diskPath);
+  t.ok(view.host.disk.freeBytes! > 0, 'free disk');
+  t.same(view.reserve, { memoryBytes: reserve, diskBytes: tp.config.capacity.diskReserveBytes });
+  const starter = view.plans.find((x) => x.template === 'tenant' && x.plan === 'starter')!;
+  t.match(starter, { memoryBytes: 1024 ** 3, diskBytes: 1024 ** 3, cpus: 1.5 });
+  t.ok(starter.teams.up >= 1, 'this test\'s team is up');
+  t.equal(starter.reservedMemoryBytes, (starter.teams.up + starter.teams.frozen) * 1024 ** 3);
+  const byMemory = Math.floor((view.host.memory.availableBytes! - view.starting.memoryBytes - reserve) / starter.memoryBytes);
+  const byDisk = Math.floor((view.host.disk.freeBytes! - view.starting.diskBytes - view.reserve.diskBytes) / starter.diskBytes);
+  // Read a moment apart from the figures above: the host's memory moves with the other tests.
+  t.ok(Math.abs(starter.fitsNow! - Math.max(0, Math.min(byMemory, byDisk))) <= 2, `fitsNow ${starter.fitsNow} ≈ min(${byMemory}, ${byDisk})`);
+  full();
+  t.teardown(room);
+  t.equal((await api('GET', '/capacity')).json().plans.find((x: { plan: string }) => x.plan === 'starter').fitsNow, 0, 'a full host: none');
+  room();
+
+  await p.app.listen({ host: '127.0.0.1', port: 0 });
+  const address = p.app.server.address() as { port: number };
+  const env = { BERTH_URL: `http://127.0.0.1:${address.port}`, BERTH_TOKEN: tp.token };
+  const table = await berth(['capacity'], env);
+  t.equal(table.code, 0, table.stderr);
+  t.match(table.stdout, /^CPUS +LOAD +MEMORY FREE +MEMORY TOTAL +DISK FREE/m, 'the host, as a table');
+  t.match(table.stdout, /^tenant +starter +1\.0 GB +1\.0 GB +1\.5 +\d+ +\d+ +\d+ +[\d.]+ (GB|MB) +\d+$/m, 'a row per plan');
+  const asJson = await berth(['capacity', '--json'], env);
+  t.equal(asJson.code, 0, asJson.stderr);
+  t.ok((JSON.parse(asJson.stdout) as CapacityView).plans.some((x) => x.plan === 'team'), '--json: the API\'s answer');
 });
 
 t.test('config: the reserves are read from defaults.env', async (t) => {

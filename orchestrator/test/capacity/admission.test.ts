@@ -4,7 +4,7 @@
 // and the room of the real template's plans.
 import path from 'node:path';
 import t from 'tap';
-import { Admission, planNeed, type Need, type Refusal } from '../../src/capacity/admission.js';
+import { Admission, fitCount, planNeed, type Need, type Refusal, type Room } from '../../src/capacity/admission.js';
 import { diskFreeOf, parseMemAvailable } from '../../src/capacity/host.js';
 import { BerthError } from '../../src/errors.js';
 import { silentLogger } from '../../src/log.js';
@@ -127,6 +127,22 @@ t.test('the room of the real template\'s plans: every service\'s memory limit, t
   t.same(planNeed(template, 'team'), { memoryBytes: (512 + 512 + 1024) * MB, diskBytes: 10 * GB });
   t.same(planNeed(template, 'starter', ['app']).memoryBytes, 256 * MB, 'one service: an upgrade\'s second app');
   t.same(planNeed(template, 'no-such-plan'), { memoryBytes: 0, diskBytes: 0 });
+});
+
+t.test('how many more fit: admit()\'s rule applied one after another, the tighter resource deciding', async (t) => {
+  const room = (over: Partial<Room> = {}): Room => ({ memoryBytes: 10 * GB, diskBytes: 100 * GB, held: { memoryBytes: 0, diskBytes: 0, count: 0 }, reserve: { memoryReserveBytes: 2 * GB, diskReserveBytes: 2 * GB }, ...over });
+  t.equal(fitCount(room(), { memoryBytes: GB, diskBytes: GB }), 8, '(10 - 2) / 1 by memory; disk allows 98');
+  t.equal(fitCount(room({ diskBytes: 5 * GB }), { memoryBytes: GB, diskBytes: GB }), 3, 'disk is tighter: (5 - 2) / 1');
+  t.equal(fitCount(room({ held: { memoryBytes: 3 * GB, diskBytes: 0, count: 3 } }), { memoryBytes: GB, diskBytes: 0 }), 5, 'starts under way count');
+  t.equal(fitCount(room({ memoryBytes: GB }), { memoryBytes: GB, diskBytes: 0 }), 0, 'below the reserve: none, never negative');
+  t.equal(fitCount(room({ reserve: { memoryReserveBytes: 0, diskReserveBytes: 0 } }), { memoryBytes: GB, diskBytes: 0 }), 10, 'reserve 0: what physically fits');
+  t.equal(fitCount(room({ memoryBytes: null }), { memoryBytes: GB, diskBytes: 0 }), null, 'a host that does not say: unknown');
+  t.equal(fitCount(room({ diskBytes: null }), { memoryBytes: GB, diskBytes: 0 }), 8, 'a disk that cannot be read does not matter to work that needs none');
+  // The count agrees with admit(): exactly that many are admitted, the next is refused.
+  const { a } = admission({ memory: 10 * GB }, { memoryReserveBytes: 2 * GB, diskReserveBytes: 0 });
+  const fits = fitCount(await a.room(), { memoryBytes: GB, diskBytes: 0 })!;
+  for (let i = 0; i < fits; i++) await a.admit(need({ tenant: `n${i}` }));
+  await t.rejects(a.admit(need({ tenant: 'one-more' })), { code: 'CAPACITY' }, `${fits} admitted, the next refused`);
 });
 
 t.test('host readings: MemAvailable parsed, a hostile or odd /proc/meminfo refused; disk from statfs', async (t) => {

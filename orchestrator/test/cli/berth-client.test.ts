@@ -18,7 +18,7 @@ t.test('--help on every level exits 0 without a token or an API', async (t) => {
     ['--help'], ['-h'], ['tenant', '--help'], ['token', '-h'],
     ...['create', 'list', 'status', 'start', 'stop', 'restart', 'delete', 'logs', 'owner-link'].map((c) => ['tenant', c, '--help']),
     ...['create', 'list', 'revoke'].map((c) => ['token', c, '--help']),
-    ['upgrade', '--help'], ['upgrade', '--to', '1.0.0', '--help'], ['versions', '--help'],
+    ['upgrade', '--help'], ['upgrade', '--to', '1.0.0', '--help'], ['versions', '--help'], ['capacity', '--help'],
     ...['preview', 'list', 'status', 'approve', 'pause', 'resume', 'cancel', 'rollback'].map((c) => ['upgrade', c, '--help']),
     ['admin', '--help'], ['admin', 'token', '--help'], ['admin', 'operator', '--help'],
     ...['create', 'list', 'revoke'].map((c) => ['admin', 'token', c, '--help']), ['admin', 'operator', 'bootstrap', '--help']
@@ -30,7 +30,7 @@ t.test('--help on every level exits 0 without a token or an API', async (t) => {
   }
   const top = await berth(['--help'], env);
   for (const code of [0, 1, 2, 3, 4, 5]) t.match(top.stdout, new RegExp(`\\n  ${code}  \\S`), `exit code ${code} documented`);
-  for (const command of ['tenant', 'upgrade', 'versions', 'token', 'admin token', 'admin operator']) {
+  for (const command of ['tenant', 'upgrade', 'versions', 'capacity', 'token', 'admin token', 'admin operator']) {
     t.match(top.stdout, new RegExp(`\\n  berth ${command} `), `berth --help lists berth ${command}`);
   }
 });

@@ -2,7 +2,7 @@
 // endpoint, the operator's session as the bearer token, a deadline on every
 // call, and API errors ({error:{code,message}} with a status) as ApiError.
 import type {
-  AuditList, CapturedMails, JobAction, LoginReply, MeReply, OnboardingQuota, OperatorCreated, OperatorList, OperatorReply, OwnerLinkReply,
+  AuditList, CapacityView, CapturedMails, JobAction, LoginReply, MeReply, OnboardingQuota, OperatorCreated, OperatorList, OperatorReply, OwnerLinkReply,
   SetupStartReply, SignupView, SlugCheck, StartSignupReply, TemplateList, TenantAccepted, TenantAction, TenantEventsReply, TenantStats,
   UpgradeJobList, UpgradeJobView, UpgradePreview, UpgradeRequest, VersionList
 } from '$contract';
@@ -104,6 +104,8 @@ export function api(session?: string) {
     audit: async (filter: { actor?: string; action?: string; tenant?: string; result?: string; limit?: number }) =>
       (await call<AuditList>('/audit', { query: filter })).entries,
     templates: async () => (await call<TemplateList>('/templates')).templates,
+    /** The host's headroom now and how many more teams of each plan fit. */
+    capacity: () => call<CapacityView>('/capacity'),
     /** Tenant-app versions on the host (image tags). */
     versions: async () => (await call<VersionList>('/versions')).versions,
     upgrades: {
