@@ -48,6 +48,14 @@ t.test('nothing without a session', async (t) => {
   t.equal((await fetch(`${app.url}/api/items`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"title":"x"}' })).status, 401);
 });
 
+t.test('the first writes come at once (the board has no version yet): every one is made, none answers 500', async (t) => {
+  const who = [ana, ben, cy];
+  const answers = await Promise.all(Array.from({ length: 12 }, (_, i) => who[i % 3]!.json('POST', '/api/items', { title: `first rush ${i}` })));
+  t.same(answers.map((r) => r.status), Array(12).fill(201), 'all made');
+  const made = await Promise.all(answers.map(async (r) => ((await r.json()) as { item?: Item }).item));
+  for (const [i, item] of made.entries()) if (item) t.equal((await who[i % 3]!.fetch(`/api/items/${item.id}`, { method: 'DELETE' })).status, 204, `removed again: ${item.title}`);
+});
+
 t.test('create, read, edit with validation explained per field', async (t) => {
   const bad = await ana.json('POST', '/api/items', { title: '', status: 'later' });
   t.equal(bad.status, 400);

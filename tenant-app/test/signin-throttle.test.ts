@@ -38,7 +38,7 @@ async function signIn(email: string, password: string, ip: string) {
   });
   return { status: res.status, retryAfter: res.headers.get('retry-after'), text: await res.text(), cookie: sessionCookie(res) };
 }
-const throttle = () => mongo.db().collection<{ _id: string; lockedUntil?: Date }>('signin_throttle');
+const throttle = () => mongo.db().collection<{ _id: string; lockedUntil?: Date; failures?: number }>('signin_throttle');
 /** As if every running lock had run out. */
 const timePasses = () => throttle().updateMany({ lockedUntil: { $exists: true } }, { $set: { lockedUntil: new Date(Date.now() - 1000) } });
 
@@ -87,4 +87,11 @@ t.test('per client address: twenty failures over any accounts lock the address, 
   t.equal((await signIn('ann@example.com', PASSWORD, '2001:db8:9:a::1')).status, 303, 'the next /64 is not');
   const stored = JSON.stringify(await throttle().find({}).toArray());
   t.notMatch(stored, /guess\d+@|ann@/, 'accounts are counted by a hash of the address, not the address');
+});
+
+t.test('guesses sent all at once are each counted: the first failures racing to make the count neither fail with 500 nor go uncounted', async (t) => {
+  const answers = await Promise.all(Array.from({ length: 8 }, () => signIn('racer@example.com', 'wrong password!', '203.0.113.77')));
+  t.same(answers.map((a) => a.status).filter((s) => s !== 401 && s !== 429), [], 'each refused as a guess (401, or 429 once locked), none 500');
+  const address = await throttle().findOne({ _id: 'address:203.0.113.77' });
+  t.equal(address?.failures, 8, 'the address counted every one of the 8');
 });

@@ -55,7 +55,14 @@ async function currentVersion(): Promise<number> {
 /** After every write, so every instance reloads on its next read. */
 export async function bumpBoardVersion(): Promise<void> {
   try {
-    await meta().updateOne({ _id: 'board' }, { $inc: { version: 1 } }, { upsert: true });
+    await meta().updateOne({ _id: 'board' }, { $inc: { version: 1 } }, { upsert: true }).catch((err: { code?: number }) => {
+      // The board's first writes at once: each upsert finds no document and
+      // inserts one, and all but the first meet a duplicate key (E11000). The
+      // document exists now, so the increment is simply made again; without
+      // this the write was stored but answered 500, and no member heard of it.
+      if (err.code !== 11000) throw err;
+      return meta().updateOne({ _id: 'board' }, { $inc: { version: 1 } });
+    });
   } finally {
     generation++;
     cached = undefined;

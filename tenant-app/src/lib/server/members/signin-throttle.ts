@@ -45,12 +45,26 @@ export async function assertNotThrottled(email: string, address: string, now = n
   if (until) throw tooMany(until, now);
 }
 
+/**
+ * One more failure on `key`. Guesses sent at once race to make its first
+ * count: each upsert finds nothing and inserts, and all but one meet a
+ * duplicate key (E11000). The count exists then, so the failure is counted
+ * again, never lost (a lost one is a free guess) nor answered 500.
+ */
+async function countOne(key: string, now: Date) {
+  const count = () => collection().findOneAndUpdate({ _id: key }, { $inc: { failures: 1 }, $set: { lastAt: now } }, { upsert: true, returnDocument: 'after' });
+  return count().catch((err: { code?: number }) => {
+    if (err.code !== 11000) throw err;
+    return count();
+  });
+}
+
 /** Counts a failure for both keys; throws 429 when it locks either. */
 export async function countFailure(email: string, address: string, now = new Date()): Promise<void> {
   await collection().deleteMany({ lastAt: { $lt: new Date(now.getTime() - FORGET_MS) } });
   let until: Date | undefined;
   for (const [key, free] of [[accountKey(email), FREE_FAILURES.account], [addressKeyOf(address), FREE_FAILURES.address]] as const) {
-    const doc = await collection().findOneAndUpdate({ _id: key }, { $inc: { failures: 1 }, $set: { lastAt: now } }, { upsert: true, returnDocument: 'after' });
+    const doc = await countOne(key, now);
     const ms = lockMs(doc?.failures ?? 1, free);
     if (ms === 0) continue;
     const keyUntil = new Date(now.getTime() + ms);

@@ -1,0 +1,106 @@
+// A team's real load on N teams at once (issue 14 item 1; the measurement
+// `berth capacity measure` will repeat): bench/scenarios/team-load.ts on
+// TEAMS teams for SECONDS, through nginx, on a platform at production
+// settings (scripts/defaults.env, the orchestrator's loops on). Samples the
+// host's CPU (/proc/stat) and MemAvailable every second, and each container's
+// memory at the end (docker stats); prints the scenario's latencies by kind
+// (p50/p95/p99), its errors with their reasons, the live-update lag (a change
+// until every other member's stream has it) and what it ran with.
+// Asserts nothing; removes what it made.
+// Yardstick in the same run: the same scenario on one team alone, before the
+// N run, so the cost of sharing the host shows.
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import os from 'node:os';
+import { promisify } from 'node:util';
+import { operationEnd } from '../orchestrator/test/helpers/wait.js';
+import { testSlug } from '../orchestrator/test/helpers/docker.js';
+import { startTestPlatform } from '../orchestrator/test/helpers/platform.js';
+import { readMemAvailable } from '../orchestrator/src/capacity/host.js';
+import { DEFAULT_LOAD, LoadStats, percentile, prepareTeam, runTeam, type Edge, type TeamLoadOptions } from './scenarios/team-load.js';
+
+const TEAMS = Number(process.env.TEAMS ?? 4);
+const SECONDS = Number(process.env.SECONDS_PER_RUN ?? 60);
+const options: TeamLoadOptions = {
+  ...DEFAULT_LOAD,
+  members: Number(process.env.MEMBERS ?? DEFAULT_LOAD.members),
+  thinkMs: Number(process.env.THINK_MS ?? DEFAULT_LOAD.thinkMs)
+};
+const run = promisify(execFile);
+const MB = 1024 * 1024;
+
+async function cpuTimes(): Promise<{ busy: number; total: number }> {
+  const line = (await readFile('/proc/stat', 'utf8')).split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const idle = line[3]! + line[4]!;
+  const total = line.reduce((a, b) => a + b, 0);
+  return { busy: total - idle, total };
+}
+
+/** Host CPU (% of all CPUs) and MemAvailable, once a second, until stopped. */
+function sampleHost(): { stop(): Promise<{ cpu: number[]; availableMb: number[] }> } {
+  const cpu: number[] = [];
+  const availableMb: number[] = [];
+  let last: { busy: number; total: number } | undefined;
+  let stopped = false;
+  const loop = (async () => {
+    while (!stopped) {
+      const now = await cpuTimes();
+      if (last) cpu.push((100 * (now.busy - last.busy)) / Math.max(1, now.total - last.total));
+      last = now;
+      availableMb.push(((await readMemAvailable()) ?? 0) / MB);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+  })();
+  return { stop: async () => ((stopped = true), await loop, { cpu, availableMb }) };
+}
+
+const tp = await startTestPlatform('teamload');
+const p = tp.platform;
+const c = tp.config;
+const edge: Edge = { port: c.nginx.httpPort, baseDomain: c.baseDomain };
+try {
+  await p.startLoops();
+  console.log(`team-load bench: ${TEAMS} teams for ${SECONDS} s (and one team alone first, the yardstick); host ${os.cpus().length} CPUs, ${Math.round(os.totalmem() / MB)} MB, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} at start`);
+  console.log(`scenario: ${options.members} members a team, think time ${options.thinkMs} ms (exponential), mix ${JSON.stringify(options.mix)}, attachments ${options.attachmentBytes / 1024} KB`);
+  console.log(`settings: health ${c.health.intervalMs} ms, reconcile ${c.reconcileIntervalMs} ms, stats ${c.stats.intervalMs} ms, sleep policy ${c.sleep.intervalMs} ms (loops on), plan starter, app ${c.defaultAppVersion}`);
+
+  const makeTeams = async (n: number, tag: string) => {
+    const slugs = Array.from({ length: n }, () => testSlug(tag));
+    for (const slug of slugs) {
+      const made = await p.tenants.create({ slug, ownerEmail: `owner@${slug}.example` });
+      const end = await operationEnd(p.events, made.operation.id);
+      if (end.type !== 'operation.succeeded') throw new Error(`create of ${slug} failed: ${JSON.stringify(end)}`);
+    }
+    return Promise.all(slugs.map(async (slug) => ({ slug, setupUrl: (await p.tenantViews.ownerSetupUrl(slug))! })));
+  };
+
+  const measure = async (label: string, teams: { slug: string; setupUrl: string }[]) => {
+    const stats = new LoadStats();
+    const prepared = await Promise.all(teams.map((team) => prepareTeam(edge, team, options, stats)));
+    const host = sampleHost();
+    const stopAt = performance.now() + SECONDS * 1000;
+    await Promise.all(prepared.map((team) => runTeam(edge, team, options, stats, stopAt)));
+    const { cpu, availableMb } = await host.stop();
+    const requests = stats.requests();
+    console.log(`\n== ${label}: ${teams.length} team(s), ${requests.length} requests in ${SECONDS} s (${(requests.length / SECONDS).toFixed(1)}/s), ${stats.errorCount()} errors`);
+    console.log(`${'kind'.padEnd(10)} ${'n'.padStart(6)} ${'p50'.padStart(9)} ${'p95'.padStart(9)} ${'p99'.padStart(9)} ${'max'.padStart(9)}`);
+    for (const [kind, xs] of [['all requests', requests] as const, ...[...stats.latencies].filter(([k]) => k !== 'setup')]) {
+      const f = (x: number) => `${x.toFixed(1)}`.padStart(9);
+      console.log(`${String(kind).padEnd(10)} ${String(xs.length).padStart(6)} ${f(percentile(xs, 50))} ${f(percentile(xs, 95))} ${f(percentile(xs, 99))} ${f(Math.max(...xs))}`);
+    }
+    for (const [why, n] of stats.errors) console.log(`error: ${why} ×${n}`);
+    console.log(`host CPU (all CPUs) mean ${(cpu.reduce((a, b) => a + b, 0) / Math.max(1, cpu.length)).toFixed(1)} %, max ${Math.max(...cpu).toFixed(1)} %; MemAvailable min ${Math.min(...availableMb).toFixed(0)} MB`);
+    const mem = (await run('docker', ['stats', '--no-stream', '--format', '{{.Name}} {{.MemUsage}}'])).stdout.split('\n')
+      .filter((l) => teams.some((team) => l.startsWith(`berth-${team.slug}-`)))
+      .map((l) => { const [name, usage] = l.split(' '); return { service: name!.replace(/^berth-.*-(app|db|storage)(-[ab])?$/, '$1'), usage: usage! }; });
+    const byService = new Map<string, string[]>();
+    for (const m of mem) byService.set(m.service, [...(byService.get(m.service) ?? []), m.usage]);
+    for (const [service, usages] of byService) console.log(`memory per ${service} container at the end: ${usages.join(', ')}`);
+  };
+
+  await measure('one team alone (yardstick)', await makeTeams(1, 'tlone'));
+  await measure(`${TEAMS} teams at once`, await makeTeams(TEAMS, 'tl'));
+  console.log(`\nload average at end ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+} finally {
+  await tp.close();
+}
