@@ -90,11 +90,17 @@ try {
     }
     for (const [why, n] of stats.errors) console.log(`error: ${why} ×${n}`);
     console.log(`host CPU (all CPUs) mean ${(cpu.reduce((a, b) => a + b, 0) / Math.max(1, cpu.length)).toFixed(1)} %, max ${Math.max(...cpu).toFixed(1)} %; MemAvailable min ${Math.min(...availableMb).toFixed(0)} MB`);
-    const mem = (await run('docker', ['stats', '--no-stream', '--format', '{{.Name}} {{.MemUsage}}'])).stdout.split('\n')
-      .filter((l) => teams.some((team) => l.startsWith(`berth-${team.slug}-`)))
-      .map((l) => { const [name, usage] = l.split(' '); return { service: name!.replace(/^berth-.*-(app|db|storage)(-[ab])?$/, '$1'), usage: usage! }; });
+    const serviceOf = new Map<string, string>();
+    for (const team of teams) {
+      for (const s of p.stacks.specFor((await p.repo.get(team.slug))!).services) serviceOf.set(s.container.name, s.name);
+    }
+    const stats2 = (await run('docker', ['stats', '--no-stream', '--format', '{{.Name}} {{.MemUsage}}', ...serviceOf.keys()])).stdout.trim().split('\n');
     const byService = new Map<string, string[]>();
-    for (const m of mem) byService.set(m.service, [...(byService.get(m.service) ?? []), m.usage]);
+    for (const line of stats2) {
+      const [name, usage] = line.split(' ');
+      const service = serviceOf.get(name!) ?? '?';
+      byService.set(service, [...(byService.get(service) ?? []), usage!]);
+    }
     for (const [service, usages] of byService) console.log(`memory per ${service} container at the end: ${usages.join(', ')}`);
   };
 
