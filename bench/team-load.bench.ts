@@ -16,7 +16,8 @@ import { promisify } from 'node:util';
 import { operationEnd } from '../orchestrator/test/helpers/wait.js';
 import { testSlug } from '../orchestrator/test/helpers/docker.js';
 import { startTestPlatform } from '../orchestrator/test/helpers/platform.js';
-import { readMemAvailable } from '../orchestrator/src/capacity/host.js';
+import { diskFreeOf, readMemAvailable } from '../orchestrator/src/capacity/host.js';
+import { DEFAULT_LIMITS, predict } from '../orchestrator/src/capacity/model.js';
 import { DEFAULT_LOAD, LoadStats, percentile, prepareTeam, runTeam, type Edge, type TeamLoadOptions } from './scenarios/team-load.js';
 
 const TEAMS = Number(process.env.TEAMS ?? 4);
@@ -74,7 +75,20 @@ try {
     return Promise.all(slugs.map(async (slug) => ({ slug, setupUrl: (await p.tenantViews.ownerSetupUrl(slug))! })));
   };
 
-  const measure = async (label: string, teams: { slug: string; setupUrl: string }[]) => {
+  /** The host without the run's teams: CPU busy over 5 s, MemAvailable, free disk. */
+  const idleHost = async () => {
+    const sampler = sampleHost();
+    await new Promise((resolve) => setTimeout(resolve, 5000));
+    const { cpu, availableMb } = await sampler.stop();
+    return { cpuBusy: cpu.reduce((a, b) => a + b, 0) / Math.max(1, cpu.length) / 100, memoryAvailableBytes: Math.min(...availableMb) * MB, diskFreeBytes: (await diskFreeOf(c.capacity.diskPath)()) ?? 0 };
+  };
+  const bytesOf = (usage: string) => {
+    const m = /^([\d.]+)([KMG]i?B|B)$/.exec(usage);
+    const unit: Record<string, number> = { B: 1, KiB: 1024, MiB: MB, GiB: 1024 * MB, KB: 1000, MB: 1e6, GB: 1e9 };
+    return m ? Number(m[1]) * (unit[m[2]!] ?? 1) : NaN;
+  };
+
+  const measure = async (label: string, teams: { slug: string; setupUrl: string }[], idle?: Awaited<ReturnType<typeof idleHost>>) => {
     const stats = new LoadStats();
     const prepared = await Promise.all(teams.map((team) => prepareTeam(edge, team, options, stats)));
     const host = sampleHost();
@@ -96,16 +110,42 @@ try {
     }
     const stats2 = (await run('docker', ['stats', '--no-stream', '--format', '{{.Name}} {{.MemUsage}}', ...serviceOf.keys()])).stdout.trim().split('\n');
     const byService = new Map<string, string[]>();
+    const byTeam = new Map<string, number>();
     for (const line of stats2) {
       const [name, usage] = line.split(' ');
       const service = serviceOf.get(name!) ?? '?';
       byService.set(service, [...(byService.get(service) ?? []), usage!]);
+      const team = teams.find((x) => name!.includes(x.slug))?.slug ?? '?';
+      byTeam.set(team, (byTeam.get(team) ?? 0) + bytesOf(usage!));
     }
     for (const [service, usages] of byService) console.log(`memory per ${service} container at the end: ${usages.join(', ')}`);
+    if (!idle) return;
+    // The teams' volumes on disk: what a stopped team keeps.
+    let diskBytes = 0;
+    for (const team of teams) {
+      for (const v of p.stacks.specFor((await p.repo.get(team.slug))!).volumes) {
+        const mount = (await run('docker', ['volume', 'inspect', '--format', '{{.Mountpoint}}', v.name])).stdout.trim();
+        diskBytes += Number((await run('du', ['-sb', mount])).stdout.split('\t')[0]);
+      }
+    }
+    const prediction = predict({
+      teams: teams.length,
+      host: { cpus: os.cpus().length, memoryTotalBytes: os.totalmem() },
+      idle,
+      cpuBusy: cpu.map((x) => x / 100),
+      teamMemoryBytes: [...byTeam.values()],
+      teamDiskBytes: diskBytes / teams.length,
+      p95Ms: percentile(requests, 95),
+      errors: stats.errorCount(),
+      portsFree: c.portRange.to - c.portRange.from + 1 - (await p.repo.usedPorts()).size
+    }, { ...DEFAULT_LIMITS, memoryReserveBytes: c.capacity.memoryReserveBytes, diskReserveBytes: c.capacity.diskReserveBytes });
+    console.log(`\nprediction (orchestrator/src/capacity/model.ts; the host before these teams, the yardstick's one team idle: CPU ${(100 * idle.cpuBusy).toFixed(1)} %, ${Math.round(idle.memoryAvailableBytes / MB)} MB available):`);
+    for (const line of prediction.model) console.log(`  ${line}`);
   };
 
   await measure('one team alone (yardstick)', await makeTeams(1, 'tlone'));
-  await measure(`${TEAMS} teams at once`, await makeTeams(TEAMS, 'tl'));
+  const idle = await idleHost();
+  await measure(`${TEAMS} teams at once`, await makeTeams(TEAMS, 'tl'), idle);
   console.log(`\nload average at end ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 } finally {
   await tp.close();
