@@ -88,9 +88,19 @@ try {
     return m ? Number(m[1]) * (unit[m[2]!] ?? 1) : NaN;
   };
 
+  type Prepared = Awaited<ReturnType<typeof prepareTeam>>;
+  const made = new Map<string, Prepared>();
+  /** Each team's members are made once (the setup link works once); later runs reuse them. */
+  const prepareAll = async (teams: { slug: string; setupUrl: string }[], stats: LoadStats) => Promise.all(teams.map(async (team) => {
+    const known = made.get(team.slug);
+    if (known) return known;
+    const fresh = await prepareTeam(edge, team, options, stats);
+    made.set(team.slug, fresh);
+    return fresh;
+  }));
   const measure = async (label: string, teams: { slug: string; setupUrl: string }[], idle?: Awaited<ReturnType<typeof idleHost>>) => {
     const stats = new LoadStats();
-    const prepared = await Promise.all(teams.map((team) => prepareTeam(edge, team, options, stats)));
+    const prepared = await prepareAll(teams, stats);
     const host = sampleHost();
     const stopAt = performance.now() + SECONDS * 1000;
     await Promise.all(prepared.map((team) => runTeam(edge, team, options, stats, stopAt)));
@@ -119,7 +129,7 @@ try {
       byTeam.set(team, (byTeam.get(team) ?? 0) + bytesOf(usage!));
     }
     for (const [service, usages] of byService) console.log(`memory per ${service} container at the end: ${usages.join(', ')}`);
-    if (!idle) return;
+    if (!idle) return undefined;
     // The teams' volumes on disk: what a stopped team keeps.
     let diskBytes = 0;
     for (const team of teams) {
@@ -141,11 +151,24 @@ try {
     }, { ...DEFAULT_LIMITS, memoryReserveBytes: c.capacity.memoryReserveBytes, diskReserveBytes: c.capacity.diskReserveBytes });
     console.log(`\nprediction (orchestrator/src/capacity/model.ts; the host before these teams, the yardstick's one team idle: CPU ${(100 * idle.cpuBusy).toFixed(1)} %, ${Math.round(idle.memoryAvailableBytes / MB)} MB available):`);
     for (const line of prediction.model) console.log(`  ${line}`);
+    return { prediction, p95: percentile(requests, 95), errors: stats.errorCount() };
   };
 
   await measure('one team alone (yardstick)', await makeTeams(1, 'tlone'));
   const idle = await idleHost();
-  await measure(`${TEAMS} teams at once`, await makeTeams(TEAMS, 'tl'), idle);
+  const measured = await measure(`${TEAMS} teams at once`, await makeTeams(TEAMS, 'tl'), idle);
+  // CHECK=1: the prediction checked (issue 14 item 3): the same load at the
+  // predicted awake count, and at 1.25 times it, with the same idle baseline.
+  if (process.env.CHECK === '1' && measured) {
+    const predicted = measured.prediction.awake.count;
+    const over = Math.ceil(predicted * 1.25);
+    console.log(`\n== the prediction checked: ${predicted} teams awake (predicted) and ${over} (1.25 times), the same load, ${SECONDS} s each`);
+    const teams = await makeTeams(over, 'tlc');
+    const at = await measure(`${predicted} teams (the prediction)`, teams.slice(0, predicted), idle);
+    const above = await measure(`${over} teams (1.25 times the prediction)`, teams, idle);
+    const verdict = (r: typeof at) => (r && r.p95 <= DEFAULT_LIMITS.p95Ms && r.errors === 0 ? 'within the limit' : 'broken');
+    console.log(`\ncheck: at ${predicted}: p95 ${at?.p95.toFixed(0)} ms, ${at?.errors} errors: ${verdict(at)}; at ${over}: p95 ${above?.p95.toFixed(0)} ms, ${above?.errors} errors: ${verdict(above)} (limit p95 ${DEFAULT_LIMITS.p95Ms} ms, 0 errors)`);
+  }
   console.log(`\nload average at end ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 } finally {
   await tp.close();
