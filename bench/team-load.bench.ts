@@ -17,6 +17,7 @@ import { operationEnd } from '../orchestrator/test/helpers/wait.js';
 import { testSlug } from '../orchestrator/test/helpers/docker.js';
 import { startTestPlatform } from '../orchestrator/test/helpers/platform.js';
 import { diskFreeOf, readMemAvailable } from '../orchestrator/src/capacity/host.js';
+import { loadConfig } from '../orchestrator/src/config/config.js';
 import { DEFAULT_LIMITS, predict } from '../orchestrator/src/capacity/model.js';
 import { DEFAULT_LOAD, LoadStats, percentile, prepareTeam, runTeam, type Edge, type TeamLoadOptions } from './scenarios/team-load.js';
 
@@ -55,7 +56,8 @@ function sampleHost(): { stop(): Promise<{ cpu: number[]; availableMb: number[] 
   return { stop: async () => ((stopped = true), await loop, { cpu, availableMb }) };
 }
 
-const tp = await startTestPlatform('teamload');
+// Production's port range (scripts/defaults.env), not a test's slice of it: every registered team holds a port.
+const tp = await startTestPlatform('teamload', { portRange: loadConfig().portRange });
 const p = tp.platform;
 const c = tp.config;
 const edge: Edge = { port: c.nginx.httpPort, baseDomain: c.baseDomain };
@@ -63,7 +65,7 @@ try {
   await p.startLoops();
   console.log(`team-load bench: ${TEAMS} teams for ${SECONDS} s (and one team alone first, the yardstick); host ${os.cpus().length} CPUs, ${Math.round(os.totalmem() / MB)} MB, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} at start`);
   console.log(`scenario: ${options.members} members a team, think time ${options.thinkMs} ms (exponential), mix ${JSON.stringify(options.mix)}, attachments ${options.attachmentBytes / 1024} KB`);
-  console.log(`settings: health ${c.health.intervalMs} ms, reconcile ${c.reconcileIntervalMs} ms, stats ${c.stats.intervalMs} ms, sleep policy ${c.sleep.intervalMs} ms (loops on), plan starter, app ${c.defaultAppVersion}`);
+  console.log(`settings: ports ${c.portRange.from}-${c.portRange.to}, health ${c.health.intervalMs} ms, reconcile ${c.reconcileIntervalMs} ms, stats ${c.stats.intervalMs} ms, sleep policy ${c.sleep.intervalMs} ms (loops on), plan starter, app ${c.defaultAppVersion}`);
 
   const makeTeams = async (n: number, tag: string) => {
     const slugs = Array.from({ length: n }, () => testSlug(tag));
