@@ -53,7 +53,12 @@ t.test('the first writes come at once (the board has no version yet): every one 
   const answers = await Promise.all(Array.from({ length: 12 }, (_, i) => who[i % 3]!.json('POST', '/api/items', { title: `first rush ${i}` })));
   t.same(answers.map((r) => r.status), Array(12).fill(201), 'all made');
   const made = await Promise.all(answers.map(async (r) => ((await r.json()) as { item?: Item }).item));
-  for (const [i, item] of made.entries()) if (item) t.equal((await who[i % 3]!.fetch(`/api/items/${item.id}`, { method: 'DELETE' })).status, 204, `removed again: ${item.title}`);
+  const mongo = new MongoClient(services.mongoUrl('team'));
+  t.teardown(() => mongo.close());
+  const version = async () => (await mongo.db().collection<{ _id: string; version?: number }>('meta').findOne({ _id: 'board' }))?.version;
+  t.equal(await version(), 12, 'the board\'s version counted every write: none lost to another at the same moment');
+  await Promise.all(made.map((item, i) => (item ? who[i % 3]!.fetch(`/api/items/${item.id}`, { method: 'DELETE' }).then((r) => t.equal(r.status, 204, `removed again: ${item.title}`)) : undefined)));
+  t.equal(await version(), 24, 'and every removal, made at once too');
 });
 
 t.test('create, read, edit with validation explained per field', async (t) => {

@@ -14,6 +14,7 @@
 import { createHash } from 'node:crypto';
 import type { Collection } from 'mongodb';
 import { db } from '../db';
+import { againOnDuplicate, oneAtATime } from '../in-turn';
 import { boardRepository } from './board.repository';
 import { toItem, type Item, type ItemFilter } from './board.types';
 
@@ -42,6 +43,7 @@ interface Entry {
 export const STAMP_TTL_MS = 1000;
 
 const meta = (): Collection<MetaDoc> => db().collection<MetaDoc>('meta');
+const versionWrites = oneAtATime();
 let cached: Entry | undefined;
 /** Bumped when a local write finishes. */
 let generation = 0;
@@ -55,14 +57,11 @@ async function currentVersion(): Promise<number> {
 /** After every write, so every instance reloads on its next read. */
 export async function bumpBoardVersion(): Promise<void> {
   try {
-    await meta().updateOne({ _id: 'board' }, { $inc: { version: 1 } }, { upsert: true }).catch((err: { code?: number }) => {
-      // The board's first writes at once: each upsert finds no document and
-      // inserts one, and all but the first meet a duplicate key (E11000). The
-      // document exists now, so the increment is simply made again; without
-      // this the write was stored but answered 500, and no member heard of it.
-      if (err.code !== 11000) throw err;
-      return meta().updateOne({ _id: 'board' }, { $inc: { version: 1 } });
-    });
+    // In turn: two increments at once could both read the same version and
+    // write the same next one, and a member holding it would get a 304 for a
+    // board missing the second write. Without the retry, the board's first
+    // writes at once met a duplicate key: stored, but answered 500.
+    await versionWrites(() => againOnDuplicate(() => meta().updateOne({ _id: 'board' }, { $inc: { version: 1 } }, { upsert: true })));
   } finally {
     generation++;
     cached = undefined;

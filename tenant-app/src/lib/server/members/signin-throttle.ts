@@ -9,6 +9,7 @@
 // with no failure for an hour start over.
 import { createHash } from 'node:crypto';
 import { db } from '../db';
+import { againOnDuplicate, oneAtATime } from '../in-turn';
 import { AppError } from '../errors';
 
 interface ThrottleDoc {
@@ -45,18 +46,16 @@ export async function assertNotThrottled(email: string, address: string, now = n
   if (until) throw tooMany(until, now);
 }
 
+const countWrites = oneAtATime();
+
 /**
- * One more failure on `key`. Guesses sent at once race to make its first
- * count: each upsert finds nothing and inserts, and all but one meet a
- * duplicate key (E11000). The count exists then, so the failure is counted
- * again, never lost (a lost one is a free guess) nor answered 500.
+ * One more failure on `key`, never lost (a lost one is a free guess) nor
+ * answered 500: guesses sent at once take their turn (two increments at once
+ * can lose one on FerretDB), and a first count raced by another process is
+ * made again on its duplicate key.
  */
-async function countOne(key: string, now: Date) {
-  const count = () => collection().findOneAndUpdate({ _id: key }, { $inc: { failures: 1 }, $set: { lastAt: now } }, { upsert: true, returnDocument: 'after' });
-  return count().catch((err: { code?: number }) => {
-    if (err.code !== 11000) throw err;
-    return count();
-  });
+function countOne(key: string, now: Date) {
+  return countWrites(() => againOnDuplicate(() => collection().findOneAndUpdate({ _id: key }, { $inc: { failures: 1 }, $set: { lastAt: now } }, { upsert: true, returnDocument: 'after' })));
 }
 
 /** Counts a failure for both keys; throws 429 when it locks either. */
