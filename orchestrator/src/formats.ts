@@ -1,5 +1,6 @@
 // JSON-schema formats as Berth means them, one definition for the validator
-// and for the code that checks the same values outside a route.
+// and for the code that checks the same values outside a route; and how a
+// byte count is said to people (API messages, the CLI).
 
 /**
  * "email": local@domain, one @, no whitespace, at most 254 characters. A dot
@@ -20,3 +21,11 @@ export function isEmail(value: string): boolean {
  * engines (Python's, which API clients and fuzzers use, also counts \x1c-\x1f).
  */
 export const NOT_BLANK = '[^\\t\\n\\v\\f\\r \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff]';
+
+const MiB = 1024 * 1024;
+const GiB = 1024 * MiB;
+
+/** "1.5 GB" from a gigabyte up, "256 MB" below (binary units, as the kernel and Docker count). */
+export function bytesInWords(bytes: number): string {
+  return bytes >= GiB ? `${(bytes / GiB).toFixed(1)} GB` : `${Math.round(bytes / MiB)} MB`;
+}

@@ -12,6 +12,7 @@
 // not finished starting: two creates at once do not both count the same free
 // memory.
 import { BerthError } from '../errors.js';
+import { bytesInWords as size } from '../formats.js';
 import type { Logger } from '../log.js';
 import type { LoadedTemplate } from '../stacks/template.schema.js';
 import { parseMemory, storageQuotaBytes } from '../stacks/render.js';
@@ -86,13 +87,11 @@ export function fitCount(room: Room, need: { memoryBytes: number; diskBytes: num
 /** Frees the room an admitted start holds; once it has started (or failed), the kernel's figures show its real use. */
 export type Release = () => void;
 
-const MB = 1024 * 1024;
 const TELL_EVERY_MS = 60_000;
 /** Teams whose last refusal is remembered, at most (older ones are forgotten first). */
 const TOLD_MAX = 1000;
-const size = (bytes: number) => (bytes >= 1024 * MB ? `${(bytes / (1024 * MB)).toFixed(1)} GB` : `${Math.round(bytes / MB)} MB`);
 
-/** The room a team of `plan` may take: every service's memory limit, and (`withDisk`) its storage quota. */
+/** The room a team of `plan` may take: its services' memory limits (only `services`, when given) and its storage quota. */
 export function planNeed(template: LoadedTemplate, plan: string, services?: readonly string[]): { memoryBytes: number; diskBytes: number } {
   const limits = template.template['x-berth'].plans[plan]?.limits ?? {};
   const memoryBytes = Object.entries(limits)
@@ -138,6 +137,22 @@ export class Admission {
       released = true;
       this.held.delete(need);
     };
+  }
+
+  /**
+   * Admits `need`, then starts the work; its room is held until the work is
+   * done (its `done` settles), or let go at once when starting it throws.
+   */
+  async holdFor<T extends { done: Promise<unknown> }>(need: Need, start: () => Promise<T>): Promise<T> {
+    const release = await this.admit(need);
+    try {
+      const started = await start();
+      void started.done.finally(release);
+      return started;
+    } catch (err) {
+      release();
+      throw err;
+    }
   }
 
   /** The host's room now (both readings, whatever the reserves). */

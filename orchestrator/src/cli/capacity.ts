@@ -1,6 +1,7 @@
 // berth capacity: the host's headroom now and how many more teams of each plan fit.
 import { parseArgs } from './args.js';
 import type { CapacityView } from './api-types.js';
+import { bytesInWords } from '../formats.js';
 import { apiFromEnv, call } from './http.js';
 import { json, out, table } from './output.js';
 
@@ -13,8 +14,7 @@ plan: what one team may take (its memory limits, storage quota, CPUs), its
 teams that are up, frozen and down, the memory those holding it may take, and
 how many more admission would start now (FITS).`;
 
-const GB = 1024 ** 3;
-const size = (bytes: number | null) => (bytes === null ? 'unknown' : bytes >= GB ? `${(bytes / GB).toFixed(1)} GB` : `${Math.round(bytes / 1024 ** 2)} MB`);
+const size = (bytes: number | null) => (bytes === null ? 'unknown' : bytesInWords(bytes));
 
 export async function capacityMain(argv: readonly string[]): Promise<void> {
   const a = parseArgs({ cmd: 'capacity', help: HELP, switches: ['--json'] }, argv);

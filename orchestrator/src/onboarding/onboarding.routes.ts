@@ -54,10 +54,6 @@ export const onboardingRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: Onboa
     if (!config.enabled) throw new BerthError('ONBOARDING_DISABLED', 'sign-ups are turned off on this platform; ask its operators for a team');
   });
   app.addHook('onRequest', perIp);
-  app.addHook('onError', async (_request, reply, err) => {
-    const seconds = err instanceof BerthError ? err.details?.retryAfterSeconds : undefined;
-    if (typeof seconds === 'number') reply.header('retry-after', String(seconds));
-  });
 
   const tags = ['onboarding'];
   const publicRoute = { scope: 'public' as const };

@@ -55,14 +55,10 @@ export const operatorsRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: Operat
     config: { scope: 'public' },
     onRequest: perAddress,
     schema: { tags: auth, summary: 'Sign in: email, password and TOTP code → a new session', body: S.loginBody, response: { 200: S.loginReply, ...errorResponses('INVALID_CREDENTIALS', 'TOTP_REPLAYED', 'ACCOUNT_LOCKED', 'RATE_LIMITED') } }
-  }, async (req, reply) => {
-    try {
-      const signedIn = await signIn.signIn(req.body);
-      return { ...signedIn, expiresAt: signedIn.expiresAt.toISOString() };
-    } catch (err) {
-      if (err instanceof BerthError && err.code === 'ACCOUNT_LOCKED') reply.header('retry-after', String(err.details?.retryAfterSeconds ?? 30));
-      throw err;
-    }
+  }, async (req) => {
+    // ACCOUNT_LOCKED carries retryAfterSeconds: the error handler answers it as Retry-After.
+    const signedIn = await signIn.signIn(req.body);
+    return { ...signedIn, expiresAt: signedIn.expiresAt.toISOString() };
   });
 
   app.post('/auth/logout', {

@@ -20,8 +20,8 @@ export interface SleepCommandsDeps {
   stacks: TenantStacks;
   events: EventBus;
   metrics: Metrics;
-  /** Asked before a sleeping (stopped) team comes up; absent: no checks. A frozen team keeps its memory and is never refused. */
-  admission?: Admission;
+  /** Asked before a sleeping (stopped) team comes up. A frozen team keeps its memory and is never refused. */
+  admission: Admission;
 }
 
 /**
@@ -71,18 +71,13 @@ export class SleepCommands {
   async wake(slug: string, onAwake?: OnAwake): Promise<Started> {
     const begun = performance.now();
     const before = await this.d.repo.mustGet(slug);
-    // Refused before the operation begins: the team stays asleep, not failed
-    // (the host is full, the team is fine), and the next request asks again.
-    const release = before.phase === 'sleeping' && this.d.admission
-      ? await this.d.admission.admit({ work: 'wake', tenant: slug, plan: before.plan, ...planNeed(this.d.stacks.templateOf(before), before.plan), diskBytes: 0 })
-      : () => {};
     let from = before.phase;
     let answeredAt: number | undefined;
     const awake: OnAwake = (port) => {
       answeredAt ??= performance.now();
       onAwake?.(port);
     };
-    const started = await this.d.operations.run('wake', slug, (doc, step) => {
+    const run = () => this.d.operations.run('wake', slug, (doc, step) => {
       from = doc.phase; // the phase the lock was taken in
       return this.d.sleep.wake(doc, step, awake);
     }, {
@@ -95,11 +90,12 @@ export class SleepCommands {
         await this.d.sleep.failWake(doc);
         return 'failed' as Phase;
       }
-    }).catch((err: unknown) => {
-      release();
-      throw err;
     });
-    void started.done.finally(release);
+    // A sleeping team is refused before the operation begins: it stays asleep,
+    // not failed (the host is full, the team is fine), and the next request asks again.
+    const started = before.phase === 'sleeping'
+      ? await this.d.admission.holdFor({ work: 'wake', tenant: slug, plan: before.plan, ...planNeed(this.d.stacks.templateOf(before), before.plan), diskBytes: 0 }, run)
+      : await run();
     void started.done.then((end) => {
       const ok = end.type === 'operation.succeeded';
       const at = ok ? (answeredAt ?? performance.now()) : performance.now();

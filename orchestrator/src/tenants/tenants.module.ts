@@ -62,7 +62,7 @@ export function createTenantsModule(deps: {
   healthTimeoutMs?: number;
   clock?: () => Date;
   /** Asked before a team's containers come up from nothing (create, start, wake from sleeping). */
-  admission?: Admission;
+  admission: Admission;
 }): TenantsModule {
   const { config, repo, runtime, templates, events, log } = deps;
   const clock = deps.clock ?? (() => new Date());

@@ -40,8 +40,8 @@ export interface CommandsDeps {
   operations: Operations;
   log: Logger;
   clock: () => Date;
-  /** Asked before a team's containers come up from nothing; absent: no checks. */
-  admission?: Admission;
+  /** Asked before a team's containers come up from nothing. */
+  admission: Admission;
 }
 
 type Accepted = { operation: { id: string } };
@@ -73,8 +73,6 @@ export class TenantsService {
     if (kept.length > 0 && !retained) {
       throw new BerthError('TENANT_DATA_EXISTS', `volumes of an earlier tenant "${input.slug}" exist (${kept.map((v) => v.name).join(', ')}) but their credentials are gone; remove them with docker volume rm, or choose another slug`);
     }
-    // Before anything is written or made: a refusal leaves nothing behind.
-    const release = await this.admit('create', input.slug, template, plan);
     const now = this.d.clock();
     const draft: Omit<TenantDoc, 'phase' | 'operation'> = {
       _id: input.slug,
@@ -92,7 +90,8 @@ export class TenantsService {
       createdAt: now,
       updatedAt: now
     };
-    const started = await this.d.operations.create(
+    // Admitted before anything is written or made: a refusal leaves nothing behind.
+    const started = await this.d.admission.holdFor({ work: 'create', tenant: input.slug, plan, ...planNeed(template, plan) }, () => this.d.operations.create(
       draft,
       kept.length > 0,
       (doc) => this.insert(doc),
@@ -101,11 +100,7 @@ export class TenantsService {
         return this.d.steps.bringUp(doc, step);
       },
       (op) => this.d.steps.rollBackCreate(input.slug, !op.keepData)
-    ).catch((err: unknown) => {
-      release();
-      throw err;
-    });
-    void started.done.finally(release);
+    ));
     return { tenant: this.d.views.view(started.doc), operation: started.operation };
   }
 
@@ -113,18 +108,13 @@ export class TenantsService {
   // as running to the engine (start does nothing) and is not stopped cleanly.
   async start(slug: string): Promise<Accepted> {
     const before = await this.d.repo.mustGet(slug);
-    const release = DOWN.includes(before.phase) ? await this.admit('start', slug, this.d.stacks.templateOf(before), before.plan) : () => {};
-    try {
-      const { operation, done } = await this.d.operations.run('start', slug, async (doc, step) => {
-        if (doc.phase === 'frozen') await this.d.sleepSteps.thaw(doc);
-        return this.d.steps.bringUp(doc, step);
-      }, { allowed: STARTABLE, set: { desired: 'running' } });
-      void done.finally(release);
-      return { operation };
-    } catch (err) {
-      release();
-      throw err;
-    }
+    const start = () => this.d.operations.run('start', slug, async (doc, step) => {
+      if (doc.phase === 'frozen') await this.d.sleepSteps.thaw(doc);
+      return this.d.steps.bringUp(doc, step);
+    }, { allowed: STARTABLE, set: { desired: 'running' } });
+    const need = { work: 'start' as const, tenant: slug, plan: before.plan, ...planNeed(this.d.stacks.templateOf(before), before.plan) };
+    const { operation } = DOWN.includes(before.phase) ? await this.d.admission.holdFor(need, start) : await start();
+    return { operation };
   }
 
   async stop(slug: string): Promise<Accepted> {
@@ -202,11 +192,6 @@ export class TenantsService {
     return { operation };
   }
 
-  /** Holds the room a team of `plan` may take until its start ends; throws CAPACITY when the host has none. */
-  private admit(work: 'create' | 'start', slug: string, template: LoadedTemplate, plan: string): Promise<() => void> {
-    if (!this.d.admission) return Promise.resolve(() => {});
-    return this.d.admission.admit({ work, tenant: slug, plan, ...planNeed(template, plan) });
-  }
 
   /** Writes the new tenant on the lowest free port. */
   private async insert(doc: TenantDoc): Promise<void> {

@@ -32,8 +32,8 @@ export interface SwapRouter {
 }
 
 export interface SwapDeps {
-  /** Asked before the second app starts; absent: no checks. */
-  admission?: Admission;
+  /** Asked before the second app starts. */
+  admission: Admission;
   config: PlatformConfig;
   repo: TenantsRepository;
   stacks: TenantStacks;
@@ -115,7 +115,6 @@ export class TenantSwap {
   }
 
   private admitSecondApp(doc: TenantDoc): Promise<() => void> {
-    if (!this.d.admission) return Promise.resolve(() => {});
     const spec = this.d.stacks.specFor(doc);
     const need = planNeed(this.d.stacks.templateOf(doc), doc.plan, [spec.route.service]);
     return this.d.admission.admit({ work: 'upgrade', tenant: doc._id, plan: doc.plan, memoryBytes: need.memoryBytes, diskBytes: 0 });

@@ -38,7 +38,7 @@ export function createUpgradesModule(deps: {
   log: Logger;
   instanceId: string;
   /** Asked before an upgrade's second app starts. */
-  admission?: Admission;
+  admission: Admission;
 }): UpgradesModule {
   const repo = new UpgradesRepository(deps.db);
   const swap = new TenantSwap({ config: deps.config, repo: deps.tenantsRepo, stacks: deps.stacks, operations: deps.operations, runtime: deps.runtime, router: deps.router, events: deps.events, log: deps.log, admission: deps.admission });
