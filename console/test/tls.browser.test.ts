@@ -37,7 +37,10 @@ const RESOLVE = ['--host-resolver-rules=MAP *.berth.localhost 127.0.0.1'];
 /**
  * page.goto, again while Chromium says ERR_NETWORK_CHANGED: Docker adding or
  * removing an interface (this test's stacks, or another run's) aborts a
- * navigation in flight. Any other error is the answer.
+ * navigation in flight. Chromium sometimes says so only on its error page
+ * (goto then reports a navigation "interrupted by another navigation to
+ * chrome-error://"), so that page's error code is read. Any other error is
+ * the answer.
  */
 async function navigate(page: Page, url: string): Promise<Response | null> {
   const deadline = Date.now() + 30_000;
@@ -45,7 +48,13 @@ async function navigate(page: Page, url: string): Promise<Response | null> {
     try {
       return await page.goto(url);
     } catch (err) {
-      if (!String(err).includes('ERR_NETWORK_CHANGED') || Date.now() > deadline) throw err;
+      let why = String(err);
+      if (why.includes('chrome-error://')) {
+        await page.waitForLoadState('domcontentloaded').catch(() => undefined);
+        const code = /ERR_[A-Z_]+/.exec(await page.content().catch(() => ''))?.[0];
+        why = `${why} (its error page: ${code ?? 'no error code'})`;
+      }
+      if (!why.includes('ERR_NETWORK_CHANGED') || Date.now() > deadline) throw new Error(why);
     }
   }
 }

@@ -1,7 +1,7 @@
 // The API types the CLI reads and sends, from the contract. Only type imports
 // and the contract's constants: the CLI must not load the server's code
 // (fastify, mongodb, dockerode) to list tenants.
-export { SCOPES } from '../contract/index.js';
+export { SCOPES, bytesInWords } from '../contract/index.js';
 export type {
   Scope,
   TenantView,

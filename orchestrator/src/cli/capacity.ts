@@ -1,7 +1,6 @@
 // berth capacity: the host's headroom now and how many more teams of each plan fit.
 import { parseArgs } from './args.js';
-import type { CapacityView } from './api-types.js';
-import { bytesInWords } from '../formats.js';
+import { bytesInWords, type CapacityView } from './api-types.js';
 import { apiFromEnv, call } from './http.js';
 import { json, out, table } from './output.js';
 

@@ -7,7 +7,7 @@ export { ErrorCodes, type ErrorCode } from './error-codes.js';
 export { PHASES, OPERATION_KINDS, type Phase, type OperationKind } from '../tenants/tenants.schema.js';
 export { SLUG_PATTERN, SLUG_SCHEMA_PATTERN, SLUG_RULE, slugProblem } from './slug.js';
 export { RESERVED_SLUGS, RESERVED_PREFIX } from './reserved.js';
-export { EMAIL_MAX, isEmail } from '../formats.js';
+export { EMAIL_MAX, isEmail, bytesInWords } from '../formats.js';
 export { errorSchema, type ErrorBody } from '../api/error.schema.js';
 
 export * as tenants from '../tenants/tenants.schema.js';
