@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { authenticator } from 'otplib';
-import type { Browser, Page, Response } from 'playwright-core';
+import type { Browser, Page, Request, Response } from 'playwright-core';
 import { TOTP_STEP_SECONDS } from '../../orchestrator/src/operators/totp.js';
 import { testSlug } from '../../orchestrator/test/helpers/docker.js';
 import { freePort } from '../../orchestrator/test/helpers/nginx.js';
@@ -37,24 +37,30 @@ const RESOLVE = ['--host-resolver-rules=MAP *.berth.localhost 127.0.0.1'];
 /**
  * page.goto, again while Chromium says ERR_NETWORK_CHANGED: Docker adding or
  * removing an interface (this test's stacks, or another run's) aborts a
- * navigation in flight. Chromium sometimes says so only on its error page
- * (goto then reports a navigation "interrupted by another navigation to
- * chrome-error://"), so that page's error code is read. Any other error is
- * the answer.
+ * navigation in flight. The reason is read from the failed navigation request
+ * (its net:: error); Chromium sometimes reports only that the navigation was
+ * "interrupted by another navigation to chrome-error://" with no failed
+ * request at all, which is taken as the same abort. Any other error (a
+ * certificate refused, a connection refused) is the answer, and so is the
+ * same abort still happening after 5 attempts.
  */
 async function navigate(page: Page, url: string): Promise<Response | null> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
+  for (let attempt = 1; ; attempt++) {
+    let failure: string | undefined;
+    const failed = (req: Request) => {
+      if (req.isNavigationRequest()) failure = req.failure()?.errorText;
+    };
+    page.on('requestfailed', failed);
     try {
       return await page.goto(url);
     } catch (err) {
-      let why = String(err);
-      if (why.includes('chrome-error://')) {
-        await page.waitForLoadState('domcontentloaded').catch(() => undefined);
-        const code = /ERR_[A-Z_]+/.exec(await page.content().catch(() => ''))?.[0];
-        why = `${why} (its error page: ${code ?? 'no error code'})`;
-      }
-      if (!why.includes('ERR_NETWORK_CHANGED') || Date.now() > deadline) throw new Error(why);
+      const why = `${String(err)} (the navigation request: ${failure ?? 'no failure reported'})`;
+      const aborted = why.includes('ERR_NETWORK_CHANGED') || (why.includes('chrome-error://') && failure === undefined);
+      if (!aborted || attempt === 5) throw new Error(why);
+      t.comment(`navigation to ${url} aborted (attempt ${attempt}): ${why.slice(0, 300)}`);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    } finally {
+      page.off('requestfailed', failed);
     }
   }
 }

@@ -24,6 +24,7 @@ host, the first admin token and the first operator.
   berth upgrade preview|list|status|approve|pause|resume|cancel|rollback ...
   berth versions [--json]
   berth capacity [--json]
+  berth capacity measure --teams N --minutes M [--check] [--wait] | report [ID] | list | cancel ID
   berth token create --name NAME --scope read|write|admin [--json]
   berth token list [--json]
   berth token revoke <id>

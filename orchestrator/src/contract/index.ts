@@ -51,6 +51,8 @@ export * as templates from '../templates-api/templates.schema.js';
 export type { TemplateView, TemplateList } from '../templates-api/templates.schema.js';
 export * as capacity from '../capacity-api/capacity.schema.js';
 export type { CapacityView } from '../capacity-api/capacity.schema.js';
+export * as measurements from '../capacity-measure/measurement.schema.js';
+export type { MeasureRequest, Measurement, MeasurementRun, MeasurementList, MeasurementState } from '../capacity-measure/measurement.schema.js';
 export * as audit from '../audit/audit.schema.js';
 export type { AuditEntryView, AuditList } from '../audit/audit.schema.js';
 export { tenantStatsSchema } from '../stats/stats.schema.js';

@@ -27,6 +27,8 @@ import { statsRoutes } from '../stats/stats.routes.js';
 import { templatesRoutes } from '../templates-api/templates.routes.js';
 import { capacityRoutes } from '../capacity-api/capacity.routes.js';
 import type { CapacityViewDeps } from '../capacity-api/capacity.view.js';
+import { measurementsRoutes } from '../capacity-measure/measurements.routes.js';
+import type { MeasurementRunner } from '../capacity-measure/measurement-runner.js';
 import type { TerminalService } from '../terminal/terminal.service.js';
 import { terminalRoutes } from '../terminal/terminal.routes.js';
 import type { TenantLogs } from '../tenants/tenant-logs.js';
@@ -61,6 +63,8 @@ export interface AppDeps {
   appRepo: string;
   /** The host's headroom (GET /capacity). */
   capacity: CapacityViewDeps;
+  /** Capacity measurements (POST /capacity/measurements and their reports). */
+  measurements: MeasurementRunner;
   /** The public sign-up wizard's API and the captured development mail (absent: no such routes). */
   onboarding?: { module: OnboardingModule; config: OnboardingConfig };
 }
@@ -116,6 +120,7 @@ export async function buildApp(deps: AppDeps, options: FastifyServerOptions = {}
       await api.register(statsRoutes, { stats: deps.stats });
       await api.register(templatesRoutes, { templates: deps.templates, images: deps.templateImages });
       await api.register(capacityRoutes, deps.capacity);
+      await api.register(measurementsRoutes, { runner: deps.measurements });
       await api.register(upgradesRoutes, { upgrades: deps.upgrades, appRepo: deps.appRepo });
       if (deps.onboarding) {
         const { module: onboarding, config: onboardingConfig } = deps.onboarding;

@@ -41,6 +41,9 @@ import { createUpgradesModule, type UpgradesModule } from '../upgrades/upgrades.
 import { ensurePlatformDb } from './platform-db.js';
 import { diskFreeOf, readMemAvailable, type DiskReader, type MemoryReader } from '../capacity/host.js';
 import { Admission } from '../capacity/admission.js';
+import { MeasurementRunner } from '../capacity-measure/measurement-runner.js';
+import { LABEL } from '../runtime/labels.js';
+import { MeasurementsRepository } from '../capacity-measure/measurements.repository.js';
 import { SleepPolicy } from '../sleep/sleep-policy.js';
 import { Waker } from '../sleep/waker.js';
 import { startWakeServer, type WakeServer } from '../sleep/wake-server.js';
@@ -86,6 +89,8 @@ export interface Platform {
   upgrades: UpgradesModule;
   /** Asked before work that takes new room on the host (create, start or wake from nothing, an upgrade's second app). */
   admission: Admission;
+  /** `berth capacity measure`: load teams, the host sampled, a prediction. */
+  measurements: MeasurementRunner;
   /** Absent when BERTH_SMTP_URL is empty. */
   mail?: MailRelay;
   instanceId: string;
@@ -203,6 +208,32 @@ export async function createPlatform(
   const upgrades = createUpgradesModule({ db: db.db, config, tenantsRepo: repo, stacks, operations, runtime, router: routes, sleep, visits, events, log, instanceId, admission });
   await upgrades.init();
   const stats = new StatsCollector(repo, runtime, events, log, { platformId: config.platformId, ...config.stats, containers: () => t.live.refresh() }, activity);
+    const defaultTemplate = templates.get('tenant');
+  let loops = false;
+  const measurements = new MeasurementRunner({
+    repo: new MeasurementsRepository(db.db), tenants, views: tenantViews, events, log,
+    readTeam: (slug) => stats.forTenant(slug),
+    teamsDiskBytes: async (slugs) => {
+      const mine = { [LABEL.platform]: config.platformId };
+      const [volumes, sizes] = await Promise.all([runtime.listVolumes(mine), runtime.volumeSizes(mine)]);
+      return volumes.filter((v) => slugs.includes(v.labels[LABEL.tenant] ?? '')).reduce((sum, v) => sum + (sizes.get(v.name) ?? 0), 0);
+    },
+    portsFree: async () => config.portRange.to - config.portRange.from + 1 - (await repo.usedPorts()).size,
+    edge: { port: config.nginx.httpPort, baseDomain: config.baseDomain },
+    memory: options.memory ?? readMemAvailable,
+    disk: options.disk ?? diskFreeOf(config.capacity.diskPath),
+    reserve: () => config.capacity,
+    ranWith: {
+      template: 'tenant',
+      plan: defaultTemplate?.template['x-berth'].default_plan ?? 'unknown',
+      appVersion: config.defaultAppVersion,
+      intervalsMs: { health: config.health.intervalMs, reconcile: config.reconcileIntervalMs, stats: config.stats.intervalMs, sleep: config.sleep.intervalMs }
+    },
+    loops: () => loops,
+    operationMs: config.deadlines.operationMs,
+    clock: options.clock
+  });
+  await measurements.init();
   const onboarding = createOnboardingModule({ db: db.db, config, box, tenants: { commands: tenants, views: tenantViews, stacks }, events, templates, log, clock: options.clock });
   await onboarding.init();
 
@@ -228,10 +259,9 @@ export async function createPlatform(
   const version = config.defaultAppVersion;
   const images = stackImages(config, version);
   const templateImages = { IMAGE_APP: images.app, IMAGE_DB: images.db, IMAGE_STORAGE: images.storage, APP_VERSION: version };
-  const app = await buildApp({ db: db.db, tenants, tenantViews, tenantLogs, events, tokens, audit, metrics, version, operators, terminal, stats, templates, templateImages, upgrades: upgrades.service, appRepo: config.images.appRepo, capacity: { admission, repo, templates, diskPath: config.capacity.diskPath, clock: options.clock }, onboarding: { module: onboarding, config: config.onboarding } }, options.fastify, { beforeSerialize: options.beforeSerialize });
-  let loops = false;
+  const app = await buildApp({ db: db.db, tenants, tenantViews, tenantLogs, events, tokens, audit, metrics, version, operators, terminal, stats, templates, templateImages, upgrades: upgrades.service, appRepo: config.images.appRepo, capacity: { admission, repo, templates, diskPath: config.capacity.diskPath, clock: options.clock }, measurements, onboarding: { module: onboarding, config: config.onboarding } }, options.fastify, { beforeSerialize: options.beforeSerialize });
   return {
-    app, db, runtime, repo, tenants, tenantViews, tenantLogs, stacks, operations, events, tokens, audit, routes, activity, monitor, reconciler, sleep, sleepPolicy, waker, metrics, operators, terminal, stats, storage, onboarding, upgrades, admission, mail, instanceId,
+    app, db, runtime, repo, tenants, tenantViews, tenantLogs, stacks, operations, events, tokens, audit, routes, activity, monitor, reconciler, sleep, sleepPolicy, waker, metrics, operators, terminal, stats, storage, onboarding, upgrades, admission, measurements, mail, instanceId,
     async startLoops() {
       // nginx may have started from an older table (a corrupt file's last good
       // copy); the reconciler compares with ours, so nginx must hold ours first.
@@ -243,6 +273,8 @@ export async function createPlatform(
       await reconciler.pass();
       // After the first pass: it finished or undid the upgrade operations a dead process left.
       await upgrades.runner.start();
+      // Load teams a dead process left are removed, and its report says so.
+      await measurements.recover();
       await monitor.start();
       reconciler.start();
       stats.start();
@@ -250,6 +282,8 @@ export async function createPlatform(
       loops = true;
     },
     async close() {
+      // Its load teams are removed while the tenants service still works.
+      await measurements.stop();
       if (loops) {
         await nginxSupervisor.stop();
         monitor.stop();

@@ -184,6 +184,16 @@ export class DockerRuntime implements ContainerRuntime {
     return (list?.Volumes ?? []).map((v) => ({ name: v.Name, labels: v.Labels ?? {} }));
   }
 
+  async volumeSizes(labels: Labels): Promise<Map<string, number>> {
+    const mine = new Set((await this.listVolumes(labels)).map((v) => v.name));
+    const df = (await this.call('read disk usage', () => this.docker.df())) as { Volumes?: { Name: string; UsageData?: { Size?: number } | null }[] } | undefined;
+    const sizes = new Map<string, number>();
+    for (const v of df?.Volumes ?? []) {
+      if (mine.has(v.Name) && typeof v.UsageData?.Size === 'number' && v.UsageData.Size >= 0) sizes.set(v.Name, v.UsageData.Size);
+    }
+    return sizes;
+  }
+
   async copyVolume(copy: VolumeCopy): Promise<{ from: TreeDigest; to: TreeDigest }> {
     const { helpers } = copy;
     for (const volume of [copy.from, copy.to]) {
@@ -504,9 +514,22 @@ export class DockerRuntime implements ContainerRuntime {
       cpuPercent: systemDelta > 0 && cpuDelta > 0 ? (cpuDelta / systemDelta) * cpus * 100 : 0,
       memoryBytes: s.memory_stats.usage ?? 0,
       memoryLimitBytes: s.memory_stats.limit ?? 0,
-      pids: s.pids_stats?.current ?? 0
+      pids: s.pids_stats?.current ?? 0,
+      ...blockIo(s.blkio_stats?.io_service_bytes_recursive)
     };
   }
+}
+
+/** A cgroup's block I/O totals: cgroup v1 names the ops Read/Write, v2 read/write; other ops (Sync, Total…) are left out. */
+function blockIo(entries: { op: string; value: number }[] | null | undefined): { blockReadBytes: number; blockWriteBytes: number } {
+  let blockReadBytes = 0;
+  let blockWriteBytes = 0;
+  for (const e of entries ?? []) {
+    const op = e.op.toLowerCase();
+    if (op === 'read') blockReadBytes += e.value;
+    else if (op === 'write') blockWriteBytes += e.value;
+  }
+  return { blockReadBytes, blockWriteBytes };
 }
 
 /**

@@ -130,6 +130,9 @@ export interface ContainerStats {
   memoryBytes: number;
   memoryLimitBytes: number;
   pids: number;
+  /** Bytes read from and written to block devices since the container started (its cgroup's blkio/io counters). */
+  blockReadBytes: number;
+  blockWriteBytes: number;
 }
 
 /** One image, with every tag it carries in the repository asked for. */
@@ -174,6 +177,8 @@ export interface ContainerRuntime {
   ensureVolume(spec: VolumeSpec, found?: Labels | null): Promise<void>;
   removeVolume(name: string): Promise<void>;
   listVolumes(labels: Labels): Promise<{ name: string; labels: Labels }[]>;
+  /** Bytes on disk of each volume carrying `labels` (the engine's disk-usage report walks every volume: call it rarely). */
+  volumeSizes(labels: Labels): Promise<Map<string, number>>;
   /**
    * Copies volume `from` into volume `to` (ownership, modes and times kept)
    * and returns the digest of each side's tree read back from the engine.

@@ -130,14 +130,16 @@ export class StatsCollector {
       service: c.labels[LABEL.service] ?? c.name,
       stats: await this.runtime.stats(c.name)
     }));
-    const out: TenantStats = { cpuPercent: 0, memoryBytes: 0, memoryLimitBytes: 0, services: {} };
+    const out = { cpuPercent: 0, memoryBytes: 0, memoryLimitBytes: 0, blockReadBytes: 0, blockWriteBytes: 0, services: {} as TenantStats['services'] };
     for (const { service, stats } of read) {
       if (!stats) continue; // removed between the list and the read
-      const s = { cpuPercent: round(stats.cpuPercent), memoryBytes: stats.memoryBytes, memoryLimitBytes: stats.memoryLimitBytes, pids: stats.pids };
+      const s = { ...stats, cpuPercent: round(stats.cpuPercent) };
       out.services[service] = s;
       out.cpuPercent += s.cpuPercent;
       out.memoryBytes += s.memoryBytes;
       out.memoryLimitBytes += s.memoryLimitBytes;
+      out.blockReadBytes += s.blockReadBytes;
+      out.blockWriteBytes += s.blockWriteBytes;
     }
     out.cpuPercent = round(out.cpuPercent);
     return out;

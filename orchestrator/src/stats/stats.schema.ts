@@ -5,7 +5,11 @@ const serviceStats = {
   type: 'object',
   additionalProperties: false,
   required: ['cpuPercent', 'memoryBytes', 'memoryLimitBytes'],
-  properties: { cpuPercent: { type: 'number' }, memoryBytes: { type: 'integer' }, memoryLimitBytes: { type: 'integer' }, pids: { type: 'integer' } }
+  properties: {
+    cpuPercent: { type: 'number' }, memoryBytes: { type: 'integer' }, memoryLimitBytes: { type: 'integer' }, pids: { type: 'integer' },
+    blockReadBytes: { type: 'integer', description: 'read from block devices since the container started' },
+    blockWriteBytes: { type: 'integer', description: 'written to block devices since the container started' }
+  }
 } as const;
 
 export const tenantStatsSchema = {

@@ -2,7 +2,7 @@
 // endpoint, the operator's session as the bearer token, a deadline on every
 // call, and API errors ({error:{code,message}} with a status) as ApiError.
 import type {
-  AuditList, CapacityView, CapturedMails, JobAction, LoginReply, MeReply, OnboardingQuota, OperatorCreated, OperatorList, OperatorReply, OwnerLinkReply,
+  AuditList, CapacityView, MeasureRequest, Measurement, MeasurementList, CapturedMails, JobAction, LoginReply, MeReply, OnboardingQuota, OperatorCreated, OperatorList, OperatorReply, OwnerLinkReply,
   SetupStartReply, SignupView, SlugCheck, StartSignupReply, TemplateList, TenantAccepted, TenantAction, TenantEventsReply, TenantStats,
   UpgradeJobList, UpgradeJobView, UpgradePreview, UpgradeRequest, VersionList
 } from '$contract';
@@ -106,6 +106,13 @@ export function api(session?: string) {
     templates: async () => (await call<TemplateList>('/templates')).templates,
     /** The host's headroom now and how many more teams of each plan fit. */
     capacity: () => call<CapacityView>('/capacity'),
+    /** Capacity measurements: the team-load scenario on load teams, a prediction, a check. */
+    measurements: {
+      list: async () => (await call<MeasurementList>('/capacity/measurements')).measurements,
+      get: (id: string) => call<Measurement>(`/capacity/measurements/${encodeURIComponent(id)}`),
+      start: (body: MeasureRequest) => call<Measurement>('/capacity/measurements', { method: 'POST', body }),
+      cancel: (id: string) => call<Measurement>(`/capacity/measurements/${encodeURIComponent(id)}/cancel`, { method: 'POST' })
+    },
     /** Tenant-app versions on the host (image tags). */
     versions: async () => (await call<VersionList>('/versions')).versions,
     upgrades: {

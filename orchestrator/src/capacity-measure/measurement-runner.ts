@@ -1,0 +1,340 @@
+// `berth capacity measure`: the team-load scenario (capacity/load/team-load.ts)
+// on N load-test teams at once, on this platform as it runs (its loops on,
+// its settings), then the capacity model's prediction; with `check`, the same
+// load again at the predicted awake count and at 1.25 times it.
+//
+// - One measurement at a time: two would each measure the other's load.
+// - The load teams are real teams (created and deleted through the tenants
+//   service, so admission asks for each); their slugs are written into the
+//   report before each is made, so a restarted orchestrator removes what a
+//   dead one left (recover()).
+// - The load generator runs in this process: its CPU (this process above its
+//   idle rate) is taken out of the host's, and the report says so.
+// - Each team's containers are read by the stats loop (tenant.stats events, at
+//   its production interval) and once more at each run's start and end.
+import { randomBytes, randomUUID } from 'node:crypto';
+import os from 'node:os';
+import { BerthError } from '../errors.js';
+import type { EventBus, BerthEvent } from '../events/event-bus.js';
+import type { Logger } from '../log.js';
+import { sampleHost, type HostSample } from '../capacity/host-sampler.js';
+import type { DiskReader, MemoryReader } from '../capacity/host.js';
+import { DEFAULT_LOAD, LoadStats, prepareTeam, runTeam, type Edge, type TeamLoadOptions } from '../capacity/load/team-load.js';
+import { DEFAULT_LIMITS, predict } from '../capacity/model.js';
+import type { TenantsService } from '../tenants/tenants.service.js';
+import type { TenantViews } from '../tenants/tenant-views.js';
+import type { OperationEnd } from '../tenants/operations.js';
+import { MAX_MEASURE_TEAMS, type MeasureRequest, type Measurement, type MeasurementRun } from './measurement.schema.js';
+import type { MeasurementsRepository } from './measurements.repository.js';
+import { mapLimit } from '../stats/map-limit.js';
+import { checkCounts, checkVerdict, predictionView, summarizeRun, verdictOf, type TeamRead } from './run-summary.js';
+
+export interface MeasurementRunnerDeps {
+  repo: MeasurementsRepository;
+  tenants: Pick<TenantsService, 'create' | 'delete'>;
+  views: Pick<TenantViews, 'ownerSetupUrl'>;
+  events: EventBus;
+  /** A fresh read of one team's containers. */
+  readTeam: (slug: string) => Promise<TeamRead>;
+  /** Bytes the teams' volumes hold on disk. */
+  teamsDiskBytes: (slugs: readonly string[]) => Promise<number>;
+  /** Host ports still free for new teams. */
+  portsFree: () => Promise<number>;
+  edge: Edge;
+  memory: MemoryReader;
+  disk: DiskReader;
+  reserve: () => { memoryReserveBytes: number; diskReserveBytes: number };
+  ranWith: Omit<Measurement['ranWith'], 'cpus' | 'memoryTotalBytes' | 'scenario' | 'loadGenerator' | 'loops'>;
+  loops: () => boolean;
+  /** How long a team's create or delete may take. */
+  operationMs: number;
+  log: Logger;
+  clock?: () => Date;
+}
+
+const IDLE_SECONDS = 5;
+const PREPARE_CONCURRENCY = 8;
+
+class Cancelled extends Error {}
+
+export class MeasurementRunner {
+  private current: { id: string; abort: AbortController; done: Promise<void> } | undefined;
+
+  constructor(private readonly d: MeasurementRunnerDeps) {}
+
+  private now(): string {
+    return (this.d.clock?.() ?? new Date()).toISOString();
+  }
+
+  async init(): Promise<void> {
+    await this.d.repo.init();
+  }
+
+  get(id: string): Promise<Measurement> {
+    return this.d.repo.mustGet(id);
+  }
+
+  /** Newest first. */
+  list(limit: number): Promise<Measurement[]> {
+    return this.d.repo.list(limit);
+  }
+
+  /** A measurement a dead process left running is marked interrupted and its load teams are removed. */
+  async recover(): Promise<void> {
+    for (const m of await this.d.repo.running()) {
+      if (this.current?.id === m.id) continue;
+      this.d.log.warn({ measurement: m.id, teams: m.teams.length }, 'capacity measurement interrupted by a restart: removing its load teams');
+      await this.removeTeams(m.teams);
+      await this.d.repo.save({ ...m, state: 'interrupted', phase: 'interrupted by a restart of the orchestrator; its load teams were removed', endedAt: this.now(), error: { code: 'MEASUREMENT_FAILED', message: 'the orchestrator restarted during the measurement' } });
+    }
+  }
+
+  async start(request: MeasureRequest): Promise<Measurement> {
+    if (this.current || (await this.d.repo.running()).length > 0) {
+      throw new BerthError('MEASUREMENT_RUNNING', `a capacity measurement is running (${this.current?.id ?? 'left by another process'}): wait for it to end or cancel it`);
+    }
+    const req = {
+      teams: request.teams,
+      durationSeconds: request.durationSeconds,
+      members: request.members ?? DEFAULT_LOAD.members,
+      thinkMs: request.thinkMs ?? DEFAULT_LOAD.thinkMs,
+      check: request.check ?? false,
+      p95LimitMs: request.p95LimitMs ?? DEFAULT_LIMITS.p95Ms
+    };
+    const options: TeamLoadOptions = { ...DEFAULT_LOAD, members: req.members, thinkMs: req.thinkMs };
+    const m: Measurement = {
+      id: randomUUID(),
+      state: 'running',
+      phase: 'starting',
+      startedAt: this.now(),
+      endedAt: null,
+      error: null,
+      request: req,
+      ranWith: {
+        ...this.d.ranWith,
+        cpus: os.availableParallelism(),
+        memoryTotalBytes: os.totalmem(),
+        loops: this.d.loops(),
+        scenario: `${options.members} members a team through nginx, each with the board's live updates open, acting every ${options.thinkMs} ms on average (exponential); mix ${Object.entries(options.mix).map(([k, v]) => `${k} ${v}`).join(', ')}; attachments ${Math.round(options.attachmentBytes / 1024)} KB`,
+        loadGenerator: 'in the orchestrator process; its CPU (this process above its idle rate) is taken out of the host\'s CPU'
+      },
+      idle: null,
+      runs: [],
+      prediction: null,
+      check: null,
+      teams: []
+    };
+    await this.d.repo.insert(m);
+    const abort = new AbortController();
+    const done = this.run(m, options, abort.signal).finally(() => {
+      this.current = undefined;
+    });
+    this.current = { id: m.id, abort, done };
+    return m;
+  }
+
+  /** Stops a running measurement: its load ends, its teams are removed, its report says cancelled. */
+  async cancel(id: string): Promise<Measurement> {
+    const m = await this.d.repo.mustGet(id);
+    if (this.current?.id === id) {
+      this.current.abort.abort();
+      await this.current.done;
+      return this.d.repo.mustGet(id);
+    }
+    if (m.state === 'running') {
+      // Left by a process that is gone: nobody else will end it.
+      await this.recover();
+      return this.d.repo.mustGet(id);
+    }
+    return m;
+  }
+
+  /** Ends the running measurement (the platform is closing): its teams are removed. */
+  async stop(): Promise<void> {
+    const c = this.current;
+    if (!c) return;
+    c.abort.abort();
+    await c.done;
+  }
+
+  private async save(m: Measurement, phase?: string): Promise<void> {
+    if (phase) m.phase = phase;
+    await this.d.repo.save(m);
+    void this.d.events.publish({ type: 'capacity.measurement', data: { id: m.id, state: m.state, phase: m.phase } }, { store: false }).catch(() => undefined);
+  }
+
+  private async run(m: Measurement, options: TeamLoadOptions, signal: AbortSignal): Promise<void> {
+    const check = () => {
+      if (signal.aborted) throw new Cancelled('cancelled');
+    };
+    let ending: Pick<Measurement, 'state' | 'phase' | 'error'>;
+    try {
+      await this.save(m, `reading the idle host (${IDLE_SECONDS} s)`);
+      const idleSamples = await this.sampleFor(IDLE_SECONDS * 1000, signal);
+      check();
+      const memoryAvailableBytes = Math.min(...idleSamples.map((s) => s.memoryAvailableBytes ?? Number.POSITIVE_INFINITY));
+      m.idle = {
+        cpuBusy: mean(idleSamples.map((s) => s.cpuBusy)),
+        processCpu: mean(idleSamples.map((s) => s.processCpu)),
+        memoryAvailableBytes: Number.isFinite(memoryAvailableBytes) ? memoryAvailableBytes : ((await this.d.memory()) ?? 0),
+        diskFreeBytes: (await this.d.disk()) ?? 0
+      };
+      const tag = randomBytes(3).toString('hex');
+      const prepared = new Map<string, Awaited<ReturnType<typeof prepareTeam>>>();
+      const ensureTeams = async (n: number) => {
+        for (let i = m.teams.length; i < n; i++) {
+          check();
+          const slug = `load-${tag}-${i + 1}`;
+          m.teams.push(slug);
+          await this.save(m, `making load team ${i + 1} of ${n}`);
+          const made = await this.d.tenants.create({ slug, ownerEmail: `owner@${slug}.load.invalid` });
+          const end = await this.operationEnd(made.operation.id);
+          if (end.type !== 'operation.succeeded') throw new BerthError(end.code === 'CAPACITY' ? 'CAPACITY' : 'MEASUREMENT_FAILED', `load team ${slug} was not made: ${end.message ?? end.code ?? 'failed'}`);
+        }
+        await this.save(m, `signing in ${options.members} members on each of ${n} teams`);
+        const stats = new LoadStats();
+        const missing = m.teams.slice(0, n).filter((slug) => !prepared.has(slug));
+        await mapLimit(missing, PREPARE_CONCURRENCY, async (slug) => {
+          check();
+          const setupUrl = await this.d.views.ownerSetupUrl(slug);
+          if (!setupUrl) throw new BerthError('MEASUREMENT_FAILED', `load team ${slug} has no owner setup link`);
+          prepared.set(slug, await prepareTeam(this.d.edge, { slug, setupUrl }, options, stats));
+        });
+      };
+      const loadRun = async (label: string, n: number): Promise<MeasurementRun> => {
+        await ensureTeams(n);
+        const slugs = m.teams.slice(0, n);
+        await this.save(m, `${label}: ${n} teams under load for ${m.request.durationSeconds} s`);
+        const run = await this.loadRun(label, slugs.map((s) => prepared.get(s)!), options, m, signal);
+        m.runs.push(run);
+        await this.save(m);
+        return run;
+      };
+
+      const first = await loadRun(`${m.request.teams} teams`, m.request.teams);
+      check();
+      const prediction = predict({
+        teams: first.teams,
+        host: { cpus: m.ranWith.cpus, memoryTotalBytes: m.ranWith.memoryTotalBytes },
+        idle: m.idle,
+        cpuBusy: first.host.map((s) => Math.max(0, s.cpuBusy - Math.max(0, s.processCpu - m.idle!.processCpu))),
+        teamMemoryBytes: first.perTeam.map((t) => t.memoryBytes).filter((b) => b > 0),
+        teamDiskBytes: (await this.d.teamsDiskBytes(m.teams)) / Math.max(1, m.teams.length),
+        portsFree: await this.d.portsFree(),
+        p95Ms: first.p95Ms ?? Number.POSITIVE_INFINITY,
+        errors: first.errors
+      }, { ...DEFAULT_LIMITS, p95Ms: m.request.p95LimitMs, ...this.d.reserve() });
+      m.prediction = predictionView(prediction);
+      await this.save(m, `predicted: ${prediction.awake.count} teams awake under this load (bound by ${prediction.awake.boundBy})`);
+
+      if (m.request.check) {
+        const counts = checkCounts(prediction.awake.count);
+        if (counts.predicted < 1 || counts.over > MAX_MEASURE_TEAMS) {
+          m.check = { ...counts, atPrediction: 'not run', aboveIt: 'not run', verdict: `not checked: the check runs between 1 and ${MAX_MEASURE_TEAMS} teams, and it would need ${counts.predicted} and ${counts.over}` };
+        } else {
+          const at = await loadRun(`check at the prediction (${counts.predicted})`, counts.predicted);
+          check();
+          const above = await loadRun(`check at 1.25 times it (${counts.over})`, counts.over);
+          m.check = { ...counts, atPrediction: verdictOf(at, m.request.p95LimitMs), aboveIt: verdictOf(above, m.request.p95LimitMs), verdict: checkVerdict(counts, at, above, m.request.p95LimitMs) };
+        }
+      }
+      ending = { state: 'succeeded', phase: 'done', error: null };
+    } catch (err) {
+      const cancelled = signal.aborted;
+      ending = cancelled
+        ? { state: 'cancelled', phase: 'cancelled', error: null }
+        : { state: 'failed', phase: 'failed', error: { code: err instanceof BerthError ? err.code : 'MEASUREMENT_FAILED', message: (err as Error).message } };
+      if (!cancelled) this.d.log.warn({ measurement: m.id, err: (err as Error).message }, 'capacity measurement failed');
+    }
+    // Running until its teams are gone: whoever waits for the end (--wait, the console) sees the host as it was before.
+    try {
+      await this.save(m, `removing ${m.teams.length} load teams`);
+      const left = await this.removeTeams(m.teams);
+      if (left.length > 0) ending.error ??= { code: 'MEASUREMENT_FAILED', message: `load teams not removed: ${left.join(', ')}; delete them with berth tenant delete` };
+    } finally {
+      Object.assign(m, ending, { endedAt: this.now() });
+      await this.save(m).catch((err: Error) => this.d.log.error({ measurement: m.id, err: err.message }, 'capacity measurement report not saved'));
+    }
+  }
+
+  /** One run: the teams' members for the duration, the host sampled each second, each team read by the stats loop. */
+  private async loadRun(label: string, teams: Awaited<ReturnType<typeof prepareTeam>>[], options: TeamLoadOptions, m: Measurement, signal: AbortSignal): Promise<MeasurementRun> {
+    const slugs = new Set(teams.map((t) => t.http.slug));
+    const reads = new Map<string, { first?: TeamRead; reads: TeamRead[] }>([...slugs].map((s) => [s, { reads: [] }]));
+    await mapLimit([...slugs], PREPARE_CONCURRENCY, async (slug) => {
+      reads.get(slug)!.first = await this.d.readTeam(slug).catch(() => undefined);
+    });
+    const listen = this.d.events.subscribe((e: BerthEvent) => {
+      if (e.type !== 'tenant.stats' || !e.tenant || !slugs.has(e.tenant)) return;
+      reads.get(e.tenant)!.reads.push(e.data as unknown as TeamRead);
+    });
+    const stats = new LoadStats();
+    const loadFrom = stats.elapsed();
+    const sampler = await sampleHost({ cpus: m.ranWith.cpus, memory: this.d.memory });
+    const stopAt = performance.now() + m.request.durationSeconds * 1000;
+    try {
+      await Promise.all(teams.map((team) => runTeam(this.d.edge, team, options, stats, stopAt, signal)));
+    } finally {
+      listen();
+    }
+    const host = await sampler.stop();
+    if (signal.aborted) throw new Cancelled('cancelled');
+    await mapLimit([...slugs], PREPARE_CONCURRENCY, async (slug) => {
+      const last = await this.d.readTeam(slug).catch(() => undefined);
+      if (last) reads.get(slug)!.reads.push(last);
+    });
+    return summarizeRun({ label, durationSeconds: m.request.durationSeconds, stats, loadFrom, host, idleProcessCpu: m.idle?.processCpu ?? 0, teams: reads });
+  }
+
+  private async sampleFor(ms: number, signal: AbortSignal): Promise<HostSample[]> {
+    const sampler = await sampleHost({ cpus: os.availableParallelism(), memory: this.d.memory });
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+    });
+    return sampler.stop();
+  }
+
+  /** Deletes the teams with their data, one after another; gives the slugs it could not remove. */
+  private async removeTeams(slugs: readonly string[]): Promise<string[]> {
+    const left: string[] = [];
+    for (const slug of slugs) {
+      try {
+        const { operation } = await this.d.tenants.delete(slug, { deleteData: true, confirm: slug });
+        const end = await this.operationEnd(operation.id);
+        if (end.type !== 'operation.succeeded') left.push(slug);
+      } catch (err) {
+        // A team never made (its create was refused) is not there to delete.
+        if (!(err instanceof BerthError && err.code === 'TENANT_NOT_FOUND')) {
+          left.push(slug);
+          this.d.log.warn({ tenant: slug, err: (err as Error).message }, 'load team not removed');
+        }
+      }
+    }
+    return left;
+  }
+
+  /** The operation's end event (from the stored history when it already ended). */
+  private operationEnd(operation: string): Promise<OperationEnd> {
+    return new Promise((resolve) => {
+      const isEnd = (e: BerthEvent) => e.operation === operation && (e.type === 'operation.succeeded' || e.type === 'operation.failed');
+      const finish = (e: BerthEvent) => {
+        clearTimeout(timer);
+        unsubscribe();
+        const data = (e.data ?? {}) as { code?: string; message?: string };
+        resolve({ type: e.type as OperationEnd['type'], code: data.code, message: data.message });
+      };
+      const timer = setTimeout(() => {
+        unsubscribe();
+        resolve({ type: 'operation.failed', code: 'MEASUREMENT_FAILED', message: `operation ${operation} did not end within ${this.d.operationMs} ms` });
+      }, this.d.operationMs + 5000);
+      const unsubscribe = this.d.events.subscribe((e) => isEnd(e) && finish(e));
+      void this.d.events.history({ operation }).then((past) => {
+        const end = past.find(isEnd);
+        if (end) finish(end);
+      }).catch(() => undefined);
+    });
+  }
+}
+
+const mean = (xs: readonly number[]) => (xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length);
