@@ -20,14 +20,14 @@ import type { Logger } from '../log.js';
 import { sampleHost, type HostSample } from '../capacity/host-sampler.js';
 import type { DiskReader, MemoryReader } from '../capacity/host.js';
 import { DEFAULT_LOAD, LoadStats, prepareTeam, runTeam, type Edge, type TeamLoadOptions } from '../capacity/load/team-load.js';
-import { DEFAULT_LIMITS, predict } from '../capacity/model.js';
+import { DEFAULT_LIMITS, predict, refine, type Prediction, type RunPoint } from '../capacity/model.js';
 import type { TenantsService } from '../tenants/tenants.service.js';
 import type { TenantViews } from '../tenants/tenant-views.js';
 import type { OperationEnd } from '../tenants/operations.js';
 import { MAX_MEASURE_TEAMS, type MeasureRequest, type Measurement, type MeasurementRun } from './measurement.schema.js';
 import type { MeasurementsRepository } from './measurements.repository.js';
 import { mapLimit } from '../stats/map-limit.js';
-import { checkCounts, checkVerdict, predictionView, summarizeRun, verdictOf, type TeamRead } from './run-summary.js';
+import { checkCounts, checkVerdict, hostCpuWithoutGenerator, predictionView, summarizeRun, verdictOf, type TeamRead } from './run-summary.js';
 
 export interface MeasurementRunnerDeps {
   repo: MeasurementsRepository;
@@ -54,6 +54,8 @@ export interface MeasurementRunnerDeps {
 
 const IDLE_SECONDS = 5;
 const PREPARE_CONCURRENCY = 8;
+/** Checks of a refined prediction after the first broke the limit. */
+const CHECK_ROUNDS = 3;
 
 class Cancelled extends Error {}
 
@@ -133,13 +135,16 @@ export class MeasurementRunner {
     return m;
   }
 
-  /** Stops a running measurement: its load ends, its teams are removed, its report says cancelled. */
+  /**
+   * Stops a running measurement: its load ends at once, then its teams are
+   * removed (a few seconds each) before its report says cancelled; the answer
+   * does not wait for that.
+   */
   async cancel(id: string): Promise<Measurement> {
     const m = await this.d.repo.mustGet(id);
     if (this.current?.id === id) {
       this.current.abort.abort();
-      await this.current.done;
-      return this.d.repo.mustGet(id);
+      return { ...(await this.d.repo.mustGet(id)), phase: 'cancelling: the load stops, then its teams are removed' };
     }
     if (m.state === 'running') {
       // Left by a process that is gone: nobody else will end it.
@@ -217,7 +222,7 @@ export class MeasurementRunner {
         teams: first.teams,
         host: { cpus: m.ranWith.cpus, memoryTotalBytes: m.ranWith.memoryTotalBytes },
         idle: m.idle,
-        cpuBusy: first.host.map((s) => Math.max(0, s.cpuBusy - Math.max(0, s.processCpu - m.idle!.processCpu))),
+        cpuBusy: hostCpuWithoutGenerator(first.host, m.idle.processCpu),
         teamMemoryBytes: first.perTeam.map((t) => t.memoryBytes).filter((b) => b > 0),
         teamDiskBytes: (await this.d.teamsDiskBytes(m.teams)) / Math.max(1, m.teams.length),
         portsFree: await this.d.portsFree(),
@@ -227,17 +232,7 @@ export class MeasurementRunner {
       m.prediction = predictionView(prediction);
       await this.save(m, `predicted: ${prediction.awake.count} teams awake under this load (bound by ${prediction.awake.boundBy})`);
 
-      if (m.request.check) {
-        const counts = checkCounts(prediction.awake.count);
-        if (counts.predicted < 1 || counts.over > MAX_MEASURE_TEAMS) {
-          m.check = { ...counts, atPrediction: 'not run', aboveIt: 'not run', verdict: `not checked: the check runs between 1 and ${MAX_MEASURE_TEAMS} teams, and it would need ${counts.predicted} and ${counts.over}` };
-        } else {
-          const at = await loadRun(`check at the prediction (${counts.predicted})`, counts.predicted);
-          check();
-          const above = await loadRun(`check at 1.25 times it (${counts.over})`, counts.over);
-          m.check = { ...counts, atPrediction: verdictOf(at, m.request.p95LimitMs), aboveIt: verdictOf(above, m.request.p95LimitMs), verdict: checkVerdict(counts, at, above, m.request.p95LimitMs) };
-        }
-      }
+      if (m.request.check) m.check = await this.check(m, first, prediction, loadRun);
       ending = { state: 'succeeded', phase: 'done', error: null };
     } catch (err) {
       const cancelled = signal.aborted;
@@ -255,6 +250,56 @@ export class MeasurementRunner {
       Object.assign(m, ending, { endedAt: this.now() });
       await this.save(m).catch((err: Error) => this.d.log.error({ measurement: m.id, err: err.message }, 'capacity measurement report not saved'));
     }
+  }
+
+  /**
+   * The prediction checked: a run at the predicted count, and when it holds a
+   * run at 1.25 times it. A count that breaks the limit is refined from every
+   * run so far (a line through their CPU, capacity/model.ts refine) and
+   * checked again, at most CHECK_ROUNDS times; the report keeps every round.
+   */
+  private async check(m: Measurement, first: MeasurementRun, prediction: Prediction, loadRun: (label: string, n: number) => Promise<MeasurementRun>): Promise<NonNullable<Measurement['check']>> {
+    const limit = m.request.p95LimitMs;
+    const points: RunPoint[] = [{ teams: first.teams, cpuBusy: first.cpuBusy, broken: verdictOf(first, limit) === 'broken' }];
+    const rounds: NonNullable<Measurement['check']>['rounds'] = [];
+    let predicted = prediction.awake.count;
+    let basis = `the prediction from the first run (${first.teams} teams)`;
+    let at: MeasurementRun | undefined;
+    let above: MeasurementRun | undefined;
+    for (let round = 1; round <= CHECK_ROUNDS; round++) {
+      const counts = checkCounts(predicted);
+      if (counts.predicted < 1 || counts.over > MAX_MEASURE_TEAMS) {
+        rounds.push({ ...counts, basis: `${basis}; not run: the check runs between 1 and ${MAX_MEASURE_TEAMS} teams`, atPrediction: 'not run', aboveIt: 'not run' });
+        at = above = undefined;
+        break;
+      }
+      at = await loadRun(`check ${round}: at the prediction (${counts.predicted})`, counts.predicted);
+      above = undefined;
+      points.push({ teams: at.teams, cpuBusy: at.cpuBusy, broken: verdictOf(at, limit) === 'broken' });
+      if (verdictOf(at, limit) === 'within') {
+        above = await loadRun(`check ${round}: at 1.25 times it (${counts.over})`, counts.over);
+        rounds.push({ ...counts, basis, atPrediction: 'within', aboveIt: verdictOf(above, limit) });
+        break;
+      }
+      rounds.push({ ...counts, basis, atPrediction: 'broken', aboveIt: 'not run' });
+      const refined = refine(points, { cpuCeiling: DEFAULT_LIMITS.cpuCeiling }, prediction.awake.byMemory);
+      // No smaller count to try: the rounds say what broke.
+      if (refined.count < 1 || refined.count >= predicted || round === CHECK_ROUNDS) break;
+      predicted = refined.count;
+      basis = refined.model;
+      await this.save(m, `check ${round} broke the limit at ${counts.predicted} teams; refined: ${predicted}`);
+    }
+    const last = rounds.at(-1)!;
+    const earlier = rounds.slice(0, -1).map((r) => `${r.predicted} broke the limit`).join(', ');
+    const verdict = checkVerdict(last, at, above, limit);
+    return {
+      predicted: last.predicted,
+      over: last.over,
+      atPrediction: last.atPrediction,
+      aboveIt: last.aboveIt,
+      rounds,
+      verdict: rounds.length > 1 ? `first prediction ${rounds[0]!.predicted} was high (${earlier}); refined from the runs to ${last.predicted}: ${verdict}` : verdict
+    };
   }
 
   /** One run: the teams' members for the duration, the host sampled each second, each team read by the stats loop. */

@@ -156,13 +156,29 @@ export const measurementSchema = {
       oneOf: [{ type: 'null' }, {
         type: 'object',
         additionalProperties: false,
-        required: ['predicted', 'over', 'atPrediction', 'aboveIt', 'verdict'],
+        required: ['predicted', 'over', 'atPrediction', 'aboveIt', 'verdict', 'rounds'],
+        description: 'the last round\'s counts and outcomes, the verdict, and every round: a prediction that broke the limit is refined from every run so far (capacity/model.ts refine) and checked again, at most 3 rounds',
         properties: {
-          predicted: int,
-          over: { type: 'integer', description: '1.25 times the prediction' },
+          predicted: { type: 'integer', description: 'the last prediction checked' },
+          over: { type: 'integer', description: '1.25 times it' },
           atPrediction: { type: 'string', enum: ['within', 'broken', 'not run'] },
           aboveIt: { type: 'string', enum: ['within', 'broken', 'not run'] },
-          verdict: { type: 'string', description: 'how close the prediction was, in words' }
+          verdict: { type: 'string', description: 'how close the prediction was, in words' },
+          rounds: {
+            type: 'array',
+            items: {
+              type: 'object',
+              additionalProperties: false,
+              required: ['predicted', 'over', 'basis', 'atPrediction', 'aboveIt'],
+              properties: {
+                predicted: int,
+                over: int,
+                basis: { type: 'string', description: 'where the count came from' },
+                atPrediction: { type: 'string', enum: ['within', 'broken', 'not run'] },
+                aboveIt: { type: 'string', enum: ['within', 'broken', 'not run'] }
+              }
+            }
+          }
         }
       }]
     },

@@ -45,6 +45,6 @@ export const measurementsRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: { r
 
   app.post('/capacity/measurements/:id/cancel', {
     config: { scope: 'admin' },
-    schema: { tags, summary: 'Stop a running measurement: its load ends and its teams are removed', params: idParam, response: { 200: report, ...errorResponses('MEASUREMENT_NOT_FOUND') } }
+    schema: { tags, summary: 'Stop a running measurement: its load ends at once and its teams are removed after (the report says cancelled once they are)', params: idParam, response: { 200: report, ...errorResponses('MEASUREMENT_NOT_FOUND') } }
   }, async (req) => runner.cancel(req.params.id));
 };

@@ -142,5 +142,8 @@ function print(m: Measurement): void {
     out('prediction:');
     for (const line of m.prediction.model) out(`  ${inline(line)}`);
   }
-  if (m.check) out(`check: ${inline(m.check.verdict)}`);
+  if (m.check) {
+    for (const [i, r] of m.check.rounds.entries()) out(`check ${i + 1}: ${r.predicted} teams ${r.atPrediction}, ${r.over} teams ${r.aboveIt} (from ${inline(r.basis)})`);
+    out(`check: ${inline(m.check.verdict)}`);
+  }
 }

@@ -107,7 +107,8 @@ async function send(api: Api, method: string, path: string, body: unknown, maxMs
     });
     const abort = (reason: string) => req.destroy(new TransportError(reason, 'no answer in time'));
     const connectTimer = setTimeout(() => abort('timed out'), CONNECT_TIMEOUT_MS);
-    req.on('socket', (socket) => socket.once('connect', () => clearTimeout(connectTimer)));
+    // A kept-alive socket (Node's default agent) is connected already and never says 'connect' again: a listener on it would stay for good, one per request.
+    req.on('socket', (socket) => (socket.connecting ? socket.once('connect', () => clearTimeout(connectTimer)) : clearTimeout(connectTimer)));
     if (maxMs !== undefined) {
       const overall = setTimeout(() => abort('timed out'), maxMs);
       overall.unref();

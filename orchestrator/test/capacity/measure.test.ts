@@ -116,7 +116,10 @@ t.test('one at a time; a cancel ends the load and removes the teams', async (t) 
   const t0 = Date.now();
   const cancelled = await api('POST', `/capacity/measurements/${id}/cancel`);
   t.equal(cancelled.statusCode, 200, cancelled.body);
-  t.equal((cancelled.json() as Measurement).state, 'cancelled');
+  t.match(cancelled.json() as Measurement, { state: 'running', phase: /^cancelling/ }, 'the answer comes at once');
+  const m = await ended(id);
+  t.equal(m.state, 'cancelled');
+  t.equal(m.error, null);
   t.ok(Date.now() - t0 < 120_000, 'the load stopped without running its 600 s');
   t.same(await leftovers(), { containers: 0, tenants: 0 }, 'its team is gone');
 });

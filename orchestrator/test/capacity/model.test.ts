@@ -2,7 +2,7 @@
 // teams on this host (2 CPUs, 24 GB; 5 members each at a 3 s think time),
 // and variations of it that make each bound the one that decides.
 import t from 'tap';
-import { predict, ModelInputError, type Measurement } from '../../src/capacity/model.js';
+import { predict, refine, ModelInputError, type Measurement } from '../../src/capacity/model.js';
 
 const MB = 1024 * 1024;
 const GB = 1024 * MB;
@@ -74,4 +74,18 @@ t.test('a measurement without samples is refused with why', async (t) => {
   t.throws(() => predict({ ...recorded, cpuBusy: [] }, limits), ModelInputError);
   t.throws(() => predict({ ...recorded, teamMemoryBytes: [] }, limits), ModelInputError);
   t.throws(() => predict({ ...recorded, teams: 0 }, limits), /at least one team/);
+});
+
+// berth capacity measure --teams 8 --minutes 1 --check on this host, 2026-12-03:
+// 8 teams took 11.9 % of the host (generator out), 58 (the first prediction) 92.5 %, p95 2.1 s.
+t.test('refine: a line through the runs\' CPU, below the count that broke the limit', async (t) => {
+  const runs = [{ teams: 8, cpuBusy: 0.119, broken: false }, { teams: 58, cpuBusy: 0.925, broken: true }];
+  const r = refine(runs, { cpuCeiling: 0.8 }, 153);
+  t.equal(r.count, 50, 'where the fitted line meets 80 %');
+  t.ok(Math.abs(r.slope - 0.01612) < 1e-4, `${r.slope} a team`);
+  t.match(r.model, /^refined from 2 runs \(8 teams 11\.9 %, 58 teams 92\.5 % \(broken\)\): CPU ≈ -1\.0 % \+ 1\.6 % a team, the 80\.0 % ceiling at 50 teams, below the 58 that broke the limit, at most 153 by memory$/);
+  t.equal(refine(runs, { cpuCeiling: 0.8 }, 20).count, 20, 'memory still bounds it');
+  t.equal(refine([{ teams: 8, cpuBusy: 0.119, broken: false }, { teams: 40, cpuBusy: 0.5, broken: true }], { cpuCeiling: 0.8 }, 153).count, 39, 'never at or above a count that broke');
+  t.equal(refine([{ teams: 10, cpuBusy: 0.2, broken: false }], { cpuCeiling: 0.8 }, 153).count, 40, 'one run: its CPU over its teams');
+  t.throws(() => refine([], { cpuCeiling: 0.8 }, 1), ModelInputError);
 });

@@ -89,6 +89,10 @@ t.test('nginx-up: starts on its own prefix, then reloads without restarting; a b
 
   const control = path.join(home, 'nginx/control');
   t.equal((await stat(control)).mode & 0o777, 0o700, 'the control socket\'s directory is root\'s alone');
+  // mkdtemp made the home 0700, as the platform key's writer makes /var/lib/berth: workers must still reach tmp/ to buffer an upload.
+  t.equal((await stat(home)).mode & 0o777, 0o711, 'the home: traverse only for others');
+  const writable = await run('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'test', '-w', path.join(home, 'nginx/tmp/body')]).then(() => 0, (e: { code: number }) => e.code);
+  t.equal(writable, 0, 'a worker (nobody) may write request bodies under tmp/body');
   t.ok((await stat(path.join(control, 'control.sock'))).isSocket(), 'nginx listens on the control socket');
   // A route in the table file (as the orchestrator writes it): a reload loads it.
   await new RouteTableFile(path.join(control, 'routes.table')).write([`team-a.berth.localhost team-a down stopped`]);

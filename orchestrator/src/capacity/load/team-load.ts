@@ -107,11 +107,12 @@ interface Answer {
 /** One team's address through nginx: keep-alive, the team's Host header. */
 class TeamHttp {
   private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
-  readonly origin: string;
-
-  constructor(private readonly edge: Edge, readonly slug: string) {
-    this.origin = `http://${slug}.${edge.baseDomain}:${edge.port}`;
-  }
+  /**
+   * @param origin the team's public origin, as its app knows it (its form
+   * posts must come from there): taken from the link the platform issued,
+   * e.g. http://acme.example.com, with no port when nginx serves on 80.
+   */
+  constructor(private readonly edge: Edge, readonly slug: string, readonly origin: string) {}
 
   request(method: string, path: string, headers: Record<string, string> = {}, body?: Buffer | string, timeoutMs = 30_000): Promise<Answer> {
     return new Promise((resolve, reject) => {
@@ -179,7 +180,7 @@ async function accept(team: TeamHttp, link: string, name: string, email: string)
 
 /** The team made ready: the owner in, the others invited and in. */
 export async function prepareTeam(edge: Edge, team: Team, options: TeamLoadOptions, stats: LoadStats): Promise<{ http: TeamHttp; members: Member[] }> {
-  const client = new TeamHttp(edge, team.slug);
+  const client = new TeamHttp(edge, team.slug, new URL(team.setupUrl).origin);
   const t0 = performance.now();
   const owner = await accept(client, team.setupUrl, 'Owner', 'owner');
   const members = [owner];

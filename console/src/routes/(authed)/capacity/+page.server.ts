@@ -16,18 +16,18 @@ export const load: PageServerLoad = async ({ locals, cookies }) => {
 };
 
 /** A whole number within bounds from the form, or what is wrong with it (the API checks again). */
-function whole(form: FormData, name: string, min: number, max: number): number | { field: string; message: string } {
+function whole(form: FormData, name: string, label: string, min: number, max: number): number | { field: string; message: string } {
   const v = String(form.get(name) ?? '').trim();
   const n = Number(v);
-  if (!/^[0-9]{1,7}$/.test(v) || n < min || n > max) return { field: name, message: `A whole number from ${min} to ${max}.` };
+  if (!/^[0-9]{1,7}$/.test(v) || n < min || n > max) return { field: name, message: `${label}: a whole number from ${min} to ${max}.` };
   return n;
 }
 
 export const actions: Actions = {
   measure: async ({ request, locals, cookies }) => {
     const form = await request.formData();
-    const teams = whole(form, 'teams', 1, 200);
-    const minutes = whole(form, 'minutes', 1, 60);
+    const teams = whole(form, 'teams', 'Teams', 1, 200);
+    const minutes = whole(form, 'minutes', 'Minutes', 1, 60);
     for (const x of [teams, minutes]) if (typeof x !== 'number') return fail(400, x);
     const body: MeasureRequest = { teams: teams as number, durationSeconds: (minutes as number) * 60, check: form.get('check') === 'on' };
     try {
