@@ -1,7 +1,7 @@
 // Imports point down the layers, never up (DESIGN.md "Folders"; STYLE.md 12): a module may import
 // its own layer and the layers below it. Layers, top to bottom:
 //   1 entry   platform/ (wiring and the fastify app), cli/, server.ts
-//   2 feature upgrades/, onboarding/, operators/, auth/, audit/, terminal/, stats/, templates-api/, capacity-api/, capacity-measure/,
+//   2 feature upgrades/, onboarding/, operators/, auth/, audit/, terminal/, stats/, templates-api/, capacity-api/, capacity-measure/, backups/,
 //             mail-relay/, reconcile/, health/ (the monitor), sleep/ (idle policy, wake on request)
 //   3 tenants tenants/ (registry, commands, the one owner of operations)
 //   4 engine  stacks/, proxy/, storage/, capacity/ (the host's room, admission)
@@ -14,7 +14,7 @@
 // interface, and a type pointing up is the first step of a value pointing up.
 const SCHEMA = '\\.schema\\.ts$';
 const L1 = '^src/(platform/|cli/|server\\.ts$)';
-const L2 = '^src/(upgrades|onboarding|operators|auth|audit|terminal|stats|templates-api|capacity-api|capacity-measure|mail-relay|reconcile|health|sleep)/';
+const L2 = '^src/(upgrades|onboarding|operators|auth|audit|terminal|stats|templates-api|capacity-api|capacity-measure|backups|mail-relay|reconcile|health|sleep)/';
 const L3 = '^src/tenants/';
 const L4 = '^src/(stacks|proxy|storage|capacity)/';
 const L5 = '^src/(runtime|events|db|crypto|config)/';

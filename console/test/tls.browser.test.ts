@@ -153,3 +153,10 @@ t.test('the console over HTTPS: signing in sets a Secure session cookie', async 
   const session = (await context.cookies()).find((c) => c.name === 'berth_session');
   t.match(session, { secure: true, httpOnly: true, sameSite: 'Strict' }, 'the session cookie is Secure');
 });
+
+t.test('a capacity measurement is refused with TLS on, saying why, before anything is made', async (t) => {
+  const before = (await tp.platform.repo.list()).length;
+  await t.rejects(tp.platform.measurements.start({ teams: 1, durationSeconds: 10 }), { code: 'MEASUREMENT_UNSUPPORTED', message: /BERTH_TLS_MODE=local-ca .* measure on a platform with BERTH_TLS_MODE=off/ });
+  t.equal((await tp.platform.measurements.list(5)).length, 0, 'no measurement recorded');
+  t.equal((await tp.platform.repo.list()).length, before, 'no team made');
+});

@@ -31,6 +31,8 @@ export const names = {
   volume: (slug: string, volume: string) => `${tenant(slug)}.${volume}`,
   /** Stopped containers that hold an old and a new volume while its data moves to the new name. */
   migrationHelper: (slug: string, volume: string, side: 'from' | 'to') => `${tenant(slug)}.${volume}.migrate-${side}`,
+  /** The never-started container that reads a volume for a backup. */
+  backupHelper: (slug: string, volume: string) => `${tenant(slug)}.${volume}.backup`,
 
   /** The platform database's objects; `container` is BERTH_PLATFORM_DB_CONTAINER. */
   platformDb: (container: string) => ({ container, network: `${container}-net`, volume: `${container}-data` }),

@@ -13,6 +13,7 @@
 // - Each team's containers are read by the stats loop (tenant.stats events, at
 //   its production interval) and once more at each run's start and end.
 import { randomBytes, randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import os from 'node:os';
 import { BerthError } from '../errors.js';
 import type { EventBus, BerthEvent } from '../events/event-bus.js';
@@ -41,6 +42,8 @@ export interface MeasurementRunnerDeps {
   /** Host ports still free for new teams. */
   portsFree: () => Promise<number>;
   edge: Edge;
+  /** BERTH_TLS_MODE: the load speaks plain HTTP to nginx, which redirects every such request when TLS is on. */
+  tlsMode: string;
   memory: MemoryReader;
   disk: DiskReader;
   reserve: () => { memoryReserveBytes: number; diskReserveBytes: number };
@@ -92,6 +95,9 @@ export class MeasurementRunner {
   }
 
   async start(request: MeasureRequest): Promise<Measurement> {
+    if (this.d.tlsMode !== 'off') {
+      throw new BerthError('MEASUREMENT_UNSUPPORTED', `the measurement's load speaks plain HTTP to nginx, and with BERTH_TLS_MODE=${this.d.tlsMode} nginx redirects every such request to HTTPS: measure on a platform with BERTH_TLS_MODE=off`);
+    }
     if (this.current || (await this.d.repo.running()).length > 0) {
       throw new BerthError('MEASUREMENT_RUNNING', `a capacity measurement is running (${this.current?.id ?? 'left by another process'}): wait for it to end or cancel it`);
     }
@@ -128,6 +134,8 @@ export class MeasurementRunner {
     };
     await this.d.repo.insert(m);
     const abort = new AbortController();
+    // Every member of every team waits on it between actions: thousands of listeners by design, none leaked.
+    setMaxListeners(0, abort.signal);
     const done = this.run(m, options, abort.signal).finally(() => {
       this.current = undefined;
     });

@@ -27,7 +27,7 @@ export const measurementsRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: { r
       tags,
       summary: 'Measure this host: the team-load scenario on N load teams for the duration (and, with check, at the predicted count and 1.25 times it); the teams are removed after',
       body: measureRequestSchema,
-      response: { 202: report, ...errorResponses('MEASUREMENT_RUNNING') }
+      response: { 202: report, ...errorResponses('MEASUREMENT_RUNNING', 'MEASUREMENT_UNSUPPORTED') }
     }
   }, async (req, reply) => reply.status(202).send(await runner.start(req.body)));
 

@@ -91,7 +91,7 @@ async function measure(argv: readonly string[]): Promise<void> {
     m = await call<Measurement>(api, 'GET', `/api/v1/capacity/measurements/${seg(m.id)}`);
   }
   if (a.has('--json')) json(m);
-  else print(m);
+  else printReport(m);
   if (m.state !== 'succeeded') throw new CliExit(EXIT.opFailed);
 }
 
@@ -106,7 +106,7 @@ async function report(argv: readonly string[]): Promise<void> {
   }
   const m = await call<Measurement>(api, 'GET', `/api/v1/capacity/measurements/${seg(id)}`);
   if (a.has('--json')) return json(m);
-  print(m);
+  printReport(m);
 }
 
 async function list(argv: readonly string[]): Promise<void> {
@@ -122,7 +122,8 @@ async function cancel(argv: readonly string[]): Promise<void> {
   out(`measurement ${m.id}: ${m.state}`);
 }
 
-function print(m: Measurement): void {
+/** A report for people: what it ran with, each run, the prediction and the check (the CLI's and the bench's). */
+export function printReport(m: Measurement): void {
   out(`measurement ${m.id}: ${m.state}${m.error ? ` (${m.error.code}: ${inline(m.error.message)})` : ''}; started ${m.startedAt}, ended ${m.endedAt ?? '–'}`);
   const r = m.ranWith;
   out(`ran with: ${r.cpus} CPUs, ${size(r.memoryTotalBytes)}; plan ${r.template}/${r.plan}, app ${r.appVersion}; loops ${r.loops ? 'on' : 'off'} (health ${r.intervalsMs.health} ms, reconcile ${r.intervalsMs.reconcile} ms, stats ${r.intervalsMs.stats} ms, sleep ${r.intervalsMs.sleep} ms)`);

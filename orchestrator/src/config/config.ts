@@ -8,6 +8,7 @@ import { BerthError } from '../errors.js';
 import { PLATFORM_NAME } from '../names.js';
 import { readOnboardingConfig, type OnboardingConfig } from './onboarding.config.js';
 import { publicOrigin, readTlsConfig, type TlsConfig } from './tls.config.js';
+import { readBackupConfig, type BackupConfig } from './backup.config.js';
 
 export interface PlatformConfig {
   rootDir: string;
@@ -75,6 +76,8 @@ export interface PlatformConfig {
    * holding diskPath (Docker's data root, where volumes live).
    */
   capacity: { memoryReserveBytes: number; diskReserveBytes: number; diskPath: string };
+  /** Where backups go: BERTH_BACKUP_DIR, or an S3-compatible bucket (BERTH_BACKUP_S3_*). */
+  backups: BackupConfig;
   /** controlSocket and tableFile: the route table's control endpoint and file (proxy-config/berth_routes.lua). */
   nginx: { bin: string; prefix: string; confFile: string; controlSocket: string; tableFile: string; httpPort: number };
   /**
@@ -215,6 +218,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, rootDir = ROOT_
       diskReserveBytes: int('BERTH_CAPACITY_DISK_RESERVE_MB', 0, 100_000_000) * 1024 * 1024,
       diskPath: get('BERTH_CAPACITY_DISK_PATH')
     },
+    backups: readBackupConfig(optional),
     reconcileIntervalMs: int('BERTH_RECONCILE_INTERVAL_MS', 100, 3_600_000),
     nginx: {
       bin: get('BERTH_NGINX_BIN'),

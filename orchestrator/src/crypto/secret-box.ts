@@ -42,6 +42,11 @@ export class SecretBox {
    * A stable value for a secret a template added after the tenant was made:
    * derived from the platform key, so every render agrees without a write.
    */
+  /** A 32-byte key for one purpose (e.g. "backup"), derived from the platform key: one key never serves two purposes. */
+  keyFor(purpose: string): Buffer {
+    return createHmac('sha256', this.key).update(`berth-key:${purpose}`).digest();
+  }
+
   derive(context: string, name: string): string {
     return createHmac('sha256', this.key).update(`berth-secret:${context}:${name}`).digest('base64url').slice(0, 32);
   }

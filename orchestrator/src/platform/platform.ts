@@ -220,6 +220,7 @@ export async function createPlatform(
     },
     portsFree: async () => config.portRange.to - config.portRange.from + 1 - (await repo.usedPorts()).size,
     edge: { port: config.nginx.httpPort, baseDomain: config.baseDomain },
+    tlsMode: config.tls.mode,
     memory: options.memory ?? readMemAvailable,
     disk: options.disk ?? diskFreeOf(config.capacity.diskPath),
     reserve: () => config.capacity,

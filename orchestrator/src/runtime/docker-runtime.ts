@@ -18,6 +18,7 @@ import type {
   ContainerSpec,
   ContainerState,
   ContainerStats,
+  VolumeExport,
   ContainerSummary,
   ExecResult,
   ImageSummary,
@@ -233,6 +234,33 @@ export class DockerRuntime implements ContainerRuntime {
       return { from, to };
     } finally {
       for (const name of [helpers.from, helpers.to]) await this.removeContainer(name);
+    }
+  }
+
+  async exportVolume(spec: VolumeExport, read: (archive: Readable) => Promise<void>): Promise<void> {
+    if (!(await this.owned('volume', spec.volume, spec.labels))) throw new BerthError('RUNTIME_ERROR', `volume ${spec.volume} does not exist`);
+    // A helper a crashed export left behind is ours to replace; anyone else's is not.
+    if (await this.owned('container', spec.helper, spec.labels)) await this.removeContainer(spec.helper);
+    try {
+      // Never started, as in copyVolume: the engine reads the volume itself.
+      const helper = await this.call(`create helper ${spec.helper}`, () =>
+        this.docker.createContainer({
+          name: spec.helper,
+          Image: spec.image,
+          Cmd: ['berth-export-never-runs'],
+          Labels: spec.labels,
+          NetworkDisabled: true,
+          HostConfig: { NetworkMode: 'none', Mounts: [{ Type: 'volume' as const, Source: spec.volume, Target: spec.path }] }
+        })
+      );
+      const archive = (await this.call(`read ${spec.volume}`, () => helper!.getArchive({ path: spec.path }))) as unknown as Readable;
+      try {
+        await read(archive);
+      } finally {
+        archive.destroy();
+      }
+    } finally {
+      await this.removeContainer(spec.helper);
     }
   }
 

@@ -1,5 +1,6 @@
 // The container-runtime port: the only way the engine touches containers.
 // It speaks Berth's own types; a driver (Docker today) translates them.
+import type { Readable } from 'node:stream';
 
 export type Labels = Record<string, string>;
 
@@ -83,6 +84,18 @@ export interface VolumeCopy {
   path: string;
   /** Names for the two helper containers, and their labels (the same owner as the volumes). */
   helpers: { from: string; to: string };
+  labels: Labels;
+}
+
+/** A volume read as a tar stream through a helper container that mounts it (never started). */
+export interface VolumeExport {
+  volume: string;
+  /** An image that mounts the volume (the service's own). */
+  image: string;
+  /** Where that image mounts it. */
+  path: string;
+  /** The helper container's name, and its labels (the same owner as the volume). */
+  helper: string;
   labels: Labels;
 }
 
@@ -185,6 +198,8 @@ export interface ContainerRuntime {
    * The helper containers are removed afterwards; the volumes are not.
    */
   copyVolume(copy: VolumeCopy): Promise<{ from: TreeDigest; to: TreeDigest }>;
+  /** Hands the volume's tar stream (its files under path's last name) to `read`, and removes the helper when `read` is done. */
+  exportVolume(spec: VolumeExport, read: (archive: Readable) => Promise<void>): Promise<void>;
 
   createContainer(spec: ContainerSpec): Promise<string>;
   startContainer(name: string): Promise<void>;

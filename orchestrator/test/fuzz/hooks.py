@@ -27,6 +27,8 @@ KINDS = {
     "operators": (re.compile(r"[0-9a-f]{16}"), "0000000000000000"),
     # Job ids are UUIDs, but the route looks up any string: every one may exist.
     "upgrades": (re.compile(r".*", re.DOTALL), "00000000-0000-4000-8000-000000000000"),
+    # Capacity measurements: the same, any string is looked up.
+    "measurements": (re.compile(r".*", re.DOTALL), "00000000-0000-4000-8000-000000000000"),
 }
 
 # path template (after /api/v1) -> (path parameter, kind); each matches the
@@ -37,6 +39,7 @@ PATHS = [
     (re.compile(r"/tokens/\{id\}"), "id", "tokens"),
     (re.compile(r"/operators/\{id\}"), "id", "operators"),
     (re.compile(r"/upgrades/\{id\}"), "id", "upgrades"),
+    (re.compile(r"/capacity/measurements/\{id\}"), "id", "measurements"),
 ]
 
 CREATED = {kind: set() for kind in KINDS}
@@ -103,3 +106,5 @@ def after_call(context, case, response):
             CREATED["operators"].add(operator_id)
     elif path.startswith("/upgrades") and data.get("id"):
         CREATED["upgrades"].add(data["id"])
+    elif path == "/capacity/measurements" and data.get("id"):
+        CREATED["measurements"].add(data["id"])

@@ -1,0 +1,139 @@
+// Where backups go: a directory on the host, or any S3-compatible bucket.
+// Keys are made by the backup code, never by a caller: "<slug>/<id>/<file>",
+// checked again here so no key can leave the directory or the prefix.
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { Client } from 'minio';
+import { BerthError } from '../errors.js';
+import type { BackupConfig, S3Settings } from '../config/backup.config.js';
+
+export interface BackupTarget {
+  /** For messages and the manifest: "dir:/var/lib/berth-backups", "s3:bucket/prefix". */
+  readonly describe: string;
+  /** Stores a file under `key`; visible under that key only once whole. */
+  put(key: string, file: string): Promise<void>;
+  get(key: string): Promise<Readable>;
+  /** Keys under a prefix ("acme/"), sorted. */
+  list(prefix: string): Promise<string[]>;
+  remove(key: string): Promise<void>;
+}
+
+const KEY = /^[a-z][a-z0-9-]{2,31}(\/[A-Za-z0-9][A-Za-z0-9._-]{0,99}){0,2}\/?$/;
+
+/** A key the backup code made: slug, then at most two plain segments; never "..", never absolute. */
+export function checkKey(key: string): string {
+  if (key.length > 300 || !KEY.test(key) || key.split('/').some((s) => s === '..' || s === '.')) {
+    throw new BerthError('BACKUP_FAILED', `not a backup key: ${JSON.stringify(key.slice(0, 80))}`);
+  }
+  return key;
+}
+
+export class DirTarget implements BackupTarget {
+  readonly describe: string;
+
+  constructor(private readonly root: string) {
+    this.describe = `dir:${root}`;
+  }
+
+  private file(key: string): string {
+    return path.join(this.root, checkKey(key));
+  }
+
+  async put(key: string, file: string): Promise<void> {
+    const to = this.file(key);
+    await mkdir(path.dirname(to), { recursive: true, mode: 0o700 });
+    // Written aside then renamed: a reader never sees half a file under its key.
+    const partial = `${to}.partial`;
+    await pipeline(createReadStream(file), createWriteStream(partial, { mode: 0o600 }));
+    await rename(partial, to);
+  }
+
+  async get(key: string): Promise<Readable> {
+    const file = this.file(key);
+    await stat(file).catch(() => {
+      throw new BerthError('BACKUP_FAILED', `no backup file ${key} in ${this.describe}`);
+    });
+    return createReadStream(file);
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    const out: string[] = [];
+    const walk = async (rel: string): Promise<void> => {
+      const entries = await readdir(path.join(this.root, rel), { withFileTypes: true }).catch(() => []);
+      for (const e of entries) {
+        const key = rel ? `${rel}/${e.name}` : e.name;
+        if (e.isDirectory()) await walk(key);
+        else if (!e.name.endsWith('.partial') && key.startsWith(prefix)) out.push(key);
+      }
+    };
+    await walk(checkKey(prefix).replace(/\/$/, ''));
+    return out.sort();
+  }
+
+  async remove(key: string): Promise<void> {
+    await rm(this.file(key), { force: true });
+  }
+}
+
+
+export class S3Target implements BackupTarget {
+  readonly describe: string;
+  private readonly client: Client;
+
+  constructor(private readonly s: S3Settings) {
+    const url = new URL(s.endpoint);
+    this.client = new Client({
+      endPoint: url.hostname,
+      port: url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80,
+      useSSL: url.protocol === 'https:',
+      accessKey: s.accessKey,
+      secretKey: s.secretKey,
+      region: s.region ?? 'us-east-1',
+      pathStyle: true
+    });
+    this.describe = `s3:${s.bucket}/${s.prefix}`;
+  }
+
+  private object(key: string): string {
+    return `${this.s.prefix.replace(/\/+$/, '')}/${checkKey(key)}`.replace(/^\//, '');
+  }
+
+  private async fail<T>(what: string, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (err) {
+      throw new BerthError('BACKUP_FAILED', `${what} on ${this.describe}: ${(err as Error).message}`);
+    }
+  }
+
+  // An S3 object appears whole or not at all: no rename needed.
+  async put(key: string, file: string): Promise<void> {
+    await this.fail(`writing ${key}`, () => this.client.fPutObject(this.s.bucket, this.object(key), file));
+  }
+
+  async get(key: string): Promise<Readable> {
+    return this.fail(`reading ${key}`, () => this.client.getObject(this.s.bucket, this.object(key)));
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    const base = this.object(prefix);
+    const strip = this.object('xxx').slice(0, -3);
+    return this.fail(`listing ${prefix}`, async () => {
+      const out: string[] = [];
+      for await (const o of this.client.listObjectsV2(this.s.bucket, base, true) as AsyncIterable<{ name?: string }>) if (o.name) out.push(o.name.slice(strip.length));
+      return out.sort();
+    });
+  }
+
+  async remove(key: string): Promise<void> {
+    await this.fail(`removing ${key}`, () => this.client.removeObject(this.s.bucket, this.object(key)));
+  }
+}
+
+/** The target the configuration names: the bucket when set, else the directory. */
+export function backupTargetOf(c: BackupConfig): BackupTarget {
+  return c.s3 ? new S3Target(c.s3) : new DirTarget(c.dir);
+}
