@@ -24,7 +24,6 @@ import { DEFAULT_LOAD, LoadStats, prepareTeam, runTeam, type Edge, type TeamLoad
 import { DEFAULT_LIMITS, predict, refine, type Prediction, type RunPoint } from '../capacity/model.js';
 import type { TenantsService } from '../tenants/tenants.service.js';
 import type { TenantViews } from '../tenants/tenant-views.js';
-import type { OperationEnd } from '../tenants/operations.js';
 import { MAX_MEASURE_TEAMS, type MeasureRequest, type Measurement, type MeasurementRun } from './measurement.schema.js';
 import type { MeasurementsRepository } from './measurements.repository.js';
 import { mapLimit } from '../stats/map-limit.js';
@@ -202,7 +201,7 @@ export class MeasurementRunner {
           await this.save(m, `making load team ${i + 1} of ${n}`);
           const made = await this.d.tenants.create({ slug, ownerEmail: `owner@${slug}.load.invalid` });
           const end = await this.operationEnd(made.operation.id);
-          if (end.type !== 'operation.succeeded') throw new BerthError(end.code === 'CAPACITY' ? 'CAPACITY' : 'MEASUREMENT_FAILED', `load team ${slug} was not made: ${end.message ?? end.code ?? 'failed'}`);
+          if (!end.ok) throw new BerthError(end.code === 'CAPACITY' ? 'CAPACITY' : 'MEASUREMENT_FAILED', `load team ${slug} was not made: ${end.message ?? end.code ?? 'failed'}`);
         }
         await this.save(m, `signing in ${options.members} members on each of ${n} teams`);
         const stats = new LoadStats();
@@ -355,7 +354,7 @@ export class MeasurementRunner {
       try {
         const { operation } = await this.d.tenants.delete(slug, { deleteData: true, confirm: slug });
         const end = await this.operationEnd(operation.id);
-        if (end.type !== 'operation.succeeded') left.push(slug);
+        if (!end.ok) left.push(slug);
       } catch (err) {
         // A team never made (its create was refused) is not there to delete.
         if (!(err instanceof BerthError && err.code === 'TENANT_NOT_FOUND')) {
@@ -367,19 +366,19 @@ export class MeasurementRunner {
     return left;
   }
 
-  /** The operation's end event (from the stored history when it already ended). */
-  private operationEnd(operation: string): Promise<OperationEnd> {
+  /** How the operation ended, read from its end event (from the stored history when it already ended); not ok after the operation deadline. */
+  private operationEnd(operation: string): Promise<{ ok: boolean; code?: string; message?: string }> {
     return new Promise((resolve) => {
       const isEnd = (e: BerthEvent) => e.operation === operation && (e.type === 'operation.succeeded' || e.type === 'operation.failed');
       const finish = (e: BerthEvent) => {
         clearTimeout(timer);
         unsubscribe();
         const data = (e.data ?? {}) as { code?: string; message?: string };
-        resolve({ type: e.type as OperationEnd['type'], code: data.code, message: data.message });
+        resolve({ ok: e.type === 'operation.succeeded', code: data.code, message: data.message });
       };
       const timer = setTimeout(() => {
         unsubscribe();
-        resolve({ type: 'operation.failed', code: 'MEASUREMENT_FAILED', message: `operation ${operation} did not end within ${this.d.operationMs} ms` });
+        resolve({ ok: false, code: 'MEASUREMENT_FAILED', message: `operation ${operation} did not end within ${this.d.operationMs} ms` });
       }, this.d.operationMs + 5000);
       const unsubscribe = this.d.events.subscribe((e) => isEnd(e) && finish(e));
       void this.d.events.history({ operation }).then((past) => {
