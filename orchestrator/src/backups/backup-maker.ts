@@ -17,7 +17,6 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { BerthError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -28,6 +27,7 @@ import type { ContainerRuntime, TreeDigest } from '../runtime/types.js';
 import { sealStream } from '../crypto/stream-seal.js';
 import type { StackSpec } from '../stacks/render.js';
 import type { BackupTarget } from './backup-target.js';
+import { streamHash } from './stream-hash.js';
 
 export const MANIFEST = 'manifest.json';
 export const FORMAT = 'berth-backup/1';
@@ -66,20 +66,6 @@ export interface BackupMakerDeps {
   clock?: () => Date;
 }
 
-/** A stream's bytes and SHA-256, counted as it passes. */
-function counter(): { pass: Transform; bytes: () => number; sha256: () => string } {
-  const hash = createHash('sha256');
-  let n = 0;
-  const pass = new Transform({
-    transform(chunk: Buffer, _e, done) {
-      hash.update(chunk);
-      n += chunk.length;
-      done(null, chunk);
-    }
-  });
-  return { pass, bytes: () => n, sha256: () => hash.digest('hex') };
-}
-
 export class BackupMaker {
   constructor(private readonly d: BackupMakerDeps) {}
 
@@ -109,8 +95,8 @@ export class BackupMaker {
         for (const v of spec.legacy.volumes) {
           const file = `${v.volume}.tar.sealed`;
           const tree = new TarDigest();
-          const tar = counter();
-          const sealed = counter();
+          const tar = streamHash();
+          const sealed = streamHash();
           await this.d.runtime.exportVolume(
             { volume: v.to, image: v.image, path: v.path, helper: names.backupHelper(spec.tenant, v.volume), labels },
             async (archive) => {

@@ -1,14 +1,14 @@
 // Reading a backup back: its manifest, and each volume's tar opened from its
 // sealed file, checked against the manifest's checksums as it streams. A
 // restore reads through here, so nothing damaged is ever unpacked unchecked.
-import { createHash } from 'node:crypto';
-import { PassThrough, Transform, Writable, type Readable } from 'node:stream';
+import { PassThrough, Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { BerthError } from '../errors.js';
 import { openStream } from '../crypto/stream-seal.js';
 import { TarDigest } from '../runtime/tar-digest.js';
 import { FORMAT, MANIFEST, type BackupManifest } from './backup-maker.js';
 import type { BackupTarget } from './backup-target.js';
+import { streamHash } from './stream-hash.js';
 
 const MAX_MANIFEST = 1024 * 1024;
 
@@ -31,22 +31,9 @@ export async function readManifest(target: BackupTarget, tenant: string, id: str
   return m;
 }
 
-/** A pass-through that hashes what it sees and fails at its end when the hash or size differ from what is expected. */
-function expect(what: string, sha256: string, bytes: number): Transform {
-  const hash = createHash('sha256');
-  let n = 0;
-  return new Transform({
-    transform(chunk: Buffer, _e, done) {
-      hash.update(chunk);
-      n += chunk.length;
-      done(null, chunk);
-    },
-    flush(done) {
-      const got = hash.digest('hex');
-      done(got === sha256 && n === bytes ? null : new BerthError('BACKUP_CORRUPT', `${what} differs from its manifest (${n} bytes, sha256 ${got.slice(0, 12)}…; expected ${bytes} bytes, ${sha256.slice(0, 12)}…)`));
-    }
-  });
-}
+/** Passes the bytes on and fails at their end when their size or SHA-256 differ from the manifest's. */
+const expect = (what: string, sha256: string, bytes: number) =>
+  streamHash((n, got) => (got === sha256 && n === bytes ? null : new BerthError('BACKUP_CORRUPT', `${what} differs from its manifest (${n} bytes, sha256 ${got.slice(0, 12)}…; expected ${bytes} bytes, ${sha256.slice(0, 12)}…)`))).pass;
 
 /** One volume's tar, opened and checked (sealed file, tar, tree) while `consume` reads it; throws BACKUP_CORRUPT at the first difference. */
 export async function readVolume(target: BackupTarget, m: BackupManifest, volume: string, key: Buffer, consume: (tar: Readable) => Promise<void>): Promise<void> {

@@ -27,7 +27,7 @@ import type { TenantViews } from '../tenants/tenant-views.js';
 import { MAX_MEASURE_TEAMS, type MeasureRequest, type Measurement, type MeasurementRun } from './measurement.schema.js';
 import type { MeasurementsRepository } from './measurements.repository.js';
 import { mapLimit } from '../stats/map-limit.js';
-import { checkCounts, checkVerdict, hostCpuWithoutGenerator, predictionView, summarizeRun, verdictOf, type TeamRead } from './run-summary.js';
+import { checkCounts, checkVerdict, hostCpuWithoutGenerator, mean, predictionView, summarizeRun, verdictOf, type TeamRead } from './run-summary.js';
 
 export interface MeasurementRunnerDeps {
   repo: MeasurementsRepository;
@@ -389,4 +389,3 @@ export class MeasurementRunner {
   }
 }
 
-const mean = (xs: readonly number[]) => (xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length);

@@ -17,7 +17,8 @@ export interface TeamRead {
 
 const BUCKET_S = 5;
 const round = (x: number, digits = 1) => (Number.isFinite(x) ? Math.round(x * 10 ** digits) / 10 ** digits : null);
-const mean = (xs: readonly number[]) => (xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length);
+/** The mean, 0 for no values (a run with no sample reads as none). */
+export const mean = (xs: readonly number[]) => (xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length);
 
 function latencyOf(kind: string, xs: readonly number[]): MeasurementRun['latency'][number] {
   return { kind, n: xs.length, p50: round(percentile(xs, 50)), p95: round(percentile(xs, 95)), p99: round(percentile(xs, 99)), max: xs.length ? round(Math.max(...xs)) : null };
