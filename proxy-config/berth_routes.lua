@@ -21,6 +21,7 @@ local HEADER = 'berth-routes 1'
 local DOWN = {
   provisioning = { note = 'It is being set up and will answer in a moment.', retry = 10 },
   upgrading = { note = 'It is being upgraded and will be back shortly.', retry = 10 },
+  restoring = { note = 'Its data is being restored from a backup; it will be back shortly.', retry = 10 },
   degraded = { note = 'It is not answering its health checks right now; it is being looked after.', retry = 30 },
   stopped = { note = 'It has been stopped. It will answer again once an operator starts it.', retry = 300 },
   hibernated = { note = 'It is asleep. It will answer again once it is woken up.', retry = 60 },

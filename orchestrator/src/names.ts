@@ -33,6 +33,8 @@ export const names = {
   migrationHelper: (slug: string, volume: string, side: 'from' | 'to') => `${tenant(slug)}.${volume}.migrate-${side}`,
   /** The never-started container that reads a volume for a backup. */
   backupHelper: (slug: string, volume: string) => `${tenant(slug)}.${volume}.backup`,
+  /** The never-started container that writes a backup into a volume. */
+  restoreHelper: (slug: string, volume: string) => `${tenant(slug)}.${volume}.restore`,
 
   /** The platform database's objects; `container` is BERTH_PLATFORM_DB_CONTAINER. */
   platformDb: (container: string) => ({ container, network: `${container}-net`, volume: `${container}-data` }),

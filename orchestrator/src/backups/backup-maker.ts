@@ -55,6 +55,11 @@ export interface BackupManifest {
   }[];
 }
 
+/** A backup's id: its UTC second and 6 random hex digits (backups.schema.ts BACKUP_ID). */
+export function newBackupId(at: Date): { id: string; createdAt: Date } {
+  return { id: `${at.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomBytes(3).toString('hex')}`, createdAt: at };
+}
+
 export interface BackupMakerDeps {
   runtime: ContainerRuntime;
   platformId: string;
@@ -78,9 +83,9 @@ export class BackupMaker {
    * Backs the team of `spec` up to `target`; `frozen`: the team's containers
    * are paused already (a frozen team), so they are left as they are.
    */
-  async backup(spec: StackSpec, target: BackupTarget, state: { running: boolean; frozen: boolean }): Promise<BackupManifest> {
-    const createdAt = (this.d.clock?.() ?? new Date()).toISOString();
-    const id = `${createdAt.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomBytes(3).toString('hex')}`;
+  async backup(spec: StackSpec, target: BackupTarget, state: { running: boolean; frozen: boolean }, named?: { id: string; createdAt: Date }, step: (name: string) => Promise<void> = async () => {}): Promise<BackupManifest> {
+    const { id, createdAt: at } = named ?? newBackupId(this.d.clock?.() ?? new Date());
+    const createdAt = at.toISOString();
     await mkdir(this.d.workDir, { recursive: true, mode: 0o700 });
     const work = await mkdtemp(path.join(this.d.workDir, `${spec.tenant}-`));
     const labels = { [LABEL.platform]: this.d.platformId, [LABEL.tenant]: spec.tenant };
@@ -90,9 +95,13 @@ export class BackupMaker {
       const freeze = state.running && !state.frozen;
       const t0 = performance.now();
       let pauseMs = 0;
-      if (freeze) for (const name of services) await this.d.runtime.pauseContainer(name);
+      if (freeze) {
+        await step('freezing');
+        for (const name of services) await this.d.runtime.pauseContainer(name);
+      }
       try {
         for (const v of spec.legacy.volumes) {
+          await step(`${v.volume}:reading`);
           const file = `${v.volume}.tar.sealed`;
           const tree = new TarDigest();
           const tar = streamHash();
@@ -117,7 +126,9 @@ export class BackupMaker {
         pauseMs, keyId: this.keyId(), volumes
       };
       // The volumes first, the manifest last: a backup without its manifest is not one.
+      await step('uploading');
       for (const v of volumes) await target.put(`${spec.tenant}/${id}/${v.file}`, path.join(work, v.file));
+      await step('manifest');
       await writeFile(path.join(work, MANIFEST), JSON.stringify(manifest, null, 2), { mode: 0o600 });
       await target.put(`${spec.tenant}/${id}/${MANIFEST}`, path.join(work, MANIFEST));
       const size = (await Promise.all(volumes.map((v) => stat(path.join(work, v.file))))).reduce((s, x) => s + x.size, 0);

@@ -2,7 +2,7 @@
 // Keys are made by the backup code, never by a caller: "<slug>/<id>/<file>",
 // checked again here so no key can leave the directory or the prefix.
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -74,7 +74,10 @@ export class DirTarget implements BackupTarget {
   }
 
   async remove(key: string): Promise<void> {
-    await rm(this.file(key), { force: true });
+    const file = this.file(key);
+    await rm(file, { force: true });
+    // A backup's own directory goes with its last file; the team's stays (another backup may be writing into it).
+    if (key.split('/').length === 3) await rmdir(path.dirname(file)).catch(() => {});
   }
 }
 

@@ -18,6 +18,10 @@ export interface BackupConfig {
   dir: string;
   /** Set: backups go to this bucket instead of the directory. */
   s3?: S3Settings;
+  /** How often the scheduler looks for teams due a backup. */
+  intervalMs: number;
+  /** Scheduled backups running at once. */
+  parallel: number;
 }
 
 const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
@@ -27,8 +31,15 @@ export function readBackupConfig(optional: (name: string) => string): BackupConf
   const bad = (name: string, why: string) => new BerthError('CONFIG_INVALID', `${name} ${why}`);
   const dir = optional('BERTH_BACKUP_DIR');
   if (!dir.startsWith('/') || dir.length > 200 || dir.split('/').includes('..')) throw bad('BERTH_BACKUP_DIR', `must be an absolute path without "..", got "${dir.slice(0, 80)}"`);
+  const count = (name: string, fallback: number, min: number, max: number) => {
+    const raw = optional(name);
+    const value = raw === '' ? fallback : Number(raw);
+    if (!Number.isInteger(value) || value < min || value > max) throw bad(name, `must be an integer from ${min} to ${max}, got "${raw.slice(0, 40)}"`);
+    return value;
+  };
+  const loop = { intervalMs: count('BERTH_BACKUP_INTERVAL_MS', 60_000, 1000, 86_400_000), parallel: count('BERTH_BACKUP_PARALLEL', 1, 1, 16) };
   const endpoint = optional('BERTH_BACKUP_S3_ENDPOINT');
-  if (!endpoint) return { dir };
+  if (!endpoint) return { dir, ...loop };
   let url: URL;
   try {
     url = new URL(endpoint);
@@ -45,5 +56,5 @@ export function readBackupConfig(optional: (name: string) => string): BackupConf
   const accessKey = optional('BERTH_BACKUP_S3_ACCESS_KEY');
   const secretKey = optional('BERTH_BACKUP_S3_SECRET_KEY');
   if (!accessKey || !secretKey) throw bad('BERTH_BACKUP_S3_ACCESS_KEY', 'and BERTH_BACKUP_S3_SECRET_KEY must both be set (in the environment, not in a file in git) when BERTH_BACKUP_S3_ENDPOINT is');
-  return { dir, s3: { endpoint: url.origin, accessKey, secretKey, bucket, prefix, region: optional('BERTH_BACKUP_S3_REGION') || 'us-east-1' } };
+  return { dir, ...loop, s3: { endpoint: url.origin, accessKey, secretKey, bucket, prefix, region: optional('BERTH_BACKUP_S3_REGION') || 'us-east-1' } };
 }

@@ -57,3 +57,6 @@ export * as audit from '../audit/audit.schema.js';
 export type { AuditEntryView, AuditList } from '../audit/audit.schema.js';
 export { tenantStatsSchema } from '../stats/stats.schema.js';
 export { eventSchema } from '../events/event.schema.js';
+export * as backups from '../backups/backups.schema.js';
+export { BACKUP_STATES, BACKUP_REASONS, BACKUP_ID, type BackupState, type BackupReason } from '../backups/backups.schema.js';
+export type { BackupView, BackupList, CreateBackupReply, RestoreBody, RestorePreview, RestoreReply, BackupOverview } from '../backups/backups.schema.js';

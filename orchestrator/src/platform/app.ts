@@ -37,6 +37,8 @@ import type { TenantsService } from '../tenants/tenants.service.js';
 import { tenantsRoutes } from '../tenants/tenants.routes.js';
 import type { UpgradesService } from '../upgrades/upgrades.service.js';
 import { upgradesRoutes } from '../upgrades/upgrades.routes.js';
+import { backupsRoutes } from '../backups/backups.routes.js';
+import type { BackupService } from '../backups/backups.service.js';
 import { collectMethods } from '../api/allowed-methods.js';
 import { API_DESCRIPTION, BODY_LIMIT, installConventions, serverOptions } from '../api/conventions.js';
 import type { Metrics } from '../api/metrics.js';
@@ -65,6 +67,8 @@ export interface AppDeps {
   capacity: CapacityViewDeps;
   /** Capacity measurements (POST /capacity/measurements and their reports). */
   measurements: MeasurementRunner;
+  /** Teams' backups and restores. */
+  backups: BackupService;
   /** The public sign-up wizard's API and the captured development mail (absent: no such routes). */
   onboarding?: { module: OnboardingModule; config: OnboardingConfig };
 }
@@ -122,6 +126,7 @@ export async function buildApp(deps: AppDeps, options: FastifyServerOptions = {}
       await api.register(capacityRoutes, deps.capacity);
       await api.register(measurementsRoutes, { runner: deps.measurements });
       await api.register(upgradesRoutes, { upgrades: deps.upgrades, appRepo: deps.appRepo });
+      await api.register(backupsRoutes, { backups: deps.backups });
       if (deps.onboarding) {
         const { module: onboarding, config: onboardingConfig } = deps.onboarding;
         await api.register(onboardingRoutes, { service: onboarding.service, captcha: onboarding.captcha, events: deps.events, config: onboardingConfig });

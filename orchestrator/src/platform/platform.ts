@@ -49,6 +49,11 @@ import { Waker } from '../sleep/waker.js';
 import { startWakeServer, type WakeServer } from '../sleep/wake-server.js';
 import type { SleepCommands } from '../tenants/sleep-commands.js';
 import { startMailRelay } from './mail-relay.js';
+import { BackupMaker } from '../backups/backup-maker.js';
+import { backupTargetOf } from '../backups/backup-target.js';
+import { BackupsRepository } from '../backups/backups.repository.js';
+import { BackupService } from '../backups/backups.service.js';
+import { BackupScheduler } from '../backups/backup-scheduler.js';
 import type { MailRelay } from '../mail-relay/mail-relay.js';
 
 /** Walking a large /data takes a while; longer means the store is in trouble. */
@@ -91,6 +96,9 @@ export interface Platform {
   admission: Admission;
   /** `berth capacity measure`: load teams, the host sampled, a prediction. */
   measurements: MeasurementRunner;
+  /** Backups and restores of teams (on demand, on schedule, before upgrades). */
+  backups: BackupService;
+  backupScheduler: BackupScheduler;
   /** Absent when BERTH_SMTP_URL is empty. */
   mail?: MailRelay;
   instanceId: string;
@@ -167,7 +175,11 @@ export async function createPlatform(
   });
 
   const reconciler = new Reconciler(repo, runtime, stacks, operations, routes, events, log, {
-    resumeUpgrade: (doc, op) => upgrades.swap.resume(doc, op),
+    resumers: {
+      upgrade: (doc, op) => upgrades.swap.resume(doc, op),
+      backup: (doc, op) => backups.resumeBackup(doc, op),
+      restore: (doc, op) => backups.resumeRestore(doc, op)
+    },
     platformId: config.platformId,
     instanceId,
     intervalMs: config.reconcileIntervalMs,
@@ -205,6 +217,16 @@ export async function createPlatform(
       return a.requests > mark || a.openWebSockets > 0 || terminal.openFor(slug);
     }
   };
+  const backupKey = box.keyFor('backup');
+  const backupsRepo = new BackupsRepository(db.db);
+  const backups = new BackupService({
+    repo: backupsRepo, tenants: repo, commands: tenants, operations, stacks, steps: t.steps, router: routes, runtime,
+    appImage: (v) => stackImages(config, v).app,
+    maker: new BackupMaker({ runtime, platformId: config.platformId, key: backupKey, workDir: path.join(config.backups.dir, '.work'), log, clock: options.clock }),
+    target: backupTargetOf(config.backups), key: backupKey, events, metrics, log, platformId: config.platformId, instanceId, clock: options.clock ?? (() => new Date())
+  });
+  await backups.init();
+  const backupScheduler = new BackupScheduler({ service: backups, tenants: repo, repo: backupsRepo, intervalMs: config.backups.intervalMs, parallel: config.backups.parallel, log, clock: options.clock ?? (() => new Date()) });
   const upgrades = createUpgradesModule({ db: db.db, config, tenantsRepo: repo, stacks, operations, runtime, router: routes, sleep, visits, events, log, instanceId, admission });
   await upgrades.init();
   const stats = new StatsCollector(repo, runtime, events, log, { platformId: config.platformId, ...config.stats, containers: () => t.live.refresh() }, activity);
@@ -260,9 +282,9 @@ export async function createPlatform(
   const version = config.defaultAppVersion;
   const images = stackImages(config, version);
   const templateImages = { IMAGE_APP: images.app, IMAGE_DB: images.db, IMAGE_STORAGE: images.storage, APP_VERSION: version };
-  const app = await buildApp({ db: db.db, tenants, tenantViews, tenantLogs, events, tokens, audit, metrics, version, operators, terminal, stats, templates, templateImages, upgrades: upgrades.service, appRepo: config.images.appRepo, capacity: { admission, repo, templates, diskPath: config.capacity.diskPath, clock: options.clock }, measurements, onboarding: { module: onboarding, config: config.onboarding } }, options.fastify, { beforeSerialize: options.beforeSerialize });
+  const app = await buildApp({ db: db.db, tenants, tenantViews, tenantLogs, events, tokens, audit, metrics, version, operators, terminal, stats, templates, templateImages, upgrades: upgrades.service, appRepo: config.images.appRepo, capacity: { admission, repo, templates, diskPath: config.capacity.diskPath, clock: options.clock }, measurements, backups, onboarding: { module: onboarding, config: config.onboarding } }, options.fastify, { beforeSerialize: options.beforeSerialize });
   return {
-    app, db, runtime, repo, tenants, tenantViews, tenantLogs, stacks, operations, events, tokens, audit, routes, activity, monitor, reconciler, sleep, sleepPolicy, waker, metrics, operators, terminal, stats, storage, onboarding, upgrades, admission, measurements, mail, instanceId,
+    app, db, runtime, repo, tenants, backups, backupScheduler, tenantViews, tenantLogs, stacks, operations, events, tokens, audit, routes, activity, monitor, reconciler, sleep, sleepPolicy, waker, metrics, operators, terminal, stats, storage, onboarding, upgrades, admission, measurements, mail, instanceId,
     async startLoops() {
       // nginx may have started from an older table (a corrupt file's last good
       // copy); the reconciler compares with ours, so nginx must hold ours first.
@@ -276,10 +298,13 @@ export async function createPlatform(
       await upgrades.runner.start();
       // Load teams a dead process left are removed, and its report says so.
       await measurements.recover();
+      // Backups a dead process left running are failed, never complete.
+      await backups.recover();
       await monitor.start();
       reconciler.start();
       stats.start();
       sleepPolicy.start();
+      backupScheduler.start();
       loops = true;
     },
     async close() {
@@ -290,6 +315,7 @@ export async function createPlatform(
         monitor.stop();
         await reconciler.stop();
         await sleepPolicy.stop();
+        await backupScheduler.stop();
         await stats.stop();
       }
       await wakeServer?.close();

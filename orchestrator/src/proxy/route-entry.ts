@@ -7,7 +7,7 @@ import { BerthError } from '../errors.js';
 import { slugProblem } from '../contract/slug.js';
 
 /** States whose page nginx answers itself (503, with Retry-After); the texts live in berth_routes.lua. */
-export const DOWN_STATES = ['stopped', 'failed', 'provisioning', 'upgrading', 'deleting', 'degraded', 'hibernated'] as const;
+export const DOWN_STATES = ['stopped', 'failed', 'provisioning', 'upgrading', 'deleting', 'degraded', 'hibernated', 'restoring'] as const;
 export type DownState = (typeof DOWN_STATES)[number];
 
 /**

@@ -13,7 +13,7 @@ import type { ContainerRuntime, ContainerSummary } from '../runtime/types.js';
 import { groupByTenant } from '../stacks/render.js';
 import { LABEL } from '../runtime/labels.js';
 import { downStack } from '../stacks/stack-runner.js';
-import type { Operations, UpgradeResumer } from '../tenants/operations.js';
+import type { Operations, Resumers } from '../tenants/operations.js';
 import type { TenantStacks } from '../tenants/tenant-stacks.js';
 import type { RouteState } from '../tenants/tenant-steps.js';
 import type { TenantsRepository } from '../tenants/tenants.repository.js';
@@ -54,7 +54,8 @@ export class Reconciler {
       platformId: string;
       instanceId: string;
       intervalMs: number;
-      resumeUpgrade?: UpgradeResumer;
+      /** Who finishes or undoes an upgrade, a backup or a restore a dead process left. */
+      resumers?: Resumers;
       /** Every container of the platform (one list call, shared: tenants/live-containers.ts); Docker's list when absent. */
       containers?: () => Promise<ContainerSummary[]>;
     }
@@ -97,7 +98,7 @@ export class Reconciler {
     for (const doc of docs) {
       try {
         if (doc.operation) {
-          if (doc.operation.owner !== this.options.instanceId && (await this.operations.resume(doc, doc.operation, this.options.resumeUpgrade))) report.resumed.push(doc._id);
+          if (doc.operation.owner !== this.options.instanceId && (await this.operations.resume(doc, doc.operation, this.options.resumers))) report.resumed.push(doc._id);
           continue;
         }
         const have = byTenant.get(doc._id) ?? [];

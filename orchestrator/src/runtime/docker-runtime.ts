@@ -264,6 +264,28 @@ export class DockerRuntime implements ContainerRuntime {
     }
   }
 
+  async importVolume(spec: VolumeExport, archive: Readable): Promise<TreeDigest> {
+    if (!(await this.owned('volume', spec.volume, spec.labels))) throw new BerthError('RUNTIME_ERROR', `volume ${spec.volume} does not exist`);
+    if (await this.owned('container', spec.helper, spec.labels)) await this.removeContainer(spec.helper);
+    try {
+      const helper = await this.call(`create helper ${spec.helper}`, () =>
+        this.docker.createContainer({
+          name: spec.helper,
+          Image: spec.image,
+          Cmd: ['berth-import-never-runs'],
+          Labels: spec.labels,
+          NetworkDisabled: true,
+          HostConfig: { NetworkMode: 'none', Mounts: [{ Type: 'volume' as const, Source: spec.volume, Target: spec.path }] }
+        })
+      );
+      // The archive of /data holds "data/…": unpacked at its parent it lands in the volume.
+      await this.call(`write ${spec.volume}`, () => helper!.putArchive(archive, { path: path.posix.dirname(spec.path) }));
+      return await this.digestOf(helper!, spec.path, spec.volume);
+    } finally {
+      await this.removeContainer(spec.helper);
+    }
+  }
+
   private async digestOf(container: Docker.Container, at: string, volume: string): Promise<TreeDigest> {
     const archive = (await this.call(`read ${volume}`, () => container.getArchive({ path: at }))) as unknown as Readable;
     const digest = new TarDigest();

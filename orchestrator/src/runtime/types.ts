@@ -200,6 +200,13 @@ export interface ContainerRuntime {
   copyVolume(copy: VolumeCopy): Promise<{ from: TreeDigest; to: TreeDigest }>;
   /** Hands the volume's tar stream (its files under path's last name) to `read`, and removes the helper when `read` is done. */
   exportVolume(spec: VolumeExport, read: (archive: Readable) => Promise<void>): Promise<void>;
+  /**
+   * Unpacks `archive` (a tar whose entries are under path's last name, as
+   * exportVolume gives them) into the volume, through a helper never started,
+   * and returns the digest of the tree read back. The volume should be empty:
+   * nothing in it is removed first.
+   */
+  importVolume(spec: VolumeExport, archive: Readable): Promise<TreeDigest>;
 
   createContainer(spec: ContainerSpec): Promise<string>;
   startContainer(name: string): Promise<void>;

@@ -12,6 +12,7 @@ import { refusedAsks } from './hardening.js';
 import { parseMemory } from './render.js';
 import { planEdgeProblems } from './plan-edge.js';
 import { planSleepProblems } from './plan-sleep.js';
+import { planBackupProblems } from './plan-backup.js';
 
 export interface TemplateProblem {
   path: string;
@@ -118,9 +119,10 @@ function checkMeaning(t: StackTemplate): TemplateProblem[] {
   } else if (x.storage?.service === x.route.service) {
     problems.push({ path: '/x-berth/storage/service', message: 'the routed service moves between two containers during upgrades; keep the files in another service' });
   }
-  for (const [plan, { limits, allow, storage_quota: quota, edge, sleep }] of Object.entries(x.plans)) {
+  for (const [plan, { limits, allow, storage_quota: quota, edge, sleep, backup }] of Object.entries(x.plans)) {
     for (const [field, message] of planEdgeProblems(plan, edge)) problems.push({ path: `/x-berth/plans/${plan}/edge/${field}`, message });
     for (const [field, message] of planSleepProblems(plan, sleep)) problems.push({ path: `/x-berth/plans/${plan}/sleep/${field}`, message });
+    for (const [field, message] of planBackupProblems(plan, backup)) problems.push({ path: `/x-berth/plans/${plan}/backup/${field}`, message });
     if (x.storage && quota === undefined) {
       problems.push({ path: `/x-berth/plans/${plan}`, message: `plan "${plan}" states no storage_quota, which x-berth.storage needs (e.g. storage_quota: 1g)` });
     }

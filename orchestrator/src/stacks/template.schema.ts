@@ -45,6 +45,24 @@ const sleep = {
   }
 } as const;
 
+// How often a team is backed up and what is kept (stacks/plan-backup.ts checks the duration).
+const backup = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    every: { type: 'string', maxLength: 12, description: 'a backup this often, e.g. 24h, or never' },
+    keep: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        daily: { type: 'integer', minimum: 0, maximum: 366 },
+        weekly: { type: 'integer', minimum: 0, maximum: 520 },
+        'pre-upgrade': { type: 'integer', minimum: 0, maximum: 100 }
+      }
+    }
+  }
+} as const;
+
 const probe = {
   type: 'object',
   additionalProperties: false,
@@ -160,6 +178,7 @@ export const templateSchema = {
               limits: { type: 'object', additionalProperties: limits },
               edge,
               sleep,
+              backup,
               // What this plan's services may have beyond the runtime's defaults.
               allow: { type: 'array', uniqueItems: true, items: { enum: [...ALLOWANCES] } }
             }
@@ -198,6 +217,11 @@ export interface PlanSleep {
   pause?: string;
   stop?: string;
 }
+/** x-berth.plans.<plan>.backup: every field optional (stacks/plan-backup.ts fills defaults). */
+export interface PlanBackupSpec {
+  every?: string;
+  keep?: { daily?: number; weekly?: number; 'pre-upgrade'?: number };
+}
 export type Probe = { exec: string[] } | { http: { path: string } };
 export interface TemplateService {
   image: string;
@@ -229,7 +253,7 @@ export interface StackTemplate {
     /** Where the team's files live: run in that service's container, `usage` prints their bytes, `limit` caps them. */
     storage?: StorageSpec;
     default_plan: string;
-    plans: Record<string, { description?: string; storage_quota?: string; limits: Record<string, Limits>; edge?: PlanEdge; sleep?: PlanSleep; allow?: Allowance[] }>;
+    plans: Record<string, { description?: string; storage_quota?: string; limits: Record<string, Limits>; edge?: PlanEdge; sleep?: PlanSleep; backup?: PlanBackupSpec; allow?: Allowance[] }>;
   };
   services: Record<string, TemplateService>;
   volumes?: Record<string, Record<string, never> | null>;

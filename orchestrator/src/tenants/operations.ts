@@ -72,8 +72,14 @@ export interface RunOptions {
   unlimited?: boolean;
 }
 
-/** Finishes or undoes an upgrade whose process died (upgrades/tenant-swap.ts). */
-export type UpgradeResumer = (doc: TenantDoc, op: Operation) => { work: (step: Step) => Promise<Phase>; onFailure: () => Promise<Phase> };
+/** Finishes or undoes an operation whose process died: an upgrade (upgrades/tenant-swap.ts), a backup or a restore (backups/). */
+export type Resumer = (doc: TenantDoc, op: Operation) => { work: (step: Step) => Promise<Phase>; onFailure: () => Promise<Phase> };
+export interface Resumers {
+  upgrade?: Resumer;
+  backup?: Resumer;
+  /** A restore, or a create that restores a backup into the new team (op.restore set). */
+  restore?: Resumer;
+}
 
 /** How much of a crashing service's log a CRASH_LOOP error carries: its last lines, each capped (the team writes them). */
 const CRASH_LOG_LINES = 20;
@@ -92,6 +98,8 @@ async function lastLogLines(runtime: ContainerRuntime, container: string): Promi
 export class Operations {
   private readonly limiter: OperationLimiter;
   private readonly inflight = new Set<Promise<void>>();
+  /** How each operation this process runs ends, while it runs and a minute after. */
+  private readonly ends = new Map<string, Promise<OperationEnd>>();
 
   constructor(private readonly d: OperationsDeps) {
     this.limiter = new OperationLimiter(d.config.maxParallelOps);
@@ -111,8 +119,8 @@ export class Operations {
    * A new tenant, in the registry at once ('provisioning', under its create
    * operation), then brought up. `insert` writes it (and picks its port).
    */
-  async create(draft: Omit<TenantDoc, 'phase' | 'operation'>, keepData: boolean, insert: (doc: TenantDoc) => Promise<void>, work: Work, onFailure: OnFailure): Promise<Started & { doc: TenantDoc }> {
-    const op: Operation = { ...this.newOperation('create'), keepData };
+  async create(draft: Omit<TenantDoc, 'phase' | 'operation'>, keepData: boolean, insert: (doc: TenantDoc) => Promise<void>, work: Work, onFailure: OnFailure, extra: Partial<Operation> = {}): Promise<Started & { doc: TenantDoc }> {
+    const op: Operation = { ...this.newOperation('create'), keepData, ...extra };
     const doc: TenantDoc = { ...draft, phase: 'provisioning', operation: op };
     await insert(doc);
     await this.d.events.publish({ type: 'tenant.created', tenant: doc._id, data: { plan: doc.plan, displayName: doc.displayName } });
@@ -234,7 +242,7 @@ export class Operations {
    * rolled back to a cleanly failed tenant with nothing left behind. False
    * when the tenant changed meanwhile.
    */
-  async resume(doc: TenantDoc, dead: Operation, resumeUpgrade?: UpgradeResumer): Promise<boolean> {
+  async resume(doc: TenantDoc, dead: Operation, resumers: Resumers = {}): Promise<boolean> {
     const op: Operation = { ...dead, owner: this.d.instanceId, step: 'resumed' };
     const taken = await this.d.repo.update(doc._id, { $set: { operation: op } });
     if (!taken) return false;
@@ -242,8 +250,25 @@ export class Operations {
     const steps = this.d.steps;
     const fail = async (): Promise<Phase> => (op.kind === 'create' ? steps.rollBackCreate(doc._id, !op.keepData) : 'failed');
     const bringUp = (step: Step) => steps.bringUp(taken, step);
+    const resumer = (r: Resumer | undefined, or: () => void) => {
+      // The step it died at tells the resumer how far it got.
+      const it = r?.(taken, { ...op, step: dead.step });
+      if (it) void this.launch(taken, op, it.work, it.onFailure);
+      else or();
+    };
     switch (op.kind) {
       case 'create':
+        if (op.restore) resumer(resumers.restore, () => void this.launch(taken, op, bringUp, fail));
+        else void this.launch(taken, op, bringUp, fail);
+        break;
+      // A backup cut short is marked failed and what it froze is thawed; a
+      // restore cut short is run again whole (it verified the backup first).
+      case 'backup':
+        resumer(resumers.backup, () => void this.launch(taken, op, async () => taken.phase, async () => taken.phase));
+        break;
+      case 'restore':
+        resumer(resumers.restore, () => void this.launch(taken, op, bringUp, fail));
+        break;
       case 'start':
       case 'restart':
       case 'heal':
@@ -272,13 +297,16 @@ export class Operations {
           return 'failed';
         });
         break;
-      case 'upgrade': {
-        const upgrade = resumeUpgrade?.(taken, op);
-        void this.launch(taken, op, upgrade?.work ?? bringUp, upgrade?.onFailure ?? fail);
+      case 'upgrade':
+        resumer(resumers.upgrade, () => void this.launch(taken, op, bringUp, fail));
         break;
-      }
     }
     return true;
+  }
+
+  /** How operation `id` (run by this process) ends; an unknown one reads as failed. */
+  ended(id: string): Promise<OperationEnd> {
+    return this.ends.get(id) ?? Promise.resolve({ type: 'operation.failed', code: 'INTERNAL', message: `operation ${id} is not running in this process` });
   }
 
   /** Waits for every operation this process started (tests, shutdown). */
@@ -323,6 +351,8 @@ export class Operations {
     const watch: OperationWatch = { step: op.step };
     let ended!: (end: OperationEnd) => void;
     const done = new Promise<OperationEnd>((resolve) => (ended = resolve));
+    this.ends.set(op.id, done);
+    void done.then(() => setTimeout(() => this.ends.delete(op.id), 60_000).unref());
     const step = async (name: string) => {
       // Work cut short by the deadline reports (and does) nothing more.
       assertNotAborted();

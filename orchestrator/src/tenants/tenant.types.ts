@@ -19,6 +19,10 @@ export interface Operation {
   keepData?: boolean;
   /** An upgrade's blue/green swap, so that a restart can finish or undo it. */
   swap?: SwapPlan;
+  /** A backup's id, so that a restart can mark it failed and thaw what it froze. */
+  backup?: { id: string };
+  /** What a restore puts back: a backup of `from` (this team, or the team it clones). A restart runs it again whole. */
+  restore?: { from: string; backup: string };
 }
 
 /** Where an upgrade moves the routed service from and to. */

@@ -11,10 +11,10 @@ import { SLUG_RULE, SLUG_SCHEMA_PATTERN } from '../contract/slug.js';
 // frozen: idle, its containers paused (memory kept); sleeping: idle longer,
 // stopped by the sleep policy. Both wake on the next request, unlike an
 // operator's `stopped`.
-export const PHASES = ['provisioning', 'running', 'degraded', 'stopped', 'frozen', 'sleeping', 'hibernated', 'upgrading', 'failed', 'deleting'] as const;
+export const PHASES = ['provisioning', 'running', 'degraded', 'stopped', 'frozen', 'sleeping', 'hibernated', 'upgrading', 'restoring', 'failed', 'deleting'] as const;
 export type Phase = (typeof PHASES)[number];
 
-export const OPERATION_KINDS = ['create', 'start', 'stop', 'restart', 'delete', 'heal', 'upgrade', 'owner-link', 'freeze', 'sleep', 'wake'] as const;
+export const OPERATION_KINDS = ['create', 'start', 'stop', 'restart', 'delete', 'heal', 'upgrade', 'owner-link', 'freeze', 'sleep', 'wake', 'backup', 'restore'] as const;
 export type OperationKind = (typeof OPERATION_KINDS)[number];
 
 /** A tenant's slug, as a path parameter or a list item: lengths are checked before the pattern. */

@@ -17,7 +17,7 @@ import type { Operations } from './operations.js';
 import { allocatePort } from './port-allocator.js';
 import { assertValidSlug } from '../contract/reserved.js';
 import type { TenantStacks } from './tenant-stacks.js';
-import type { TenantSteps } from './tenant-steps.js';
+import type { Step, TenantSteps } from './tenant-steps.js';
 import type { SleepSteps } from './sleep-steps.js';
 import type { SleepCommands } from './sleep-commands.js';
 import type { SleepSetting } from './sleep.schema.js';
@@ -57,7 +57,13 @@ export class TenantsService {
   constructor(private readonly d: CommandsDeps) {}
 
   /** `input` is POST /tenants's body; onboarding passes the same (ownerEmail: the team's first member, its owner). */
-  async create(input: CreateTenantBody): Promise<{ tenant: TenantView } & Accepted> {
+  /**
+   * `input` is POST /tenants's body; onboarding passes the same (ownerEmail:
+   * the team's first member, its owner). `restore`: the new team starts from
+   * a backup (backups/): `prepare` fills its volumes before it comes up, at
+   * the backup's app version, inside the create operation.
+   */
+  async create(input: CreateTenantBody, restore?: { from: string; backup: string; appVersion: string; prepare: (doc: TenantDoc, step: Step) => Promise<void> }): Promise<{ tenant: TenantView } & Accepted> {
     assertValidSlug(input.slug);
     const templateName = input.template ?? 'tenant';
     const template = this.d.templates.get(templateName);
@@ -83,7 +89,7 @@ export class TenantsService {
       plan,
       template: templateName,
       templateVersion: x.version,
-      appVersion: this.d.config.defaultAppVersion,
+      appVersion: restore?.appVersion ?? this.d.config.defaultAppVersion,
       desired: 'running',
       port: 0,
       secrets: retained ?? this.d.box.seal(generateSecrets(template), input.slug),
@@ -95,11 +101,13 @@ export class TenantsService {
       draft,
       kept.length > 0,
       (doc) => this.insert(doc),
-      (doc, step) => {
+      async (doc, step) => {
         this.d.steps.showProvisioning(doc._id);
+        if (restore) await restore.prepare(doc, step);
         return this.d.steps.bringUp(doc, step);
       },
-      (op) => this.d.steps.rollBackCreate(input.slug, !op.keepData)
+      (op) => this.d.steps.rollBackCreate(input.slug, !op.keepData),
+      restore ? { restore: { from: restore.from, backup: restore.backup } } : {}
     ));
     return { tenant: this.d.views.view(started.doc), operation: started.operation };
   }

@@ -139,7 +139,7 @@ t.test('keys that would leave the target are refused', async (t) => {
 
 t.test('target settings: a bad one stops the platform with what to fix; with no endpoint, the directory', async (t) => {
   const read = (env: Record<string, string>) => () => readBackupConfig((n) => ({ BERTH_BACKUP_DIR: '/var/lib/berth-backups', BERTH_BACKUP_S3_BUCKET: 'b-1', BERTH_BACKUP_S3_PREFIX: 'berth', BERTH_BACKUP_S3_ACCESS_KEY: 'a', BERTH_BACKUP_S3_SECRET_KEY: 's', ...env })[n] ?? '');
-  t.same(read({})(), { dir: '/var/lib/berth-backups' }, 'no endpoint: the directory');
+  t.same(read({})(), { dir: '/var/lib/berth-backups', intervalMs: 60_000, parallel: 1 }, 'no endpoint: the directory, and the scheduler\'s defaults');
   t.equal(backupTargetOf(read({})()).describe, 'dir:/var/lib/berth-backups');
   for (const [env, why] of [
     [{ BERTH_BACKUP_DIR: 'relative' }, /BERTH_BACKUP_DIR must be an absolute path/],

@@ -37,6 +37,7 @@ export function platformEnv(config: PlatformConfig, extra: Record<string, string
     BERTH_MAIL_RELAY_PORT: String(config.mailRelay.port),
     BERTH_WAKE_PORT: String(config.wake.port),
     BERTH_HTTP_PORT: String(config.nginx.httpPort),
+    BERTH_BACKUP_DIR: config.backups.dir,
     BERTH_LOG_LEVEL: 'warn',
     ...extra
   };
@@ -83,6 +84,8 @@ export async function startTestPlatform(
     // The wake listener's port too: routes of sleeping teams name it.
     wake: { ...base.wake, port: await freePort() },
     mongoUrl: undefined,
+    // Its backups under its home: removed with it.
+    backups: { ...base.backups, dir: path.join(home, 'backups') },
     // A slice of its own, away from the production range: a platform allocates
     // the lowest free port, and the app binds it only once its stack is
     // healthy, so two platforms sharing a range (another test run, or the

@@ -1,0 +1,100 @@
+// Backups on each team's plan schedule (x-berth.plans.<plan>.backup.every):
+// a pass every BERTH_BACKUP_INTERVAL_MS starts the backups that are due, at
+// most BERTH_BACKUP_PARALLEL at a time (a thousand teams due at midnight are
+// backed up one after another, not all at once). A team is due when its
+// newest complete backup is older than its schedule (a new team: its age);
+// one whose scheduled backup failed is tried again 15 minutes later. A team
+// another operation holds is tried at the next pass.
+import { BerthError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { TenantDoc } from '../tenants/tenant.types.js';
+import type { TenantsRepository } from '../tenants/tenants.repository.js';
+import type { BackupsRepository } from './backups.repository.js';
+import type { BackupService } from './backups.service.js';
+
+const RETRY_AFTER_FAILURE_MS = 15 * 60_000;
+const SCHEDULABLE = new Set(['running', 'degraded', 'frozen', 'sleeping', 'stopped']);
+
+export interface BackupSchedulerDeps {
+  service: BackupService;
+  tenants: TenantsRepository;
+  repo: BackupsRepository;
+  intervalMs: number;
+  parallel: number;
+  log: Logger;
+  clock: () => Date;
+}
+
+export class BackupScheduler {
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+  private pass$: Promise<string[]> | undefined;
+  private readonly inflight = new Map<string, Promise<unknown>>();
+
+  constructor(private readonly d: BackupSchedulerDeps) {}
+
+  start(): void {
+    this.running = true;
+    const tick = () => {
+      if (!this.running) return;
+      this.timer = setTimeout(() => {
+        this.pass()
+          .catch((err: Error) => this.d.log.warn({ err: err.message }, 'backup pass failed'))
+          .finally(tick);
+      }, this.d.intervalMs);
+    };
+    tick();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    clearTimeout(this.timer);
+    await this.pass$?.catch(() => undefined);
+    await Promise.allSettled([...this.inflight.values()]);
+  }
+
+  /** One pass: the slugs whose backup it started. */
+  pass(): Promise<string[]> {
+    this.pass$ ??= this.run().finally(() => (this.pass$ = undefined));
+    return this.pass$;
+  }
+
+  /** When the team's next scheduled backup is due (ms since epoch), or null: never. */
+  async dueAt(doc: TenantDoc): Promise<number | null> {
+    const everyMs = this.d.service.policyOf(doc).everyMs;
+    if (everyMs === null) return null;
+    const records = await this.d.repo.list(doc._id);
+    const ok = records.find((r) => r.state === 'complete');
+    const failed = records.find((r) => r.state === 'failed' && r.reason === 'scheduled');
+    const due = (ok?.createdAt ?? doc.createdAt).getTime() + everyMs;
+    const retry = failed && (!ok || failed.createdAt > ok.createdAt) ? failed.createdAt.getTime() + RETRY_AFTER_FAILURE_MS : 0;
+    return Math.max(due, retry);
+  }
+
+  private async run(): Promise<string[]> {
+    const started: string[] = [];
+    const now = this.d.clock().getTime();
+    const due: Array<[number, TenantDoc]> = [];
+    for (const doc of await this.d.tenants.list()) {
+      if (!SCHEDULABLE.has(doc.phase) || doc.operation || this.inflight.has(doc._id)) continue;
+      const at = await this.dueAt(doc);
+      if (at !== null && at <= now) due.push([at, doc]);
+    }
+    // The longest overdue first.
+    due.sort((a, b) => a[0] - b[0]);
+    for (const [, doc] of due) {
+      if (this.inflight.size >= this.d.parallel || !this.running) break;
+      try {
+        const { done } = await this.d.service.create(doc._id, 'scheduled');
+        const end = done.finally(() => this.inflight.delete(doc._id));
+        this.inflight.set(doc._id, end);
+        started.push(doc._id);
+      } catch (err) {
+        // Another operation took it meanwhile: the next pass asks again.
+        if (!(err instanceof BerthError && ['OPERATION_CONFLICT', 'TENANT_NOT_FOUND'].includes(err.code))) throw err;
+      }
+    }
+    if (started.length > 0) this.d.log.info({ started, due: due.length }, 'scheduled backups started');
+    return started;
+  }
+}
