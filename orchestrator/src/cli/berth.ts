@@ -9,8 +9,9 @@ import { out } from './output.js';
 const USAGE = `Usage: berth <command> [arguments]
 
 Drives Berth's DevOps API: tenants (each team's app, database and object
-store), bulk upgrades of their app, the host's capacity, and API tokens; and, on the platform's
-host, the first admin token and the first operator.
+store), their backups and restores, bulk upgrades of their app, the host's
+capacity, and API tokens; and, on the platform's host, the first admin token
+and the first operator.
 
   berth tenant create <slug> [--name NAME] [--plan PLAN] [--wait [--timeout S]]
   berth tenant list [--phase PHASE] [--json]
@@ -19,6 +20,10 @@ host, the first admin token and the first operator.
   berth tenant delete <slug> [--delete-data [--yes]] [--wait [--timeout S]]
   berth tenant logs <slug> [--service S] [--tail N] [--follow]
   berth tenant owner-link <slug> [--json] [--wait [--timeout S]]
+  berth backup list [<slug>] [--json]
+  berth backup create <slug> [--wait [--timeout S]] | show <slug> <id> | delete <slug> <id> --yes
+  berth backup preview|restore <slug> <id> [--into NEW] [--yes] [--wait [--timeout S]]
+  berth backup download <slug> <id> --out FILE
   berth upgrade --to X (--all | --tenants a,b | --filter phase=P,version=V,prefix=P)
                 [--canary N] [--concurrency N] [--max-failures N] [--auto-approve] [--wait]
   berth upgrade preview|list|status|approve|pause|resume|cancel|rollback ...
@@ -48,7 +53,8 @@ Exit codes:
   0  success
   1  the API refused or failed the request (4xx/5xx), e.g. SLUG_INVALID, FORBIDDEN
   2  usage error: unknown flag, missing or bad argument, BERTH_TOKEN unset,
-     --delete-data not confirmed
+     --delete-data, a restore over a team or a backup's delete not
+     confirmed (--yes), a download's file exists
   3  cannot reach the API (connection refused, DNS, timeout, TLS, stream lost)
   4  --wait: the operation failed; its code and message are printed (an
      upgrade job: a tenant failed, or the job halted or was cancelled)
@@ -58,13 +64,14 @@ type Main = (argv: readonly string[]) => Promise<void>;
 
 const GROUPS: Record<string, () => Promise<Main>> = {
   tenant: async () => (await import('./tenant.js')).tenantMain,
+  backup: async () => (await import('./backup.js')).backupMain,
   token: async () => (await import('./token.js')).tokenMain,
   upgrade: async () => (await import('./upgrade.js')).upgradeMain,
   versions: async () => (await import('./versions.js')).versionsMain,
   capacity: async () => (await import('./capacity.js')).capacityMain,
   admin: async () => (await import('./admin.js')).adminMain
 };
-const ALIASES: Record<string, string> = { tenants: 'tenant', tokens: 'token', upgrades: 'upgrade' };
+const ALIASES: Record<string, string> = { tenants: 'tenant', backups: 'backup', tokens: 'token', upgrades: 'upgrade' };
 
 async function main(argv: readonly string[]): Promise<void> {
   const [cmd = '', ...rest] = argv;
@@ -75,7 +82,7 @@ async function main(argv: readonly string[]): Promise<void> {
   }
   const name = ALIASES[cmd] ?? cmd;
   const load = Object.hasOwn(GROUPS, name) ? GROUPS[name] : undefined;
-  if (!load) usageError(`unknown command "${cmd}" (tenant, upgrade, versions, capacity, token, admin)`);
+  if (!load) usageError(`unknown command "${cmd}" (tenant, backup, upgrade, versions, capacity, token, admin)`);
   await (await load())(rest);
 }
 

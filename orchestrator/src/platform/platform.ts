@@ -227,7 +227,12 @@ export async function createPlatform(
   });
   await backups.init();
   const backupScheduler = new BackupScheduler({ service: backups, tenants: repo, repo: backupsRepo, intervalMs: config.backups.intervalMs, parallel: config.backups.parallel, log, clock: options.clock ?? (() => new Date()) });
-  const upgrades = createUpgradesModule({ db: db.db, config, tenantsRepo: repo, stacks, operations, runtime, router: routes, sleep, visits, events, log, instanceId, admission });
+  const backupBefore = async (slug: string) => {
+    const { backup, done } = await backups.create(slug, 'pre-upgrade');
+    const end = await done;
+    return end.type === 'operation.succeeded' ? { ok: true as const, id: backup.id } : { ok: false as const, id: backup.id, code: end.code ?? 'BACKUP_FAILED', message: end.message ?? 'the backup failed' };
+  };
+  const upgrades = createUpgradesModule({ db: db.db, config, tenantsRepo: repo, stacks, operations, runtime, router: routes, sleep, visits, events, log, instanceId, admission, backupBefore });
   await upgrades.init();
   const stats = new StatsCollector(repo, runtime, events, log, { platformId: config.platformId, ...config.stats, containers: () => t.live.refresh() }, activity);
     const defaultTemplate = templates.get('tenant');

@@ -20,6 +20,8 @@ export interface RunnerDeps {
   swap: TenantSwap;
   /** Wakes a sleeping team for its upgrade and puts it back after. */
   sleepers: Sleepers;
+  /** Takes a backup of the team (a pre-upgrade one) and says how it ended; absent: no backups before upgrades. */
+  backupBefore?: (slug: string) => Promise<{ ok: true; id: string } | { ok: false; id?: string; code: string; message: string }>;
   events: EventBus;
   log: Logger;
   instanceId: string;
@@ -194,6 +196,9 @@ export class JobRunner {
       } else if (!UPGRADABLE.includes(doc.phase) && !isAsleep(doc.phase)) {
         this.end(e, 'skipped', { code: 'OPERATION_CONFLICT', message: `tenant ${e.slug} is ${doc.phase}` });
       } else {
+        // Its backup first, asleep or not (a sleeping team's volumes are read as they rest).
+        const backedUp = await this.backupFor(job, e, save);
+        if (!backedUp) return;
         // An earlier attempt's record stays (a restart between its wake and its swap): the team still goes back.
         if (isAsleep(doc.phase)) e.sleeper = { from: doc.phase };
         const woken = e.sleeper ? await this.wakeFor(job, e, save) : { ok: true as const };
@@ -223,6 +228,49 @@ export class JobRunner {
       const code = err instanceof BerthError ? err.code : 'INTERNAL';
       this.end(e, 'failed', { code, message: (err as Error).message });
     }
+  }
+
+  /**
+   * The job's pre-upgrade backup of the team (strategy.backup); false when
+   * it failed and the job requires one: the entry then ends failed with
+   * BACKUP_FAILED, before anything of the team was touched. A backup an
+   * earlier attempt took stands.
+   */
+  private async backupFor(job: UpgradeJob, e: JobTenant, save: () => Promise<void>): Promise<boolean> {
+    const mode = job.strategy.backup ?? 'required';
+    if (mode === 'skip' || !this.d.backupBefore || e.backup?.id) return true;
+    await this.report(job, e, save, 'backup');
+    const deadline = Date.now() + BUSY_WAIT_MS;
+    let taken;
+    for (;;) {
+      try {
+        taken = await this.d.backupBefore(e.slug);
+        break;
+      } catch (err) {
+        // Another operation holds the team: wait for it as the swap would.
+        const busy = err instanceof BerthError && err.code === 'OPERATION_CONFLICT';
+        if (busy && Date.now() < deadline) {
+          await sleep(POLL_MS * 2);
+          continue;
+        }
+        taken = { ok: false as const, code: err instanceof BerthError ? err.code : 'INTERNAL', message: (err as Error).message };
+        break;
+      }
+    }
+    if (taken.ok) {
+      e.backup = { id: taken.id };
+      await save();
+      return true;
+    }
+    e.backup = { ...(taken.id ? { id: taken.id } : {}), error: { code: taken.code, message: taken.message } };
+    if (mode === 'best-effort') {
+      await save();
+      return true;
+    }
+    this.end(e, 'failed', { code: 'BACKUP_FAILED', message: `the backup before the upgrade failed (${taken.message}); ${e.slug} was not upgraded and keeps ${e.from}. Start the job with backup: best-effort or skip to upgrade without one` });
+    await save();
+    await this.publishTenant(job, e);
+    return false;
   }
 
   private async wakeFor(job: UpgradeJob, e: JobTenant, save: () => Promise<void>) {

@@ -1,6 +1,6 @@
 import type { Phase } from '../tenants/tenant.types.js';
 import type { SleeperRecord } from './sleepers.js';
-import type { JobAction, JobState, TenantState } from './upgrades.schema.js';
+import type { JobAction, JobState, PreUpgradeBackup, TenantState } from './upgrades.schema.js';
 
 // The lists live in the schema (a leaf the contract re-exports).
 export { JOB_STATES, TENANT_STATES, JOB_ACTIONS, type JobState, type TenantState, type JobAction } from './upgrades.schema.js';
@@ -25,6 +25,13 @@ export interface Strategy {
   maxFailures: number;
   /** How long a new app may take to pass /healthz. */
   healthTimeoutMs: number;
+  /**
+   * A backup of each team before its upgrade: required (no backup, no
+   * upgrade: the team fails with BACKUP_FAILED and keeps its version),
+   * best-effort (a failed backup is reported and the upgrade goes on), or
+   * skip. Absent (jobs made before backups): required.
+   */
+  backup?: PreUpgradeBackup;
 }
 
 export interface JobTenant {
@@ -39,6 +46,8 @@ export interface JobTenant {
   operation?: string;
   attempts: number;
   error?: { code: string; message: string };
+  /** The backup taken before its upgrade (its id), or why there is none. */
+  backup?: { id?: string; error?: { code: string; message: string } };
   /** A team asleep when its turn came: woken for the upgrade, then put back (upgrades/sleepers.ts). */
   sleeper?: SleeperRecord;
   startedAt?: Date;

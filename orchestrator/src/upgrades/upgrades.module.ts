@@ -9,7 +9,7 @@ import type { TenantsRepository } from '../tenants/tenants.repository.js';
 import type { Operations } from '../tenants/operations.js';
 import type { TenantStacks } from '../tenants/tenant-stacks.js';
 import type { SleepCommands } from '../tenants/sleep-commands.js';
-import { JobRunner } from './job-runner.js';
+import { JobRunner, type RunnerDeps } from './job-runner.js';
 import { Sleepers, type Visits } from './sleepers.js';
 import { TenantSwap, type SwapRouter } from './tenant-swap.js';
 import { UpgradesRepository } from './upgrades.repository.js';
@@ -39,11 +39,13 @@ export function createUpgradesModule(deps: {
   instanceId: string;
   /** Asked before an upgrade's second app starts. */
   admission: Admission;
+  /** The pre-upgrade backup of a team (backups/); absent: none. */
+  backupBefore?: RunnerDeps['backupBefore'];
 }): UpgradesModule {
   const repo = new UpgradesRepository(deps.db);
   const swap = new TenantSwap({ config: deps.config, repo: deps.tenantsRepo, stacks: deps.stacks, operations: deps.operations, runtime: deps.runtime, router: deps.router, events: deps.events, log: deps.log, admission: deps.admission });
   const sleepers = new Sleepers({ sleep: deps.sleep, tenantsRepo: deps.tenantsRepo, visits: deps.visits, log: deps.log });
-  const runner = new JobRunner({ repo, tenantsRepo: deps.tenantsRepo, swap, sleepers, events: deps.events, log: deps.log, instanceId: deps.instanceId });
+  const runner = new JobRunner({ repo, tenantsRepo: deps.tenantsRepo, swap, sleepers, backupBefore: deps.backupBefore, events: deps.events, log: deps.log, instanceId: deps.instanceId });
   const service = new UpgradesService({ config: deps.config, repo, tenantsRepo: deps.tenantsRepo, runtime: deps.runtime, runner, events: deps.events, instanceId: deps.instanceId });
   return { repo, swap, runner, service, init: () => repo.init() };
 }

@@ -16,6 +16,10 @@ export type TenantState = (typeof TENANT_STATES)[number];
 export const JOB_ACTIONS = ['approve', 'pause', 'resume', 'cancel'] as const;
 export type JobAction = (typeof JOB_ACTIONS)[number];
 
+/** A backup of each team before its upgrade: required (no backup, no upgrade), best-effort, or skip. */
+export const PRE_UPGRADE_BACKUP = ['required', 'best-effort', 'skip'] as const;
+export type PreUpgradeBackup = (typeof PRE_UPGRADE_BACKUP)[number];
+
 /** An image tag: what Docker allows in a tag, at most 64 characters. */
 export const VERSION_PATTERN = '^[0-9A-Za-z][0-9A-Za-z._-]{0,63}$';
 const version = { type: 'string', minLength: 1, maxLength: 64, pattern: VERSION_PATTERN, description: 'an image tag of the tenant-app repository, e.g. 0.2.0' } as const;
@@ -60,7 +64,11 @@ export const createBody = {
     concurrency: { type: 'integer', minimum: 1, maximum: 16, default: 2, description: 'tenants upgraded at once after the canary' },
     autoApprove: { type: 'boolean', default: false, description: 'go on after a healthy canary without waiting for approval' },
     maxFailures: { type: 'integer', minimum: 0, maximum: 10_000, default: 0, description: 'failed tenants after the canary that halt the job once exceeded' },
-    healthTimeoutSeconds: { type: 'integer', minimum: 5, maximum: 3600, description: 'how long a new app may take to pass /healthz' }
+    healthTimeoutSeconds: { type: 'integer', minimum: 5, maximum: 3600, description: 'how long a new app may take to pass /healthz' },
+    backup: {
+      type: 'string', enum: [...PRE_UPGRADE_BACKUP], default: 'required',
+      description: 'a backup of each team just before its upgrade: required (a team whose backup fails is not upgraded: it fails with BACKUP_FAILED and keeps its version), best-effort (reported, the upgrade goes on) or skip'
+    }
   }
 } as const;
 
@@ -111,7 +119,8 @@ export const jobSchema = {
         concurrency: { type: 'integer' },
         autoApprove: { type: 'boolean' },
         maxFailures: { type: 'integer' },
-        healthTimeoutMs: { type: 'integer' }
+        healthTimeoutMs: { type: 'integer' },
+        backup: { type: 'string', enum: [...PRE_UPGRADE_BACKUP] }
       }
     },
     state: { type: 'string', enum: [...JOB_STATES] },
@@ -138,6 +147,12 @@ export const jobSchema = {
           operation: { type: 'string' },
           attempts: { type: 'integer' },
           error,
+          backup: {
+            type: 'object',
+            additionalProperties: false,
+            description: 'the backup taken just before its upgrade (its id), or why there is none',
+            properties: { id: { type: 'string' }, error }
+          },
           sleeper: {
             type: 'object',
             additionalProperties: false,

@@ -58,9 +58,10 @@ export class UpgradesService {
       concurrency: input.concurrency ?? 2,
       autoApprove: input.autoApprove ?? false,
       maxFailures: input.maxFailures ?? 0,
-      healthTimeoutMs: (input.healthTimeoutSeconds ?? this.d.config.upgrades.healthTimeoutMs / 1000) * 1000
+      healthTimeoutMs: (input.healthTimeoutSeconds ?? this.d.config.upgrades.healthTimeoutMs / 1000) * 1000,
+      backup: input.backup ?? 'required'
     };
-    const { toVersion, canary: _c, concurrency: _n, autoApprove: _a, maxFailures: _m, healthTimeoutSeconds: _h, ...selection } = input;
+    const { toVersion, canary: _c, concurrency: _n, autoApprove: _a, maxFailures: _m, healthTimeoutSeconds: _h, backup: _b, ...selection } = input;
     return this.insert({ kind: 'upgrade', toVersion, selection }, strategy, preview, createdBy);
   }
 
@@ -86,7 +87,7 @@ export class UpgradesService {
       await this.d.runner.skipPending(source, 'the job was rolled back');
     }
     const s = source.strategy;
-    const strategy: Strategy = { canary: 0, concurrency: s.concurrency, autoApprove: true, maxFailures: preview.tenants.length, healthTimeoutMs: s.healthTimeoutMs };
+    const strategy: Strategy = { canary: 0, concurrency: s.concurrency, autoApprove: true, maxFailures: preview.tenants.length, healthTimeoutMs: s.healthTimeoutMs, backup: s.backup ?? 'required' };
     return this.insert({ kind: 'rollback', rollbackOf: id, selection: { tenants: [...before.keys()] } }, strategy, preview, createdBy);
   }
 
