@@ -75,6 +75,10 @@ t.test('a backup on demand: 202 with its operation, then complete in the list an
   t.match(overview.teams.find((x) => x.tenant === slug), { count: 1, overdue: false, every: '24h', lastSuccessAt: String });
   const files = await readdir(path.join(tp.config.backups.dir, slug, backupId));
   t.same(files.sort(), ['db-data.tar.sealed', 'manifest.json', 'storage-data.tar.sealed']);
+  const metrics = (await p.app.inject({ method: 'GET', url: '/metrics' })).body;
+  t.match(metrics, new RegExp(`berth_backup_last_success_timestamp_seconds\\{tenant="${slug}"\\} \\d+`), 'Prometheus: the last success per team');
+  t.match(metrics, /berth_backups_total\{reason="manual",result="ok"\} [1-9]/, 'Prometheus: backups by reason and result');
+  t.match(metrics, /berth_backup_pause_seconds_count/, 'Prometheus: the pauses');
   t.equal((await api('POST', `/tenants/${slug}/backups`)).statusCode, 202, 'a second, for the delete below');
   await p.operations.settled();
 });
