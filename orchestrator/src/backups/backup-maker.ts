@@ -5,32 +5,34 @@
 // together while their volumes are read, so the copy is of one instant, the
 // database's records and the objects they name alike. The app keeps running:
 // a request that needs the database waits out the pause, none fails. The
-// pause covers reading and sealing into a local file only; the upload to the
-// target happens after the thaw. The pause is measured and kept.
+// pause covers reading and sealing only; a bucket's upload happens after the
+// thaw. The pause is measured and kept.
 //
-// Each volume goes as the engine's tar of it, sealed (crypto/stream-seal.ts)
-// with a key derived from the platform key; the manifest, written last, names
-// the files with the SHA-256 of each tar and of each sealed file, and the
-// tree digest (every path, mode, owner and content) of each volume. A backup
-// is complete when its manifest is there: a crash before leaves no manifest.
+// Each volume goes as a tar of it, sealed as it streams (crypto/stream-seal.ts:
+// AES-256-GCM in 1 MiB frames, each with its authentication tag) with a key
+// derived from the platform key, in one pass and straight into its place on
+// the target. The manifest, written last, names each file with its size, the
+// SHA-256 of its frames' tags (a checksum of the whole file that a reader
+// checks as it opens every frame) and the volume's entry and byte counts. A
+// restore compares what it wrote with what it read (backups.service.ts). A
+// backup is complete when its manifest is there: a crash before leaves none.
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
-import path from 'node:path';
+import { writeFile } from 'node:fs/promises';
+import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { BerthError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { names } from '../names.js';
 import { LABEL } from '../runtime/labels.js';
 import { TarDigest } from '../runtime/tar-digest.js';
-import type { ContainerRuntime, TreeDigest } from '../runtime/types.js';
+import type { ContainerRuntime } from '../runtime/types.js';
 import { sealStream } from '../crypto/stream-seal.js';
 import type { StackSpec } from '../stacks/render.js';
-import type { BackupTarget } from './backup-target.js';
-import { streamHash } from './stream-hash.js';
+import type { BackupTarget, PendingFile } from './backup-target.js';
 
 export const MANIFEST = 'manifest.json';
-export const FORMAT = 'berth-backup/1';
+export const FORMAT = 'berth-backup/2';
 
 export interface BackupManifest {
   format: typeof FORMAT;
@@ -47,11 +49,13 @@ export interface BackupManifest {
   volumes: {
     volume: string;
     file: string;
-    tree: TreeDigest;
+    /** Files, directories and links in the volume, and the bytes of their content. */
+    entries: number;
+    bytes: number;
     tarBytes: number;
-    tarSha256: string;
     sealedBytes: number;
-    sealedSha256: string;
+    /** SHA-256 of the sealed file's frame tags, in order: any changed frame changes it. */
+    tagsSha256: string;
   }[];
 }
 
@@ -65,8 +69,6 @@ export interface BackupMakerDeps {
   platformId: string;
   /** The backup key (SecretBox.keyFor('backup')). */
   key: Buffer;
-  /** Where files are sealed before they go to the target (on the host, root only). */
-  workDir: string;
   log: Logger;
   clock?: () => Date;
 }
@@ -86,11 +88,10 @@ export class BackupMaker {
   async backup(spec: StackSpec, target: BackupTarget, state: { running: boolean; frozen: boolean }, named?: { id: string; createdAt: Date }, step: (name: string) => Promise<void> = async () => {}): Promise<BackupManifest> {
     const { id, createdAt: at } = named ?? newBackupId(this.d.clock?.() ?? new Date());
     const createdAt = at.toISOString();
-    await mkdir(this.d.workDir, { recursive: true, mode: 0o700 });
-    const work = await mkdtemp(path.join(this.d.workDir, `${spec.tenant}-`));
     const labels = { [LABEL.platform]: this.d.platformId, [LABEL.tenant]: spec.tenant };
     const services = spec.services.filter((s) => s.name !== spec.route.service).map((s) => s.container.name);
     const volumes: BackupManifest['volumes'] = [];
+    const pending: PendingFile[] = [];
     try {
       const freeze = state.running && !state.frozen;
       const t0 = performance.now();
@@ -103,17 +104,33 @@ export class BackupMaker {
         for (const v of spec.legacy.volumes) {
           await step(`${v.volume}:reading`);
           const file = `${v.volume}.tar.sealed`;
-          const tree = new TarDigest();
-          const tar = streamHash();
-          const sealed = streamHash();
+          const out = await target.begin(`${spec.tenant}/${id}/${file}`);
+          pending.push(out);
+          const tree = new TarDigest({ content: false });
+          const tags = createHash('sha256');
+          let tarBytes = 0;
+          let sealedBytes = 0;
           await this.d.runtime.exportVolume(
             { volume: v.to, image: v.image, path: v.path, helper: names.backupHelper(spec.tenant, v.volume), labels },
             async (archive) => {
-              archive.on('data', (chunk: Buffer) => tree.write(chunk));
-              await pipeline(archive, tar.pass, sealStream(this.d.key), sealed.pass, createWriteStream(path.join(work, file), { mode: 0o600 }));
+              const count = new Transform({
+                transform(chunk: Buffer, _e, done) {
+                  tree.write(chunk);
+                  tarBytes += chunk.length;
+                  done(null, chunk);
+                }
+              });
+              const measure = new Transform({
+                transform(chunk: Buffer, _e, done) {
+                  sealedBytes += chunk.length;
+                  done(null, chunk);
+                }
+              });
+              await pipeline(archive, count, sealStream(this.d.key, (tag) => tags.update(tag)), measure, createWriteStream(out.file, { mode: 0o600 }));
             }
           );
-          volumes.push({ volume: v.volume, file, tree: tree.digest(), tarBytes: tar.bytes(), tarSha256: tar.sha256(), sealedBytes: sealed.bytes(), sealedSha256: sealed.sha256() });
+          const counted = tree.digest();
+          volumes.push({ volume: v.volume, file, entries: counted.entries, bytes: counted.bytes, tarBytes, sealedBytes, tagsSha256: tags.digest('hex') });
         }
       } finally {
         if (freeze) {
@@ -127,18 +144,19 @@ export class BackupMaker {
       };
       // The volumes first, the manifest last: a backup without its manifest is not one.
       await step('uploading');
-      for (const v of volumes) await target.put(`${spec.tenant}/${id}/${v.file}`, path.join(work, v.file));
+      while (pending.length > 0) await pending.shift()!.commit();
       await step('manifest');
-      await writeFile(path.join(work, MANIFEST), JSON.stringify(manifest, null, 2), { mode: 0o600 });
-      await target.put(`${spec.tenant}/${id}/${MANIFEST}`, path.join(work, MANIFEST));
-      const size = (await Promise.all(volumes.map((v) => stat(path.join(work, v.file))))).reduce((s, x) => s + x.size, 0);
+      const m = await target.begin(`${spec.tenant}/${id}/${MANIFEST}`);
+      pending.push(m);
+      await writeFile(m.file, JSON.stringify(manifest, null, 2), { mode: 0o600 });
+      await pending.pop()!.commit();
+      const size = volumes.reduce((s, x) => s + x.sealedBytes, 0);
       this.d.log.info({ tenant: spec.tenant, backup: id, target: target.describe, bytes: size, pauseMs }, 'backup taken');
       return manifest;
     } catch (err) {
+      for (const p of pending) await p.abort().catch(() => undefined);
       if (err instanceof BerthError && err.code === 'BACKUP_FAILED') throw err;
       throw new BerthError('BACKUP_FAILED', `the backup of ${spec.tenant} to ${target.describe} failed: ${(err as Error).message}; the team keeps serving and no backup is marked complete`);
-    } finally {
-      await rm(work, { recursive: true, force: true });
     }
   }
 }

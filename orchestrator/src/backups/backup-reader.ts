@@ -1,14 +1,18 @@
 // Reading a backup back: its manifest, and each volume's tar opened from its
-// sealed file, checked against the manifest's checksums as it streams. A
-// restore reads through here, so nothing damaged is ever unpacked unchecked.
-import { PassThrough, Writable, type Readable } from 'node:stream';
+// sealed file. Every frame's tag is checked as it opens (a changed, missing,
+// added or reordered byte fails it), and at the end the file's size, the
+// SHA-256 of its tags and the tar's entry and byte counts are compared with
+// the manifest. A restore reads through here, so nothing damaged is ever
+// unpacked unchecked.
+import { createHash } from 'node:crypto';
+import { PassThrough, Transform, Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { BerthError } from '../errors.js';
 import { openStream } from '../crypto/stream-seal.js';
 import { TarDigest } from '../runtime/tar-digest.js';
+import type { TreeDigest } from '../runtime/types.js';
 import { FORMAT, MANIFEST, type BackupManifest } from './backup-maker.js';
 import type { BackupTarget } from './backup-target.js';
-import { streamHash } from './stream-hash.js';
 
 const MAX_MANIFEST = 1024 * 1024;
 
@@ -31,23 +35,39 @@ export async function readManifest(target: BackupTarget, tenant: string, id: str
   return m;
 }
 
-/** Passes the bytes on and fails at their end when their size or SHA-256 differ from the manifest's. */
-const expect = (what: string, sha256: string, bytes: number) =>
-  streamHash((n, got) => (got === sha256 && n === bytes ? null : new BerthError('BACKUP_CORRUPT', `${what} differs from its manifest (${n} bytes, sha256 ${got.slice(0, 12)}…; expected ${bytes} bytes, ${sha256.slice(0, 12)}…)`))).pass;
-
-/** One volume's tar, opened and checked (sealed file, tar, tree) while `consume` reads it; throws BACKUP_CORRUPT at the first difference. */
-export async function readVolume(target: BackupTarget, m: BackupManifest, volume: string, key: Buffer, consume: (tar: Readable) => Promise<void>): Promise<void> {
+/**
+ * One volume's tar, opened and checked while `consume` reads it; throws
+ * BACKUP_CORRUPT at the first difference. Returns the digest of the tree it
+ * read (every path, mode, owner and content): a restore compares it with the
+ * volume it wrote.
+ */
+export async function readVolume(target: BackupTarget, m: BackupManifest, volume: string, key: Buffer, consume: (tar: Readable) => Promise<void>): Promise<TreeDigest> {
   const v = m.volumes.find((x) => x.volume === volume);
   if (!v) throw new BerthError('BACKUP_CORRUPT', `backup ${m.tenant}/${m.id} has no volume ${volume}`);
   const sealed = await target.get(`${m.tenant}/${m.id}/${v.file}`);
   const tree = new TarDigest();
-  const tar = expect(`the tar of ${volume}`, v.tarSha256, v.tarBytes);
-  tar.on('data', (chunk: Buffer) => tree.write(chunk));
+  const tags = createHash('sha256');
+  let sealedBytes = 0;
+  let tarBytes = 0;
+  sealed.on('data', (chunk: Buffer) => (sealedBytes += chunk.length));
+  // Counted inside the pipeline, not by a listener on `plain`: a listener would
+  // set it flowing before `consume` is ready to read, and bytes would be lost.
+  const count = new Transform({
+    transform(chunk: Buffer, _e, done) {
+      tree.write(chunk);
+      tarBytes += chunk.length;
+      done(null, chunk);
+    }
+  });
   const plain = new PassThrough();
   // One pipeline: a damaged byte at any stage ends it, and `consume` sees the error on its stream.
-  await Promise.all([pipeline(sealed, expect(`the sealed file of ${volume}`, v.sealedSha256, v.sealedBytes), openStream(key), tar, plain), consume(plain)]);
+  await Promise.all([pipeline(sealed, openStream(key, (tag) => tags.update(tag)), count, plain), consume(plain)]);
+  const differs = (what: string) => new BerthError('BACKUP_CORRUPT', `${what} of ${volume} differs from the manifest of ${m.tenant}/${m.id}`);
+  if (sealedBytes !== v.sealedBytes) throw differs(`the size of the sealed file (${sealedBytes} bytes, not ${v.sealedBytes})`);
+  if (tags.digest('hex') !== v.tagsSha256) throw differs('the checksum of the sealed file');
   const got = tree.digest();
-  if (got.sha256 !== v.tree.sha256 || got.entries !== v.tree.entries) throw new BerthError('BACKUP_CORRUPT', `the files of ${volume} differ from the manifest's tree`);
+  if (tarBytes !== v.tarBytes || got.entries !== v.entries || got.bytes !== v.bytes) throw differs(`the tar (${got.entries} entries, ${got.bytes} bytes; the manifest has ${v.entries}, ${v.bytes})`);
+  return got;
 }
 
 /** Reads every volume of the backup through its checks without keeping anything. */

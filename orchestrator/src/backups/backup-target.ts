@@ -6,6 +6,7 @@ import { mkdir, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { randomBytes } from 'node:crypto';
 import { Client } from 'minio';
 import { BerthError } from '../errors.js';
 import type { BackupConfig, S3Settings } from '../config/backup.config.js';
@@ -15,10 +16,25 @@ export interface BackupTarget {
   readonly describe: string;
   /** Stores a file under `key`; visible under that key only once whole. */
   put(key: string, file: string): Promise<void>;
+  /**
+   * A local file to write `key` into, and what makes it visible under `key`
+   * (commit) or drops it (abort). A directory target hands out the final
+   * place's partial file (commit renames: no second copy); a bucket, a file
+   * in the work directory that commit uploads.
+   */
+  begin(key: string): Promise<PendingFile>;
   get(key: string): Promise<Readable>;
   /** Keys under a prefix ("acme/"), sorted. */
   list(prefix: string): Promise<string[]>;
   remove(key: string): Promise<void>;
+  /** Removes everything under a backup's prefix ("acme/<id>/"), files a crash left half-written included. */
+  removeAll(prefix: string): Promise<void>;
+}
+
+export interface PendingFile {
+  file: string;
+  commit(): Promise<void>;
+  abort(): Promise<void>;
 }
 
 const KEY = /^[a-z][a-z0-9-]{2,31}(\/[A-Za-z0-9][A-Za-z0-9._-]{0,99}){0,2}\/?$/;
@@ -51,6 +67,13 @@ export class DirTarget implements BackupTarget {
     await rename(partial, to);
   }
 
+  async begin(key: string): Promise<PendingFile> {
+    const to = this.file(key);
+    await mkdir(path.dirname(to), { recursive: true, mode: 0o700 });
+    const partial = `${to}.partial`;
+    return { file: partial, commit: () => rename(partial, to), abort: () => rm(partial, { force: true }) };
+  }
+
   async get(key: string): Promise<Readable> {
     const file = this.file(key);
     await stat(file).catch(() => {
@@ -73,6 +96,11 @@ export class DirTarget implements BackupTarget {
     return out.sort();
   }
 
+  async removeAll(prefix: string): Promise<void> {
+    if (prefix.split('/').filter(Boolean).length !== 2) throw new BerthError('BACKUP_FAILED', `not a backup's prefix: ${JSON.stringify(prefix.slice(0, 80))}`);
+    await rm(this.file(prefix), { recursive: true, force: true });
+  }
+
   async remove(key: string): Promise<void> {
     const file = this.file(key);
     await rm(file, { force: true });
@@ -86,7 +114,8 @@ export class S3Target implements BackupTarget {
   readonly describe: string;
   private readonly client: Client;
 
-  constructor(private readonly s: S3Settings) {
+  /** `workDir`: where files wait (sealed) for their upload. */
+  constructor(private readonly s: S3Settings, private readonly workDir: string) {
     const url = new URL(s.endpoint);
     this.client = new Client({
       endPoint: url.hostname,
@@ -117,6 +146,23 @@ export class S3Target implements BackupTarget {
     await this.fail(`writing ${key}`, () => this.client.fPutObject(this.s.bucket, this.object(key), file));
   }
 
+  async begin(key: string): Promise<PendingFile> {
+    checkKey(key);
+    await mkdir(this.workDir, { recursive: true, mode: 0o700 });
+    const file = path.join(this.workDir, `${key.replace(/\//g, '_')}-${randomBytes(4).toString('hex')}`);
+    return {
+      file,
+      commit: async () => {
+        try {
+          await this.put(key, file);
+        } finally {
+          await rm(file, { force: true });
+        }
+      },
+      abort: () => rm(file, { force: true })
+    };
+  }
+
   async get(key: string): Promise<Readable> {
     return this.fail(`reading ${key}`, () => this.client.getObject(this.s.bucket, this.object(key)));
   }
@@ -131,6 +177,10 @@ export class S3Target implements BackupTarget {
     });
   }
 
+  async removeAll(prefix: string): Promise<void> {
+    for (const key of await this.list(prefix)) await this.remove(key);
+  }
+
   async remove(key: string): Promise<void> {
     await this.fail(`removing ${key}`, () => this.client.removeObject(this.s.bucket, this.object(key)));
   }
@@ -138,5 +188,5 @@ export class S3Target implements BackupTarget {
 
 /** The target the configuration names: the bucket when set, else the directory. */
 export function backupTargetOf(c: BackupConfig): BackupTarget {
-  return c.s3 ? new S3Target(c.s3) : new DirTarget(c.dir);
+  return c.s3 ? new S3Target(c.s3, path.join(c.dir, '.work')) : new DirTarget(c.dir);
 }

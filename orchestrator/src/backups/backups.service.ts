@@ -17,7 +17,7 @@ import type { EventBus } from '../events/event-bus.js';
 import type { Logger } from '../log.js';
 import { names } from '../names.js';
 import { LABEL } from '../runtime/labels.js';
-import type { ContainerRuntime } from '../runtime/types.js';
+import type { ContainerRuntime, TreeDigest } from '../runtime/types.js';
 import { downStack } from '../stacks/stack-runner.js';
 import { backupPolicy } from '../stacks/plan-backup.js';
 import type { StackSpec } from '../stacks/render.js';
@@ -134,8 +134,8 @@ export class BackupService {
   private async take(doc: TenantDoc, record: BackupRecord, step: Step): Promise<BackupManifest> {
     const t0 = performance.now();
     const spec = this.d.stacks.specFor(doc);
-    const m = await this.d.maker.backup(spec, this.d.target, { running: AWAKE.includes(doc.phase), frozen: doc.phase === 'frozen' }, { id: record.id, createdAt: record.createdAt }, step);
-    const volumes = m.volumes.map((v) => ({ volume: v.volume, entries: v.tree.entries, bytes: v.tree.bytes }));
+    const m = await this.d.maker.backup(spec, this.d.target, await this.liveState(spec), { id: record.id, createdAt: record.createdAt }, step);
+    const volumes = m.volumes.map((v) => ({ volume: v.volume, entries: v.entries, bytes: v.bytes }));
     const durationMs = Math.round(performance.now() - t0);
     const set = {
       state: 'complete' as const, endedAt: this.d.clock(), bytes: m.volumes.reduce((s, v) => s + v.sealedBytes, 0), dataBytes: volumes.reduce((s, v) => s + v.bytes, 0),
@@ -151,6 +151,17 @@ export class BackupService {
     return m;
   }
 
+  /**
+   * Whether the team's data services run (to be frozen for the copy) or are
+   * paused already, as the engine says: a restore's way-back backup is taken
+   * while the phase reads "restoring", whatever the containers do.
+   */
+  private async liveState(spec: StackSpec): Promise<{ running: boolean; frozen: boolean }> {
+    const data = spec.services.filter((s) => s.name !== spec.route.service);
+    const states = await Promise.all(data.map((s) => this.d.runtime.inspectContainer(s.container.name).then((c) => c?.state)));
+    return { running: states.some((x) => x === 'running' || x === 'paused'), frozen: states.length > 0 && states.every((x) => x === 'paused') };
+  }
+
   /** A backup that did not finish: marked failed, its files removed, an event operators see. */
   private async failed(record: BackupRecord, code: string, message: string): Promise<void> {
     const marked = await this.d.repo.end(record._id, { state: 'failed', endedAt: this.d.clock(), error: { code, message } });
@@ -161,10 +172,9 @@ export class BackupService {
   }
 
   private async removeFiles(record: BackupRecord): Promise<void> {
-    const keys = await this.d.target.list(`${record.tenant}/${record.id}/`);
     // The manifest first: from that moment it is no longer a backup, whatever else is left.
-    keys.sort((a, b) => Number(b.endsWith('/manifest.json')) - Number(a.endsWith('/manifest.json')));
-    for (const key of keys) await this.d.target.remove(key);
+    await this.d.target.remove(`${record.tenant}/${record.id}/manifest.json`);
+    await this.d.target.removeAll(`${record.tenant}/${record.id}/`);
   }
 
   /**
@@ -302,7 +312,7 @@ export class BackupService {
     const doc = await this.d.tenants.get(to);
     if (into && into !== slug && doc) throw new BerthError('TENANT_EXISTS', `team "${into}" exists: a clone goes into a new team; choose a free slug, or restore into ${slug} itself`, { field: 'into' });
     const changes: string[] = [];
-    const sizes = `${manifest.volumes.map((v) => `${v.volume}: ${v.tree.entries} files, ${v.tree.bytes} bytes`).join('; ')}`;
+    const sizes = `${manifest.volumes.map((v) => `${v.volume}: ${v.entries} files, ${v.bytes} bytes`).join('; ')}`;
     let dataBytes: number | undefined;
     if (doc) {
       const mine = { [LABEL.platform]: this.d.platformId, [LABEL.tenant]: to };
@@ -434,15 +444,15 @@ export class BackupService {
       const top = v.path.split('/').filter(Boolean).pop()!;
       // A new team has new storage keys: MinIO's own config (sealed with the old ones) is left out and made again.
       const rename = clone || !options.replace ? slugRename(top, m.tenant, doc._id) : undefined;
-      await readVolume(this.d.target, m, v.volume, this.d.key, async (tar) => {
+      let imported: TreeDigest | undefined;
+      const read = await readVolume(this.d.target, m, v.volume, this.d.key, async (tar) => {
         const archive = rename ? renameEntries(tar, rename) : tar;
-        const imported = await this.d.runtime.importVolume({ volume: v.to, image: v.image, path: v.path, helper: names.restoreHelper(doc._id, v.volume), labels: volumeLabels }, archive);
-        const want = m.volumes.find((x) => x.volume === v.volume)!.tree;
-        // A clone's tree differs by its renames; the same team's must be the backup's, entry for entry.
-        if (!rename && (imported.sha256 !== want.sha256 || imported.entries !== want.entries)) {
-          throw new BerthError('RESTORE_FAILED', `volume ${v.volume} read back differs from the backup (${imported.entries} entries; the backup has ${want.entries})`);
-        }
+        imported = await this.d.runtime.importVolume({ volume: v.to, image: v.image, path: v.path, helper: names.restoreHelper(doc._id, v.volume), labels: volumeLabels }, archive);
       });
+      // What the volume holds now, read back, is what the backup held, entry for entry (a clone's differs by its renames).
+      if (!rename && (imported?.sha256 !== read.sha256 || imported.entries !== read.entries)) {
+        throw new BerthError('RESTORE_FAILED', `volume ${v.volume} read back differs from the backup (${imported?.entries} entries; the backup has ${read.entries})`);
+      }
     }
   }
 

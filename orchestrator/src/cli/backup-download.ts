@@ -4,8 +4,9 @@
 // (backups.routes.ts), and a cut tar must not look like a whole one. An
 // existing file is never overwritten: it may be the only copy of an older
 // backup.
-import { unlinkSync } from 'node:fs';
-import { link, lstat, open, rename, unlink } from 'node:fs/promises';
+import { once } from 'node:events';
+import { createWriteStream, unlinkSync } from 'node:fs';
+import { link, lstat, rename, unlink } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { EXIT, fail } from './exit.js';
 import { stream, TransportError, transportError, type Api } from './http.js';
@@ -25,12 +26,17 @@ export async function refuseExisting(file: string): Promise<void> {
 export async function downloadTo(api: Api, path: string, file: string): Promise<number> {
   await refuseExisting(file);
   const partial = `${file}.partial`;
-  // 0600 and exclusive: a team's data, and a second download to the same file must not share it.
-  const fh = await open(partial, 'wx', 0o600).catch((e: unknown) =>
+  // 0600 and exclusive: a team's data, and a second download to the same file
+  // must not share it. Opened before the request: a file that cannot be made costs none.
+  // flush: fsync before the close, so the file is on disk before it gets its name.
+  const ws = createWriteStream(partial, { flags: 'wx', mode: 0o600, flush: true });
+  await once(ws, 'open').catch((e: unknown) =>
     code(e) === 'EEXIST'
       ? fail(EXIT.usage, 'FILE_EXISTS', `${partial} exists: another download to ${file} may be under way; if not, remove it`)
       : fail(EXIT.usage, 'CANNOT_WRITE', `cannot write ${partial} (${code(e)}); is --out in a directory you can write to?`)
   );
+  let writeError: unknown;
+  ws.on('error', (e) => (writeError = e));
   let published = false;
   // A signal ends the CLI with process.exit (berth.ts): only a synchronous 'exit' listener still runs then.
   const onExit = () => published || void tryUnlinkSync(partial);
@@ -38,24 +44,20 @@ export async function downloadTo(api: Api, path: string, file: string): Promise<
   try {
     const res = await stream(api, path);
     res.setTimeout(IDLE_MS, () => res.destroy(new TransportError('timed out', `no data for ${IDLE_MS / 1000} s`)));
-    const ws = fh.createWriteStream({ autoClose: false });
-    let writeError: unknown;
-    ws.on('error', (e) => (writeError = e));
     try {
       await pipeline(res, ws);
       if (!res.complete) throw new TransportError('the connection broke mid-response', 'incomplete');
+      if (!ws.closed) await once(ws, 'close');
     } catch (e) {
       if (writeError) fail(EXIT.api, 'WRITE_FAILED', `writing ${partial} failed after ${ws.bytesWritten} bytes (${code(writeError)}); nothing was written to ${file}`);
       const t = transportError(e, true);
       fail(EXIT.unreachable, 'DOWNLOAD_BROKEN', `the download broke off after ${ws.bytesWritten} bytes (${t.reason}: ${t.detail}); nothing was written to ${file}. The server stops a download at the first damaged part of a backup: if it happens again, see its log`);
     }
-    // On disk before it gets its name: a crash must not leave a short file called <file>.
-    await fh.sync();
     await publish(partial, file);
     published = true;
     return ws.bytesWritten;
   } finally {
-    await fh.close().catch(() => undefined);
+    ws.destroy();
     if (!published) await unlink(partial).catch(() => undefined);
     process.off('exit', onExit);
   }

@@ -135,7 +135,7 @@ const COMMANDS: Record<string, Command> = {
         ...body.teams.map((t) => [`${t.tenant}${t.exists ? '' : ' (deleted)'}`, t.every, t.count, when(t.lastSuccessAt), t.overdue ? 'yes' : 'no',
           t.lastFailure ? `${when(t.lastFailure.at)} ${failure(t.lastFailure)}` : null])
       ]));
-      return out(`${body.teams.length} teams; last backup failed: ${body.failed}; overdue: ${body.overdue}`);
+      return out(`${body.teams.length} team${body.teams.length === 1 ? '' : 's'}; last backup failed: ${body.failed}; overdue: ${body.overdue}`);
     }
     const body = await call<BackupList>(api, 'GET', teamPath(slug));
     if (a.has('--json')) return json(body);

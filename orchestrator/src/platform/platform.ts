@@ -222,7 +222,7 @@ export async function createPlatform(
   const backups = new BackupService({
     repo: backupsRepo, tenants: repo, commands: tenants, operations, stacks, steps: t.steps, router: routes, runtime,
     appImage: (v) => stackImages(config, v).app,
-    maker: new BackupMaker({ runtime, platformId: config.platformId, key: backupKey, workDir: path.join(config.backups.dir, '.work'), log, clock: options.clock }),
+    maker: new BackupMaker({ runtime, platformId: config.platformId, key: backupKey, log, clock: options.clock }),
     target: backupTargetOf(config.backups), key: backupKey, events, metrics, log, platformId: config.platformId, instanceId, clock: options.clock ?? (() => new Date())
   });
   await backups.init();

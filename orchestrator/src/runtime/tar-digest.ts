@@ -18,6 +18,9 @@ interface Pending {
 
 export class TarDigest {
   private readonly hash: Hash = createHash('sha256');
+  /** `content: false`: entries and their metadata only, the content counted but not hashed (a backup's file count, cheaply). */
+  constructor(private readonly options: { content: boolean } = { content: true }) {}
+
   private carry: Buffer = Buffer.alloc(0);
   /** Bytes of the current entry still to read, then its padding to skip. */
   private left = 0;
@@ -37,7 +40,7 @@ export class TarDigest {
         const take = Math.min(this.left, data.length - at);
         const part = data.subarray(at, at + take);
         if (this.meta) this.meta.chunks.push(Buffer.from(part));
-        else this.hash.update(part);
+        else if (this.options.content) this.hash.update(part);
         this.left -= take;
         at += take;
         if (this.left === 0 && this.meta) this.endMeta();
