@@ -6,6 +6,7 @@
 // one whose scheduled backup failed is tried again 15 minutes later. A team
 // another operation holds is tried at the next pass.
 import { BerthError } from '../errors.js';
+import { Periodic } from '../periodic.js';
 import type { Logger } from '../log.js';
 import type { TenantDoc } from '../tenants/tenant.types.js';
 import type { TenantsRepository } from '../tenants/tenants.repository.js';
@@ -26,37 +27,26 @@ export interface BackupSchedulerDeps {
 }
 
 export class BackupScheduler {
-  private timer: NodeJS.Timeout | undefined;
-  private running = false;
-  private pass$: Promise<string[]> | undefined;
+  private readonly loop: Periodic<string[]>;
   private readonly inflight = new Map<string, Promise<unknown>>();
 
-  constructor(private readonly d: BackupSchedulerDeps) {}
-
-  start(): void {
-    this.running = true;
-    const tick = () => {
-      if (!this.running) return;
-      this.timer = setTimeout(() => {
-        this.pass()
-          .catch((err: Error) => this.d.log.warn({ err: err.message }, 'backup pass failed'))
-          .finally(tick);
-      }, this.d.intervalMs);
-    };
-    tick();
+  constructor(private readonly d: BackupSchedulerDeps) {
+    this.loop = new Periodic(() => this.run(), d.intervalMs, d.log, 'backup');
   }
 
+  start(): void {
+    this.loop.start();
+  }
+
+  /** Stops the loop, and waits for the pass and the backups under way. */
   async stop(): Promise<void> {
-    this.running = false;
-    clearTimeout(this.timer);
-    await this.pass$?.catch(() => undefined);
+    await this.loop.stop();
     await Promise.allSettled([...this.inflight.values()]);
   }
 
   /** One pass: the slugs whose backup it started. */
   pass(): Promise<string[]> {
-    this.pass$ ??= this.run().finally(() => (this.pass$ = undefined));
-    return this.pass$;
+    return this.loop.pass();
   }
 
   /** When the team's next scheduled backup is due (ms since epoch), or null: never. */
@@ -83,7 +73,7 @@ export class BackupScheduler {
     // The longest overdue first.
     due.sort((a, b) => a[0] - b[0]);
     for (const [, doc] of due) {
-      if (this.inflight.size >= this.d.parallel || !this.running) break;
+      if (this.inflight.size >= this.d.parallel) break;
       try {
         const { done } = await this.d.service.create(doc._id, 'scheduled');
         const end = done.finally(() => this.inflight.delete(doc._id));

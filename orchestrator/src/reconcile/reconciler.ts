@@ -9,6 +9,7 @@
 // operation runner (tenants/operations.ts).
 import type { EventBus } from '../events/event-bus.js';
 import type { Logger } from '../log.js';
+import { Periodic } from '../periodic.js';
 import type { ContainerRuntime, ContainerSummary } from '../runtime/types.js';
 import { groupByTenant } from '../stacks/render.js';
 import { LABEL } from '../runtime/labels.js';
@@ -38,9 +39,7 @@ export interface ReconcileReport {
 }
 
 export class Reconciler {
-  private timer: NodeJS.Timeout | undefined;
-  private running = false;
-  private pass$: Promise<ReconcileReport> | undefined;
+  private readonly loop: Periodic<ReconcileReport>;
 
   constructor(
     private readonly repo: TenantsRepository,
@@ -59,33 +58,22 @@ export class Reconciler {
       /** Every container of the platform (one list call, shared: tenants/live-containers.ts); Docker's list when absent. */
       containers?: () => Promise<ContainerSummary[]>;
     }
-  ) {}
-
-  start(): void {
-    this.running = true;
-    const tick = () => {
-      // A pass under way when stop() came schedules nothing after it.
-      if (!this.running) return;
-      this.timer = setTimeout(() => {
-        this.pass()
-          .catch((err: Error) => this.log.warn({ err: err.message }, 'reconcile pass failed'))
-          .finally(tick);
-      }, this.options.intervalMs);
-    };
-    tick();
+  ) {
+    this.loop = new Periodic(() => this.run(), options.intervalMs, log, 'reconcile');
   }
 
-  /** Stops the loop and waits for a pass under way: none runs once this resolves (the platform closes its database next). */
+  start(): void {
+    this.loop.start();
+  }
+
+  /** Stops the loop and waits for a pass under way: none runs once this resolves. */
   async stop(): Promise<void> {
-    this.running = false;
-    clearTimeout(this.timer);
-    await this.pass$?.catch(() => undefined);
+    await this.loop.stop();
   }
 
   /** One pass; concurrent callers share the pass in flight. */
   pass(): Promise<ReconcileReport> {
-    this.pass$ ??= this.run().finally(() => (this.pass$ = undefined));
-    return this.pass$;
+    return this.loop.pass();
   }
 
   private async run(): Promise<ReconcileReport> {

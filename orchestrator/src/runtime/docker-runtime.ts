@@ -208,21 +208,8 @@ export class DockerRuntime implements ContainerRuntime {
     }
     this.log.info({ from: copy.from, to: copy.to }, 'copying volume');
     try {
-      // Never started: the engine reads and writes a stopped container's
-      // mounted volumes itself, so the image needs no shell, tar or cp.
-      const helper = (name: string, volume: string) =>
-        this.call(`create helper ${name}`, () =>
-          this.docker.createContainer({
-            name,
-            Image: copy.image,
-            Cmd: ['berth-copy-never-runs'],
-            Labels: copy.labels,
-            NetworkDisabled: true,
-            HostConfig: { NetworkMode: 'none', Mounts: [{ Type: 'volume' as const, Source: volume, Target: copy.path }] }
-          })
-        );
-      const source = await helper(helpers.from, copy.from);
-      const target = await helper(helpers.to, copy.to);
+      const source = await this.helper(helpers.from, copy.image, copy.from, copy.path, copy.labels, 'copy');
+      const target = await this.helper(helpers.to, copy.image, copy.to, copy.path, copy.labels, 'copy');
       // The archive of /data holds "data/…": unpacked at its parent it lands in the new volume.
       const archive = (await this.call(`read ${copy.from}`, () => source!.getArchive({ path: copy.path }))) as unknown as Readable;
       const seen = new TarDigest();
@@ -246,17 +233,7 @@ export class DockerRuntime implements ContainerRuntime {
     // A helper a crashed export left behind is ours to replace; anyone else's is not.
     if (await this.owned('container', spec.helper, spec.labels)) await this.removeContainer(spec.helper);
     try {
-      // Never started, as in copyVolume: the engine reads the volume itself.
-      const helper = await this.call(`create helper ${spec.helper}`, () =>
-        this.docker.createContainer({
-          name: spec.helper,
-          Image: spec.image,
-          Cmd: ['berth-export-never-runs'],
-          Labels: spec.labels,
-          NetworkDisabled: true,
-          HostConfig: { NetworkMode: 'none', Mounts: [{ Type: 'volume' as const, Source: spec.volume, Target: spec.path }] }
-        })
-      );
+      const helper = await this.helper(spec.helper, spec.image, spec.volume, spec.path, spec.labels, 'export');
       const archive = (await this.call(`read ${spec.volume}`, () => helper!.getArchive({ path: spec.path }))) as unknown as Readable;
       try {
         await read(archive);
@@ -266,6 +243,24 @@ export class DockerRuntime implements ContainerRuntime {
     } finally {
       await this.removeContainer(spec.helper);
     }
+  }
+
+  /**
+   * A container that mounts `volume` at `at` and is never started: the engine
+   * reads and writes a stopped container's mounted volumes itself, so the
+   * image needs no shell, tar or cp, and nothing of the team's runs.
+   */
+  private helper(name: string, image: string, volume: string, at: string, labels: Labels, job: string) {
+    return this.call(`create helper ${name}`, () =>
+      this.docker.createContainer({
+        name,
+        Image: image,
+        Cmd: [`berth-${job}-never-runs`],
+        Labels: labels,
+        NetworkDisabled: true,
+        HostConfig: { NetworkMode: 'none', Mounts: [{ Type: 'volume' as const, Source: volume, Target: at }] }
+      })
+    );
   }
 
   /**
@@ -310,16 +305,7 @@ export class DockerRuntime implements ContainerRuntime {
     if (!(await this.owned('volume', spec.volume, spec.labels))) throw new BerthError('RUNTIME_ERROR', `volume ${spec.volume} does not exist`);
     if (await this.owned('container', spec.helper, spec.labels)) await this.removeContainer(spec.helper);
     try {
-      const helper = await this.call(`create helper ${spec.helper}`, () =>
-        this.docker.createContainer({
-          name: spec.helper,
-          Image: spec.image,
-          Cmd: ['berth-import-never-runs'],
-          Labels: spec.labels,
-          NetworkDisabled: true,
-          HostConfig: { NetworkMode: 'none', Mounts: [{ Type: 'volume' as const, Source: spec.volume, Target: spec.path }] }
-        })
-      );
+      const helper = await this.helper(spec.helper, spec.image, spec.volume, spec.path, spec.labels, 'import');
       // The archive of /data holds "data/…": unpacked at its parent it lands in
       // the volume. The engine unpacks it (confined to the container's mounts):
       // what a team wrote into its volume may be hostile, and is never unpacked

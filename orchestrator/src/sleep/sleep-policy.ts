@@ -10,6 +10,7 @@
 // team's operation lock, so an operator's command or a wake always wins the race.
 import { BerthError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { Periodic } from '../periodic.js';
 import type { Activity } from '../proxy/edge-activity.js';
 import type { SleepCommands } from '../tenants/sleep-commands.js';
 import type { TenantStacks } from '../tenants/tenant-stacks.js';
@@ -44,41 +45,27 @@ export interface SleepReport {
 }
 
 export class SleepPolicy {
-  private timer: NodeJS.Timeout | undefined;
-  private running = false;
-  private pass$: Promise<SleepReport> | undefined;
+  private readonly loop: Periodic<SleepReport>;
   /** Before this process watched, a team's activity is unknown: its idle time counts from here at the earliest. */
   private readonly since: Date;
 
   constructor(private readonly d: SleepPolicyDeps) {
     this.since = d.clock();
+    this.loop = new Periodic(() => this.run(), d.intervalMs, d.log, 'sleep');
   }
 
   start(): void {
-    this.running = true;
-    const tick = () => {
-      // A pass under way when stop() came schedules nothing after it.
-      if (!this.running) return;
-      this.timer = setTimeout(() => {
-        this.pass()
-          .catch((err: Error) => this.d.log.warn({ err: err.message }, 'sleep pass failed'))
-          .finally(tick);
-      }, this.d.intervalMs);
-    };
-    tick();
+    this.loop.start();
   }
 
   /** Stops the loop and waits for a pass under way: none runs once this resolves. */
   async stop(): Promise<void> {
-    this.running = false;
-    clearTimeout(this.timer);
-    await this.pass$?.catch(() => undefined);
+    await this.loop.stop();
   }
 
   /** One pass; concurrent callers share the pass in flight. */
   pass(): Promise<SleepReport> {
-    this.pass$ ??= this.run().finally(() => (this.pass$ = undefined));
-    return this.pass$;
+    return this.loop.pass();
   }
 
   /** When the team was last active: its last request, when it last became running, or when this process started watching. */
