@@ -11,6 +11,8 @@ declare global {
       operator: OperatorBrief | null;
       /** The operator's session token, for API calls made on their behalf. Never sent to the browser. */
       session: string | null;
+      /** What the API lets this session do (read ⊂ write ⊂ admin); the console hides what it would refuse. */
+      scope: 'read' | 'write' | 'admin' | null;
     }
   }
 }

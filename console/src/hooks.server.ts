@@ -1,5 +1,5 @@
-// Resolves the berth_session cookie into locals.operator with one call to
-// /auth/me. A session the API no longer accepts (expired, signed out
+// Resolves the berth_session cookie into locals.operator (and the scope the
+// API grants it) with one call to /auth/me. A session the API no longer accepts (expired, signed out
 // elsewhere, operator disabled) clears the cookie; the (authed) layout then
 // sends the browser to /login. An API that does not answer is an error page,
 // not a sign-out.
@@ -10,10 +10,13 @@ import { clearSession, SESSION_COOKIE } from '$lib/server/session';
 export const handle: Handle = async ({ event, resolve }) => {
   event.locals.operator = null;
   event.locals.session = null;
+  event.locals.scope = null;
   const session = event.cookies.get(SESSION_COOKIE);
   if (session) {
     try {
-      event.locals.operator = await api(session).auth.me();
+      const me = await api(session).auth.me();
+      event.locals.operator = me.operator;
+      event.locals.scope = me.scope;
       event.locals.session = session;
     } catch (err) {
       if (!(err instanceof ApiError) || (err.status !== 401 && err.status !== 403)) throw err;

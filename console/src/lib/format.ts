@@ -1,4 +1,5 @@
 // Small display helpers shared by the pages.
+import { backupEventLine } from './backups.js';
 import { kindLabel, phaseLabel, sleepReason, sleepTimesLine, stepLabel } from './sleep.js';
 
 export function bytes(n: number | undefined): string {
@@ -93,6 +94,6 @@ export function describe(e: { type: string; data?: Record<string, unknown> }): s
     case 'terminal.closed': return `terminal in ${String(d.service)} closed after ${String(d.seconds)} s (${String(d.reason)})`;
     case 'reconcile.recreate': return 'reconciler recreated missing containers';
     case 'reconcile.orphan_removed': return 'reconciler removed orphaned containers';
-    default: return e.type;
+    default: return e.type.startsWith('backup.') ? backupEventLine(e.type, d) : e.type;
   }
 }

@@ -2,6 +2,7 @@
 // time, the sleep operations' steps, and where each sleep time comes from.
 // Pure, shared by the dashboard, the team page, format.ts and the tests.
 import type { TenantActivity, TenantView } from '$contract';
+import { backupStepLabel } from './backups.js';
 
 /** The phases as operators read them: what each sleep does in brackets. */
 const PHASE_LABELS: Record<string, string> = { frozen: 'frozen (paused)', sleeping: 'asleep (stopped)' };
@@ -37,7 +38,7 @@ export function kindLabel(kind: string): string {
   return KIND_LABELS[kind] ?? kind;
 }
 
-/** The steps of freeze, sleep and wake (sleep-steps.ts) in words; other steps as the API names them. */
+/** The steps of freeze, sleep and wake (sleep-steps.ts), backup and restore (backups.ts) in words; other steps as the API names them. */
 export function stepLabel(kind: string, step: string): string {
   if (kind === 'freeze' || kind === 'sleep') {
     if (step === 'route') return 'route to the wake listener (its next request wakes it)';
@@ -48,7 +49,7 @@ export function stepLabel(kind: string, step: string): string {
     if (step === 'thawing') return 'thawing its containers';
     if (step === 'route') return 'route back to its app';
   }
-  return step;
+  return backupStepLabel(kind, step) ?? step;
 }
 
 export type SleepField = 'pause' | 'stop';

@@ -2,7 +2,7 @@
 // endpoint, the operator's session as the bearer token, a deadline on every
 // call, and API errors ({error:{code,message}} with a status) as ApiError.
 import type {
-  AuditList, CapacityView, MeasureRequest, Measurement, MeasurementList, CapturedMails, JobAction, LoginReply, MeReply, OnboardingQuota, OperatorCreated, OperatorList, OperatorReply, OwnerLinkReply,
+  AuditList, BackupList, BackupOverview, BackupView, CapacityView, CreateBackupReply, RestorePreview, RestoreReply, MeasureRequest, Measurement, MeasurementList, CapturedMails, JobAction, LoginReply, MeReply, OnboardingQuota, OperatorCreated, OperatorList, OperatorReply, OwnerLinkReply,
   SetupStartReply, SignupView, SlugCheck, StartSignupReply, TemplateList, TenantAccepted, TenantAction, TenantEventsReply, TenantStats,
   UpgradeJobList, UpgradeJobView, UpgradePreview, UpgradeRequest, VersionList
 } from '$contract';
@@ -43,38 +43,71 @@ interface Call {
 
 export type { TenantAction };
 
+/** The API's {error:{code,message,field}} answer (or a bare status) as an ApiError. */
+function errorOf(res: Response, json: unknown): ApiError {
+  const e = (json as { error?: { code?: string; message?: string; field?: string } } | undefined)?.error;
+  const code = e?.code ?? `HTTP_${res.status}`;
+  const message = e?.message ?? `the DevOps API answered ${res.status} ${res.statusText}`;
+  const retry = Number(res.headers.get('retry-after'));
+  return new ApiError(res.status, code, message, e?.field ?? fieldOf(code, message), Number.isFinite(retry) && retry > 0 ? retry : undefined);
+}
+
+function parse(text: string): unknown {
+  try {
+    return text ? JSON.parse(text) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function unreachable(err: unknown): ApiError {
+  const timedOut = (err as Error).name === 'TimeoutError';
+  return new ApiError(timedOut ? 504 : 503, 'API_UNREACHABLE', timedOut
+    ? `the DevOps API did not answer within ${config.apiTimeoutMs / 1000} s`
+    : `the DevOps API at ${config.apiUrl} does not answer`);
+}
+
 export function api(session?: string) {
-  async function call<T>(path: string, { method = 'GET', body, query, headers: extra }: Call = {}): Promise<T> {
+  function request(path: string, { method = 'GET', body, query, headers: extra }: Call, signal: AbortSignal): Promise<Response> {
     const url = new URL(`/api/v1${path}`, config.apiUrl);
     for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined && v !== '') url.searchParams.set(k, String(v));
     const headers: Record<string, string> = { accept: 'application/json', ...extra };
     if (session) headers.authorization = `Bearer ${session}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
+    return fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal });
+  }
+
+  async function call<T>(path: string, options: Call = {}): Promise<T> {
     let res: Response;
     try {
-      res = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(config.apiTimeoutMs) });
+      res = await request(path, options, AbortSignal.timeout(config.apiTimeoutMs));
     } catch (err) {
-      const timedOut = (err as Error).name === 'TimeoutError';
-      throw new ApiError(timedOut ? 504 : 503, 'API_UNREACHABLE', timedOut
-        ? `the DevOps API did not answer within ${config.apiTimeoutMs / 1000} s`
-        : `the DevOps API at ${config.apiUrl} does not answer`);
+      throw unreachable(err);
     }
     if (res.status === 204) return undefined as T;
-    const text = await res.text();
-    let json: unknown;
-    try {
-      json = text ? JSON.parse(text) : undefined;
-    } catch {
-      json = undefined;
-    }
-    if (!res.ok) {
-      const e = (json as { error?: { code?: string; message?: string; field?: string } } | undefined)?.error;
-      const code = e?.code ?? `HTTP_${res.status}`;
-      const message = e?.message ?? `the DevOps API answered ${res.status} ${res.statusText}`;
-      const retry = Number(res.headers.get('retry-after'));
-      throw new ApiError(res.status, code, message, e?.field ?? fieldOf(code, message), Number.isFinite(retry) && retry > 0 ? retry : undefined);
-    }
+    const json = parse(await res.text());
+    if (!res.ok) throw errorOf(res, json);
     return json as T;
+  }
+
+  /**
+   * A streamed answer (a backup's tar): the deadline holds until the API
+   * answers, not for the whole body, which may take minutes; cancelling the
+   * body (the browser went away) closes the API's connection.
+   */
+  async function stream(path: string, accept: string): Promise<Response> {
+    const abort = new AbortController();
+    const deadline = setTimeout(() => abort.abort(new DOMException('deadline', 'TimeoutError')), config.apiTimeoutMs);
+    let res: Response;
+    try {
+      res = await request(path, { headers: { accept } }, abort.signal);
+    } catch (err) {
+      throw unreachable(err);
+    } finally {
+      clearTimeout(deadline);
+    }
+    if (!res.ok) throw errorOf(res, parse(await res.text()));
+    return res;
   }
 
   return {
@@ -88,11 +121,11 @@ export function api(session?: string) {
       login: (email: string, password: string, code: string, clientIp: string) =>
         call<LoginReply>('/auth/login', { method: 'POST', body: { email, password, code }, headers: { 'x-forwarded-for': clientIp } }),
       logout: () => call<void>('/auth/logout', { method: 'POST' }),
-      /** The operator this session belongs to; an API token is not a console session (401). */
-      async me(): Promise<NonNullable<MeReply['operator']>> {
+      /** The operator this session belongs to and the scope the API grants it; an API token is not a console session (401). */
+      async me(): Promise<{ operator: NonNullable<MeReply['operator']>; scope: MeReply['scope'] }> {
         const body = await call<MeReply>('/auth/me');
         if (body.kind !== 'operator' || !body.operator) throw new ApiError(401, 'UNAUTHENTICATED', 'the console needs an operator session, not an API token');
-        return body.operator;
+        return { operator: body.operator, scope: body.scope };
       }
     },
     operators: {
@@ -137,6 +170,20 @@ export function api(session?: string) {
       stats: (slug: string) => call<TenantStats & { data?: TenantStats }>(`/tenants/${encodeURIComponent(slug)}/stats`).then((s) => s.data ?? s),
       /** A new one-time owner setup link; the old one stops working once the app restarted with it. */
       ownerLink: (slug: string) => call<OwnerLinkReply>(`/tenants/${encodeURIComponent(slug)}/owner-link`, { method: 'POST' })
+    },
+    /** Backups: every team's at a glance, and one team's (restore, delete and download need scope admin). */
+    backups: {
+      overview: () => call<BackupOverview>('/backups'),
+      list: async (slug: string): Promise<BackupView[]> => (await call<BackupList>(`/tenants/${encodeURIComponent(slug)}/backups`)).backups,
+      create: (slug: string) => call<CreateBackupReply>(`/tenants/${encodeURIComponent(slug)}/backups`, { method: 'POST' }),
+      /** What restoring would do: over the team itself, or `into` a new team. */
+      preview: (slug: string, id: string, into?: string) =>
+        call<RestorePreview>(`/tenants/${encodeURIComponent(slug)}/backups/${encodeURIComponent(id)}/preview`, { query: { into } }),
+      restore: (slug: string, id: string, body: { into?: string; confirm?: string }) =>
+        call<RestoreReply>(`/tenants/${encodeURIComponent(slug)}/backups/${encodeURIComponent(id)}/restore`, { method: 'POST', body }),
+      delete: (slug: string, id: string) => call<void>(`/tenants/${encodeURIComponent(slug)}/backups/${encodeURIComponent(id)}`, { method: 'DELETE' }),
+      /** The backup opened, as the API streams it (application/x-tar). */
+      download: (slug: string, id: string) => stream(`/tenants/${encodeURIComponent(slug)}/backups/${encodeURIComponent(id)}/download`, 'application/x-tar, application/json')
     },
     /** What the development mail sink captured (operators). */
     mails: (limit = 50) => call<CapturedMails>('/onboarding/mails', { query: { limit } }),

@@ -7,5 +7,5 @@ export const load: LayoutServerLoad = ({ locals, url }) => {
     const next = url.pathname + url.search;
     redirect(303, next === '/' ? '/login' : `/login?next=${encodeURIComponent(next)}`);
   }
-  return { operator: locals.operator };
+  return { operator: locals.operator, scope: locals.scope ?? 'read' };
 };
