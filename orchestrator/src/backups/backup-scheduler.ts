@@ -35,7 +35,7 @@ export class BackupScheduler {
   }
 
   start(): void {
-    this.loop.start();
+    this.loop.start(() => this.pass());
   }
 
   /** Stops the loop, and waits for the pass and the backups under way. */

@@ -63,7 +63,7 @@ export class Reconciler {
   }
 
   start(): void {
-    this.loop.start();
+    this.loop.start(() => this.pass());
   }
 
   /** Stops the loop and waits for a pass under way: none runs once this resolves. */

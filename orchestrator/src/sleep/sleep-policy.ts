@@ -55,7 +55,7 @@ export class SleepPolicy {
   }
 
   start(): void {
-    this.loop.start();
+    this.loop.start(() => this.pass());
   }
 
   /** Stops the loop and waits for a pass under way: none runs once this resolves. */
