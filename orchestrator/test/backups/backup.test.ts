@@ -113,7 +113,9 @@ t.test('to a real MinIO bucket; an unreachable target fails clearly and the team
   const client = new Client({ endPoint: '127.0.0.1', port, useSSL: false, accessKey: user, secretKey: secret, pathStyle: true });
   await until(async () => client.makeBucket('backups').then(() => true, () => false), 30_000, 'MinIO to take a bucket');
   // Through the settings an operator writes (BERTH_BACKUP_S3_*), as the platform reads them.
-  const settings = (env: Record<string, string>) => readBackupConfig((n) => ({ BERTH_BACKUP_DIR: '/var/lib/berth-backups', BERTH_BACKUP_S3_BUCKET: 'backups', BERTH_BACKUP_S3_PREFIX: 'berth', BERTH_BACKUP_S3_ACCESS_KEY: user, BERTH_BACKUP_S3_SECRET_KEY: secret, ...env })[n] ?? '');
+  // The test's own directory: a bucket target seals its files in <dir>/.work before the upload.
+  const work = t.testdir();
+  const settings = (env: Record<string, string>) => readBackupConfig((n) => ({ BERTH_BACKUP_DIR: work, BERTH_BACKUP_S3_BUCKET: 'backups', BERTH_BACKUP_S3_PREFIX: 'berth', BERTH_BACKUP_S3_ACCESS_KEY: user, BERTH_BACKUP_S3_SECRET_KEY: secret, ...env })[n] ?? '');
   const target = backupTargetOf(settings({ BERTH_BACKUP_S3_ENDPOINT: `http://127.0.0.1:${port}` }));
   t.equal(target.describe, 's3:backups/berth');
   const m = await maker.backup(await spec(), target, { running: true, frozen: false });
