@@ -10,7 +10,7 @@ import { Periodic } from '../periodic.js';
 import type { Logger } from '../log.js';
 import type { TenantDoc } from '../tenants/tenant.types.js';
 import type { TenantsRepository } from '../tenants/tenants.repository.js';
-import type { BackupsRepository } from './backups.repository.js';
+import { byTenant, type BackupRecord, type BackupsRepository } from './backups.repository.js';
 import type { BackupService } from './backups.service.js';
 
 const RETRY_AFTER_FAILURE_MS = 15 * 60_000;
@@ -49,11 +49,10 @@ export class BackupScheduler {
     return this.loop.pass();
   }
 
-  /** When the team's next scheduled backup is due (ms since epoch), or null: never. */
-  async dueAt(doc: TenantDoc): Promise<number | null> {
+  /** When the team's next scheduled backup is due (ms since epoch), or null: never; `records`: its backups, newest first. */
+  dueAt(doc: TenantDoc, records: BackupRecord[]): number | null {
     const everyMs = this.d.service.policyOf(doc).everyMs;
     if (everyMs === null) return null;
-    const records = await this.d.repo.list(doc._id);
     const ok = records.find((r) => r.state === 'complete');
     const failed = records.find((r) => r.state === 'failed' && r.reason === 'scheduled');
     const due = (ok?.createdAt ?? doc.createdAt).getTime() + everyMs;
@@ -65,9 +64,12 @@ export class BackupScheduler {
     const started: string[] = [];
     const now = this.d.clock().getTime();
     const due: Array<[number, TenantDoc]> = [];
-    for (const doc of await this.d.tenants.list()) {
+    // One read of the catalogue per pass, not one per team (a thousand teams, every minute).
+    const [docs, records] = await Promise.all([this.d.tenants.list(), this.d.repo.list()]);
+    const byTeam = byTenant(records);
+    for (const doc of docs) {
       if (!SCHEDULABLE.has(doc.phase) || doc.operation || this.inflight.has(doc._id)) continue;
-      const at = await this.dueAt(doc);
+      const at = this.dueAt(doc, byTeam.get(doc._id) ?? []);
       if (at !== null && at <= now) due.push([at, doc]);
     }
     // The longest overdue first.

@@ -1,11 +1,10 @@
 // Where backups go: a directory on the host, or any S3-compatible bucket.
 // Keys are made by the backup code, never by a caller: "<slug>/<id>/<file>",
 // checked again here so no key can leave the directory or the prefix.
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { mkdir, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { randomBytes } from 'node:crypto';
 import { Client } from 'minio';
 import { BerthError } from '../errors.js';
@@ -14,8 +13,6 @@ import type { BackupConfig, S3Settings } from '../config/backup.config.js';
 export interface BackupTarget {
   /** For messages and the manifest: "dir:/var/lib/berth-backups", "s3:bucket/prefix". */
   readonly describe: string;
-  /** Stores a file under `key`; visible under that key only once whole. */
-  put(key: string, file: string): Promise<void>;
   /**
    * A local file to write `key` into, and what makes it visible under `key`
    * (commit) or drops it (abort). A directory target hands out the final
@@ -56,15 +53,6 @@ export class DirTarget implements BackupTarget {
 
   private file(key: string): string {
     return path.join(this.root, checkKey(key));
-  }
-
-  async put(key: string, file: string): Promise<void> {
-    const to = this.file(key);
-    await mkdir(path.dirname(to), { recursive: true, mode: 0o700 });
-    // Written aside then renamed: a reader never sees half a file under its key.
-    const partial = `${to}.partial`;
-    await pipeline(createReadStream(file), createWriteStream(partial, { mode: 0o600 }));
-    await rename(partial, to);
   }
 
   async begin(key: string): Promise<PendingFile> {
@@ -142,7 +130,7 @@ export class S3Target implements BackupTarget {
   }
 
   // An S3 object appears whole or not at all: no rename needed.
-  async put(key: string, file: string): Promise<void> {
+  private async put(key: string, file: string): Promise<void> {
     await this.fail(`writing ${key}`, () => this.client.fPutObject(this.s.bucket, this.object(key), file));
   }
 

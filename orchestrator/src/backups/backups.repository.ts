@@ -32,6 +32,17 @@ export interface BackupRecord {
   error?: { code: string; message: string };
 }
 
+/** Records by team, each team's in the order given (list() gives them newest first). */
+export function byTenant(records: BackupRecord[]): Map<string, BackupRecord[]> {
+  const out = new Map<string, BackupRecord[]>();
+  for (const r of records) {
+    const mine = out.get(r.tenant);
+    if (mine) mine.push(r);
+    else out.set(r.tenant, [r]);
+  }
+  return out;
+}
+
 export class BackupsRepository {
   private readonly docs: Collection<BackupRecord>;
 

@@ -11,6 +11,7 @@
 // so the team ends as it was or fully restored, never half.
 import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import tar from 'tar-stream';
 import type { Metrics } from '../api/metrics.js';
 import { BerthError } from '../errors.js';
 import type { EventBus } from '../events/event-bus.js';
@@ -30,7 +31,7 @@ import type { TenantsService } from '../tenants/tenants.service.js';
 import { newBackupId, type BackupMaker, type BackupManifest } from './backup-maker.js';
 import { readManifest, readVolume, verifyBackup } from './backup-reader.js';
 import type { BackupTarget } from './backup-target.js';
-import type { BackupRecord, BackupsRepository } from './backups.repository.js';
+import { byTenant, type BackupRecord, type BackupsRepository } from './backups.repository.js';
 import type { BackupOverview, BackupReason, BackupView, RestorePreview } from './backups.schema.js';
 import { retained } from './retention.js';
 import { renameEntries, slugRename } from './tar-rename.js';
@@ -221,8 +222,7 @@ export class BackupService {
   async overview(): Promise<BackupOverview> {
     const [records, docs] = await Promise.all([this.d.repo.list(), this.d.tenants.list()]);
     const now = this.d.clock().getTime();
-    const byTeam = new Map<string, BackupRecord[]>();
-    for (const r of records) byTeam.set(r.tenant, [...(byTeam.get(r.tenant) ?? []), r]);
+    const byTeam = byTenant(records);
     const teams: BackupOverview['teams'] = [];
     const live = new Map(docs.map((d) => [d._id, d]));
     for (const slug of [...new Set([...live.keys(), ...byTeam.keys()])].sort()) {
@@ -264,7 +264,6 @@ export class BackupService {
     const { manifest } = await this.complete(slug, id);
     const out = new PassThrough();
     void (async () => {
-      const { default: tar } = await import('tar-stream');
       const pack = tar.pack();
       pack.pipe(out);
       pack.entry({ name: `${slug}-${id}/manifest.json`, mode: 0o600 }, JSON.stringify(manifest, null, 2));
